@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The preload library (Sources/SwallocPreload, Sources/CSwallocPreload) is
+// not a target here: it is Embedded Swift built by scripts/build. See
+// docs/architecture.md.
+let package = Package(
+    name: "Swalloc",
+    products: [
+        .library(name: "Swalloc", targets: ["Swalloc"]),
+        .executable(name: "swalloc", targets: ["SwallocCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "Swalloc"),
+        .target(name: "SwallocProfile"),
+        .executableTarget(
+            name: "SwallocCLI",
+            dependencies: [
+                "SwallocProfile",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "SwallocTests", dependencies: ["Swalloc"]),
+        .testTarget(name: "SwallocProfileTests", dependencies: ["SwallocProfile"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SwallocProfile"]),
+    ]
+)

@@ -1,0 +1,53 @@
+/*
+ * swalloc.h — the C ABI of libswalloc.so.
+ *
+ * A global allocator is a table of functions with GlobalAlloc's contract
+ * (Rust's std::alloc::GlobalAlloc):
+ *   - `size` is never 0 and `align` is a power of two;
+ *   - `dealloc` and `realloc` receive exactly the size and alignment the
+ *     block was allocated with;
+ *   - a block returned by `alloc_zeroed` is zeroed;
+ *   - every function may be called from any thread at any time.
+ * The library frames each block itself (see docs/architecture.md), so the
+ * sizes an allocator sees include a small header; the library keeps its
+ * promises to the host (malloc_usable_size, realloc contents, the alignment
+ * of memalign and friends) whatever the allocator does.
+ */
+#ifndef SWALLOC_H
+#define SWALLOC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct swalloc_global_allocator {
+    void *context;
+    /* NULL on failure. */
+    void *(*alloc)(void *context, size_t size, size_t align);
+    void  (*dealloc)(void *context, void *ptr, size_t size, size_t align);
+    /* May be NULL: the library then calls alloc and zeroes the block. */
+    void *(*alloc_zeroed)(void *context, size_t size, size_t align);
+    /* May be NULL: the library then calls alloc, copies and deallocs.
+       On failure returns NULL and leaves the old block untouched. */
+    void *(*realloc)(void *context, void *ptr, size_t size, size_t align,
+                     size_t new_size);
+    /* Shown in reports; the library copies the pointer, not the string. */
+    const char *name;
+};
+
+/* Installs the process's global allocator. Returns 0, or -1 (and a swalloc:
+   line on stderr) when called too late: after the first allocation has been
+   handed to another one. The table is copied; `context` must stay valid. */
+int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocator);
+
+/* Exported by a plug-in or by the main program; the library calls it once at
+   start-up, before the program's first allocation that it serves. */
+void swalloc_register(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWALLOC_H */

@@ -1,0 +1,221 @@
+/*
+ * swalloc_preload.h — the C half of the preload library, kept to what Swift
+ * cannot express: glibc's undeclared allocator entry points, errno, initial-
+ * exec thread-local storage, static storage with a known address range, and
+ * atomic primitives on process-wide state. Every function here is `static
+ * inline` so that it is inlined into the Swift `@c` functions that call it
+ * (FINDINGS.md: a TLS access is then one instruction).
+ */
+#ifndef SWALLOC_PRELOAD_H
+#define SWALLOC_PRELOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "swalloc.h"
+
+#pragma clang assume_nonnull begin
+
+/* ---- glibc's allocator ------------------------------------------------
+ * Public GLIBC_2.2.5 symbols that no header declares. Calling them needs no
+ * dlsym, so they are usable before the library is initialised. */
+void *_Nullable __libc_malloc(size_t size);
+void  __libc_free(void *_Nullable ptr);
+void *_Nullable __libc_calloc(size_t count, size_t size);
+void *_Nullable __libc_realloc(void *_Nullable ptr, size_t size);
+void *_Nullable __libc_memalign(size_t alignment, size_t size);
+void *_Nullable __libc_valloc(size_t size);
+void *_Nullable __libc_pvalloc(size_t size);
+
+/* ---- errno ------------------------------------------------------------ */
+static inline void swalloc_set_errno(int value) { errno = value; }
+static inline int swalloc_errno(void) { return errno; }
+
+/* ---- per-thread state ---------------------------------------------------
+ * One instance per thread in static TLS (initial-exec: the library is
+ * loaded at start-up, by LD_PRELOAD or DT_NEEDED). Zeroed for every new
+ * thread by glibc, which is the "fresh" state below. */
+#define SWALLOC_HISTOGRAM_BUCKETS 65 /* bucket b holds sizes in [2^(b-1), 2^b); 0 holds 0 */
+
+struct swalloc_counters {
+    uint64_t malloc_calls;
+    uint64_t calloc_calls;
+    uint64_t realloc_calls;
+    uint64_t free_calls;
+    uint64_t aligned_calls;
+    uint64_t failed_calls;
+    uint64_t blocks_allocated;
+    uint64_t blocks_freed;
+    uint64_t bytes_allocated;
+    uint64_t bytes_freed;
+    uint64_t histogram[SWALLOC_HISTOGRAM_BUCKETS];
+};
+
+enum {
+    SWALLOC_THREAD_FRESH = 0,   /* not yet in the thread list */
+    SWALLOC_THREAD_ACTIVE = 1,  /* in the list; counts in its own counters */
+    SWALLOC_THREAD_RETIRED = 2, /* folded at thread exit; late events go to the process totals */
+};
+
+struct swalloc_thread_state {
+    uint32_t depth;        /* reentrancy guard: >0 while inside the library */
+    uint32_t registration; /* SWALLOC_THREAD_* */
+    /* Live bytes not yet published to the process-wide total, the highest
+       value it reached since the last publication, and the process total
+       seen at that publication: snapshot + high is a peak candidate. */
+    int64_t live_delta;
+    int64_t live_high;
+    int64_t live_snapshot;
+    struct swalloc_counters counters;
+    struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
+    struct swalloc_thread_state *_Nullable prev;
+};
+
+extern __thread struct swalloc_thread_state swalloc_thread
+    __attribute__((tls_model("initial-exec")));
+
+/* The histogram as a pointer: Swift imports C arrays as tuples, which
+   cannot be indexed by a variable. */
+static inline uint64_t *swalloc_histogram(struct swalloc_counters *counters) {
+    return counters->histogram;
+}
+
+static inline struct swalloc_thread_state *swalloc_current_thread(void) {
+    return &swalloc_thread;
+}
+
+/* ---- the bootstrap arena's storage ---------------------------------------
+ * In .bss: costs nothing until touched, and its address range is two
+ * link-time constants, so recognising its pointers is two comparisons. */
+#define SWALLOC_BOOTSTRAP_BYTES (1u << 20)
+extern unsigned char swalloc_bootstrap_storage[SWALLOC_BOOTSTRAP_BYTES];
+
+static inline unsigned char *swalloc_bootstrap_base(void) {
+    return swalloc_bootstrap_storage;
+}
+static inline bool swalloc_is_bootstrap(const void *_Nullable ptr) {
+    return (uintptr_t)ptr - (uintptr_t)swalloc_bootstrap_storage < SWALLOC_BOOTSTRAP_BYTES;
+}
+
+/* ---- process-wide state ----------------------------------------------------
+ * Touched only off the hot path (thread start and exit, publication of live
+ * bytes every SWALLOC_PUBLISH_BYTES, fork, the exit report). */
+struct swalloc_process_state {
+    int lock;                            /* spin lock: thread list and retired totals */
+    struct swalloc_thread_state *_Nullable threads; /* active threads */
+    struct swalloc_counters retired;      /* folded from threads that ended */
+    int64_t live_bytes;                   /* published live bytes (atomic) */
+    int64_t peak_live_bytes;              /* highest published or candidate value (atomic) */
+    uint64_t arena_next;                  /* bootstrap arena: offset of the next free byte (atomic) */
+    uint64_t arena_served;                /* bootstrap arena: blocks served (atomic) */
+    uint32_t report_done;                 /* 1 once the exit report started (atomic) */
+    /* What a forked child inherited from its parent: blocks and bytes live
+       at the fork, which the child may free. */
+    uint64_t inherited_blocks;
+    uint64_t inherited_bytes;
+    pthread_key_t thread_key;             /* its destructor folds an ending thread */
+    uint64_t threads_seen;                /* threads that counted anything, main included */
+};
+extern struct swalloc_process_state swalloc_process;
+
+static inline struct swalloc_process_state *swalloc_process_ptr(void) { return &swalloc_process; }
+
+static inline void swalloc_lock(void) {
+    while (__atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&swalloc_process.lock, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+    }
+}
+static inline void swalloc_unlock(void) {
+    __atomic_store_n(&swalloc_process.lock, 0, __ATOMIC_RELEASE);
+}
+/* Adds delta to the published live bytes; returns the new total. */
+static inline int64_t swalloc_publish_live(int64_t delta) {
+    return __atomic_add_fetch(&swalloc_process.live_bytes, delta, __ATOMIC_RELAXED);
+}
+static inline int64_t swalloc_published_live(void) {
+    return __atomic_load_n(&swalloc_process.live_bytes, __ATOMIC_RELAXED);
+}
+static inline void swalloc_raise_peak(int64_t candidate) {
+    int64_t seen = __atomic_load_n(&swalloc_process.peak_live_bytes, __ATOMIC_RELAXED);
+    while (candidate > seen &&
+           !__atomic_compare_exchange_n(&swalloc_process.peak_live_bytes, &seen, candidate,
+                                        true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+/* Reserves `bytes` from the bootstrap arena with the given alignment of the
+   returned offset + header; returns the offset, or UINT64_MAX when full. */
+static inline uint64_t swalloc_arena_reserve(uint64_t bytes) {
+    uint64_t old = __atomic_load_n(&swalloc_process.arena_next, __ATOMIC_RELAXED);
+    for (;;) {
+        if (bytes > SWALLOC_BOOTSTRAP_BYTES - old) return UINT64_MAX;
+        if (__atomic_compare_exchange_n(&swalloc_process.arena_next, &old, old + bytes,
+                                        true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return old;
+    }
+}
+/* Gives back the newest reservation [offset, offset+bytes) if it still is. */
+static inline bool swalloc_arena_unreserve(uint64_t offset, uint64_t bytes) {
+    uint64_t expected = offset + bytes;
+    return __atomic_compare_exchange_n(&swalloc_process.arena_next, &expected, offset,
+                                       false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+static inline bool swalloc_claim_report(void) {
+    return __atomic_exchange_n(&swalloc_process.report_done, 1, __ATOMIC_ACQ_REL) == 0;
+}
+static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
+    return __atomic_add_fetch(value, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- the registered global allocator ----------------------------------------
+ * A copy of the table given to swalloc_set_global_allocator. */
+extern struct swalloc_global_allocator swalloc_registered;
+static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
+    return &swalloc_registered;
+}
+
+/* A buffer for the exit report: it is written once per process (the report
+   is claimed atomically), and static storage keeps it off the heap. */
+#define SWALLOC_REPORT_BUFFER_BYTES (64u << 10)
+extern unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
+static inline unsigned char *swalloc_report_buffer_base(void) { return swalloc_report_buffer; }
+
+/* Three path buffers for the report: the program's path, the profile's
+   path with %p expanded, and its temporary sibling. */
+#define SWALLOC_PATH_BYTES 4096
+extern char swalloc_paths[3][SWALLOC_PATH_BYTES];
+static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]; }
+
+/* ---- small libc helpers Swift cannot call directly ------------------------- */
+static inline int swalloc_dup_cloexec(int fd, int minimum) {
+    return fcntl(fd, F_DUPFD_CLOEXEC, minimum);
+}
+static inline int swalloc_open_exclusive(const char *path) {
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+static inline void *_Nullable swalloc_map_anonymous(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
+static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }
+static inline pid_t swalloc_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+#pragma clang assume_nonnull end
+
+#endif /* SWALLOC_PRELOAD_H */

@@ -1,0 +1,20 @@
+/*
+ * Storage for the declarations in swalloc_preload.h. A header alone cannot
+ * provide it: `static` data in a header is never emitted into the library
+ * (FINDINGS.md), and thread-local variables need a definition in a C file.
+ */
+#include "swalloc_preload.h"
+
+__thread struct swalloc_thread_state swalloc_thread
+    __attribute__((tls_model("initial-exec")));
+
+/* 16-byte aligned so that every arena block can be. */
+unsigned char swalloc_bootstrap_storage[SWALLOC_BOOTSTRAP_BYTES] __attribute__((aligned(4096)));
+
+struct swalloc_process_state swalloc_process;
+
+struct swalloc_global_allocator swalloc_registered;
+
+unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
+
+char swalloc_paths[3][SWALLOC_PATH_BYTES];

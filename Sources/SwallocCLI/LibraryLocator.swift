@@ -1,0 +1,33 @@
+import Foundation
+
+/// Finds the libswalloc.so that belongs with this swalloc: `../lib/` next to
+/// the executable's real path (the dist/ layout), else `SWALLOC_LIB`.
+enum LibraryLocator {
+    static func locate() throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment["SWALLOC_LIB"], !explicit.isEmpty {
+            guard FileManager.default.fileExists(atPath: explicit) else {
+                throw CLIError("SWALLOC_LIB=\(explicit): no such file")
+            }
+            return URL(fileURLWithPath: explicit).standardizedFileURL.path
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
+                              ? CommandLine.arguments[0] : "/proc/self/exe")
+        let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .map { URL(fileURLWithPath: $0) } ?? executable.resolvingSymlinksInPath()
+        let binDirectory = real.deletingLastPathComponent()
+        let candidates = [
+            binDirectory.deletingLastPathComponent().appendingPathComponent("lib/libswalloc.so"),
+            binDirectory.appendingPathComponent("libswalloc.so"),
+        ]
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {
+            return candidate.standardizedFileURL.path
+        }
+        throw CLIError("cannot find libswalloc.so next to \(real.path) (looked in \(candidates.map(\.path).joined(separator: ", "))); run scripts/build or set SWALLOC_LIB")
+    }
+}
+
+/// An error the user sees as one `swalloc: …` line.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

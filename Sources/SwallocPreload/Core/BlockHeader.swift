@@ -1,0 +1,104 @@
+import CSwallocPreload
+
+/// Who handed a framed block out, so that only that allocator frees it.
+enum BlockOwner: UInt8 {
+    /// glibc, through `__libc_*`: the `system` allocator, and every
+    /// re-entrant call made while the library is inside its own code.
+    case system = 0
+    /// The registered global allocator (`swalloc_set_global_allocator`).
+    case registered = 1
+}
+
+/// The 16 bytes in front of every block served in ``ServingMode/framed``.
+///
+/// ```
+///   base                         user - 16       user - 8        user
+///   | padding up to the alignment | requested size | tag            | payload …
+/// ```
+/// `tag` packs a magic number (bits 0–31), log2 of the alignment (32–39),
+/// the ``BlockOwner`` (40–47) and flags (48–55). The allocator saw the layout
+/// (`requestedSize + offset`, `alignment`) with `offset = max(16, alignment)`,
+/// and gets exactly that back on `dealloc`/`realloc`.
+///
+/// This is how `free`, which carries no size, hands a `GlobalAlloc`-style
+/// allocator its layout; it costs 16 bytes per block (more for alignments
+/// above 16), see docs/architecture.md.
+struct BlockHeader {
+    static let byteCount = 16
+    static let magic: UInt64 = 0x5357_414C // "SWAL"
+    /// The block's allocation was counted in the statistics.
+    static let countedFlag: UInt64 = 1
+
+    var requestedSize: Int
+    var alignmentShift: Int
+    var owner: BlockOwner
+    var flags: UInt64
+
+    @inline(__always)
+    var alignment: Int { 1 &<< alignmentShift }
+
+    /// Distance from the allocator's block to the user pointer.
+    @inline(__always)
+    var offset: Int { BlockHeader.offset(alignmentShift: alignmentShift) }
+
+    /// The size the allocator was asked for.
+    @inline(__always)
+    var allocatorSize: Int { requestedSize &+ offset }
+
+    @inline(__always)
+    var isCounted: Bool { flags & BlockHeader.countedFlag != 0 }
+
+    @inline(__always)
+    static func offset(alignmentShift: Int) -> Int {
+        alignmentShift <= 4 ? byteCount : 1 &<< alignmentShift
+    }
+
+    /// Reads the header in front of `user`, or nil when there is none (the
+    /// pointer was not framed by this library: glibc's or invalid).
+    ///
+    /// Unsafe: `user` must point at least 16 readable bytes into a mapping,
+    /// which holds for any pointer the program may legally free.
+    @inline(__always)
+    static func read(before user: UnsafeMutableRawPointer) -> BlockHeader? {
+        let size = user.load(fromByteOffset: -16, as: Int.self)
+        let tag = user.load(fromByteOffset: -8, as: UInt64.self)
+        guard tag & 0xFFFF_FFFF == magic else { return nil }
+        return BlockHeader(
+            requestedSize: size,
+            alignmentShift: Int(truncatingIfNeeded: (tag &>> 32) & 0xFF),
+            owner: BlockOwner(rawValue: UInt8(truncatingIfNeeded: tag &>> 40)) ?? .system,
+            flags: (tag &>> 48) & 0xFF)
+    }
+
+    /// Writes this header in front of the payload of `base` and returns the
+    /// user pointer. Unsafe: `base` must have `allocatorSize` writable bytes.
+    @inline(__always)
+    func frame(_ base: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        let user = base + offset
+        user.storeBytes(of: requestedSize, toByteOffset: -16, as: Int.self)
+        let tag = BlockHeader.magic
+            | UInt64(truncatingIfNeeded: alignmentShift) &<< 32
+            | UInt64(owner.rawValue) &<< 40
+            | flags &<< 48
+        user.storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
+        return user
+    }
+
+    /// Updates the requested size after an in-place resize.
+    @inline(__always)
+    static func setRequestedSize(_ size: Int, before user: UnsafeMutableRawPointer) {
+        user.storeBytes(of: size, toByteOffset: -16, as: Int.self)
+    }
+
+    /// The base the allocator handed out, from the user pointer.
+    @inline(__always)
+    func base(of user: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        user - offset
+    }
+}
+
+/// log2 of a power of two.
+@inline(__always)
+func log2(powerOfTwo value: Int) -> Int {
+    Int.bitWidth &- 1 &- value.leadingZeroBitCount
+}

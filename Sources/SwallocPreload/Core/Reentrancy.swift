@@ -1,0 +1,25 @@
+import CSwallocPreload
+
+/// The per-thread reentrancy guard.
+///
+/// Raised while the library runs code that may call `malloc` itself: a
+/// registered allocator (a Swift plug-in's runtime allocates), `dlsym`,
+/// `pthread_setspecific`, libunwind. A call made while it is raised is the
+/// library's own: glibc serves it, framed with ``BlockOwner/system`` and not
+/// counted, so it can neither recurse nor skew the program's statistics.
+enum Reentrancy {
+    @inline(__always)
+    static var isInside: Bool {
+        swalloc_current_thread().pointee.depth != 0
+    }
+
+    @inline(__always)
+    static func enter() {
+        swalloc_current_thread().pointee.depth &+= 1
+    }
+
+    @inline(__always)
+    static func leave() {
+        swalloc_current_thread().pointee.depth &-= 1
+    }
+}

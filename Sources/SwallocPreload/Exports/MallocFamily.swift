@@ -1,0 +1,234 @@
+import CSwallocPreload
+
+// The malloc family, exported to the whole process.
+//
+// Each function is exported as `swalloc_<name>` and aliased to `<name>` at
+// link time (`--defsym`, see interpose/exports.map and scripts/build): Swift
+// reserves `malloc` and `free` for its runtime and warns on `@c(malloc)`, and
+// the aliases keep all eleven uniform. `@c` (unlike `@_cdecl`) lets the C
+// helpers inline, so the direct path is a compare and a tail call.
+//
+// The hot path of each function is its first line: in ``ServingMode/direct``
+// it goes straight to glibc. Everything else is in ``MallocFamily``.
+
+@c(swalloc_malloc)
+public func swallocMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    if _fastPath(servingMode == .direct) { return __libc_malloc(size) }
+    return MallocFamily.malloc(size)
+}
+
+@c(swalloc_free)
+public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
+    if _fastPath(servingMode == .direct && !swalloc_is_bootstrap(pointer)) {
+        __libc_free(pointer)
+        return
+    }
+    MallocFamily.free(pointer)
+}
+
+@c(swalloc_calloc)
+public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    if _fastPath(servingMode == .direct) { return __libc_calloc(count, size) }
+    return MallocFamily.calloc(count, size)
+}
+
+@c(swalloc_realloc)
+public func swallocRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    if _fastPath(servingMode == .direct && !swalloc_is_bootstrap(pointer)) {
+        return __libc_realloc(pointer, size)
+    }
+    return MallocFamily.realloc(pointer, size)
+}
+
+@c(swalloc_reallocarray)
+public func swallocReallocarray(_ pointer: UnsafeMutableRawPointer?, _ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let total = MallocFamily.product(count, size) else {
+        swalloc_set_errno(ENOMEM)
+        return nil
+    }
+    return swallocRealloc(pointer, total)
+}
+
+@c(swalloc_posix_memalign)
+public func swallocPosixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                                 _ alignment: Int, _ size: Int) -> Int32 {
+    // glibc: a power of two and a multiple of sizeof(void *), else EINVAL.
+    let words = UInt(bitPattern: alignment) / UInt(MemoryLayout<UnsafeRawPointer>.size)
+    guard alignment % MemoryLayout<UnsafeRawPointer>.size == 0, words != 0, words & (words &- 1) == 0 else {
+        return EINVAL
+    }
+    let block: UnsafeMutableRawPointer?
+    if servingMode == .direct {
+        block = __libc_memalign(alignment, size)
+    } else {
+        block = MallocFamily.aligned(alignment, size)
+    }
+    guard let block else { return ENOMEM }
+    result?.pointee = block
+    return 0
+}
+
+@c(swalloc_aligned_alloc)
+public func swallocAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    // glibc 2.36's aligned_alloc is memalign (it rejects nothing but
+    // alignments above SIZE_MAX / 2 + 1).
+    if servingMode == .direct { return __libc_memalign(alignment, size) }
+    return MallocFamily.aligned(alignment, size)
+}
+
+@c(swalloc_memalign)
+public func swallocMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    if servingMode == .direct { return __libc_memalign(alignment, size) }
+    return MallocFamily.aligned(alignment, size)
+}
+
+@c(swalloc_valloc)
+public func swallocValloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    if servingMode == .direct { return __libc_valloc(size) }
+    return MallocFamily.aligned(MallocFamily.pageSize, size)
+}
+
+@c(swalloc_pvalloc)
+public func swallocPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    if servingMode == .direct { return __libc_pvalloc(size) }
+    let page = MallocFamily.pageSize
+    // Rounded up to whole pages; pvalloc(0) is one page.
+    guard size >= 0, size <= Int.max &- page else {
+        swalloc_set_errno(ENOMEM)
+        return nil
+    }
+    let rounded = max((size &+ page &- 1) & ~(page &- 1), page)
+    return MallocFamily.aligned(page, rounded)
+}
+
+@c(swalloc_malloc_usable_size)
+public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
+    guard let pointer else { return 0 }
+    if swalloc_is_bootstrap(pointer) { return BootstrapArena.usableSize(pointer) }
+    if servingMode == .framed { return FramedAllocation.usableSize(pointer) }
+    return SystemAllocator.usableSize(pointer) ?? 0
+}
+
+// glibc's surface beyond the eleven: every function that takes a pointer is
+// routed to free, so no block reaches an allocator that did not hand it out.
+// (mallopt, malloc_trim, mallinfo2, malloc_stats and malloc_info take none:
+// they stay glibc's and describe glibc's heap, which `system` uses.)
+
+/// `cfree`: a GLIBC_2.2.5 compatibility symbol, which old binaries still call.
+@c(swalloc_cfree)
+public func swallocCfree(_ pointer: UnsafeMutableRawPointer?) { swallocFree(pointer) }
+
+/// C23 `free_sized`: the size is a promise, not needed here.
+@c(swalloc_free_sized)
+public func swallocFreeSized(_ pointer: UnsafeMutableRawPointer?, _ size: Int) { swallocFree(pointer) }
+
+/// C23 `free_aligned_sized`.
+@c(swalloc_free_aligned_sized)
+public func swallocFreeAlignedSized(_ pointer: UnsafeMutableRawPointer?, _ alignment: Int, _ size: Int) {
+    swallocFree(pointer)
+}
+
+/// Everything off the direct path: the bootstrap arena while starting, and
+/// ``FramedAllocation`` with statistics in framed mode.
+enum MallocFamily {
+    nonisolated(unsafe) static var pageSize: Int = 4096
+
+    /// Counts a call of the program's (not one the library makes itself).
+    @inline(__always)
+    static func count(_ kind: CallKind) {
+        if statisticsEnabled && !Reentrancy.isInside { Statistics.countCall(kind) }
+    }
+
+    static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+        if servingMode == .starting { return BootstrapArena.allocate(size) }
+        count(.malloc)
+        return FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+    }
+
+    static func free(_ pointer: UnsafeMutableRawPointer?) {
+        count(.free)
+        guard let pointer else { return }
+        if swalloc_is_bootstrap(pointer) {
+            BootstrapArena.free(pointer)
+        } else if servingMode == .framed {
+            FramedAllocation.free(pointer)
+        } else {
+            __libc_free(pointer)
+        }
+    }
+
+    static func calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+        self.count(.calloc)
+        guard let total = product(count, size) else {
+            return FramedAllocation.failure()
+        }
+        if servingMode == .starting { return BootstrapArena.allocate(total, zeroed: true) }
+        return FramedAllocation.allocate(total, alignmentShift: 4, zeroed: true)
+    }
+
+    static func realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+        count(.realloc)
+        guard let pointer else {
+            if servingMode == .starting { return BootstrapArena.allocate(size) }
+            return servingMode == .direct ? __libc_malloc(size)
+                : FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+        }
+        if swalloc_is_bootstrap(pointer) {
+            return moveOutOfArena(pointer, size)
+        }
+        if size == 0 {
+            // glibc 2.36: realloc(p, 0) frees p and returns NULL.
+            if servingMode == .framed { FramedAllocation.free(pointer) } else { __libc_free(pointer) }
+            return nil
+        }
+        if servingMode != .framed { return __libc_realloc(pointer, size) }
+        return FramedAllocation.reallocate(pointer, to: size)
+    }
+
+    /// `realloc` of an arena block: a new block of the mode in force, the
+    /// contents copied, the arena block given back.
+    static func moveOutOfArena(_ pointer: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
+        if size == 0 {
+            BootstrapArena.free(pointer)
+            return nil
+        }
+        let moved: UnsafeMutableRawPointer?
+        switch servingMode {
+        case .starting: moved = BootstrapArena.allocate(size)
+        case .direct: moved = __libc_malloc(size)
+        case .framed: moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+        }
+        guard let moved else { return nil }
+        _ = memcpy(moved, pointer, min(size, BootstrapArena.usableSize(pointer)))
+        BootstrapArena.free(pointer)
+        return moved
+    }
+
+    /// memalign's semantics (glibc 2.36): alignments up to 16 are malloc's;
+    /// others are rounded up to a power of two; above SIZE_MAX / 2 + 1 is
+    /// EINVAL.
+    static func aligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+        count(.aligned)
+        let requested = UInt(bitPattern: alignment)
+        guard requested <= UInt.max / 2 &+ 1 else {
+            swalloc_set_errno(EINVAL)
+            return nil
+        }
+        var shift = 4
+        if requested > 16 {
+            shift = UInt.bitWidth &- (requested &- 1).leadingZeroBitCount
+        }
+        if servingMode == .starting { return BootstrapArena.allocate(size, alignment: 1 &<< shift) }
+        // An alignment of 2^63 cannot be framed: no block is that large.
+        guard shift < Int.bitWidth &- 1 else { return FramedAllocation.failure() }
+        return FramedAllocation.allocate(size, alignmentShift: shift, zeroed: false)
+    }
+
+    /// count × size, or nil on overflow (both are C size_t).
+    @inline(__always)
+    static func product(_ count: Int, _ size: Int) -> Int? {
+        let (total, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
+        guard !overflow, total <= UInt(Int.max) else { return nil }
+        return Int(total)
+    }
+}

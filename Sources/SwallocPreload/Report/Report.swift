@@ -1,0 +1,111 @@
+import CSwallocPreload
+
+/// The exit report: a summary on stderr and/or the JSON profile.
+///
+/// Written once per process (claimed atomically, so an `exit` racing on two
+/// threads writes one), from static storage with `write(2)`: the report
+/// allocates nothing through the interposer. Not written on `_exit`,
+/// `abort` or a fatal signal: see docs/architecture.md.
+enum Report {
+    /// A high, close-on-exec copy of stderr made at start-up, so that the
+    /// report survives a program that closes fd 2 in its own exit path
+    /// (FINDINGS.md: `ls`).
+    static func prepare() {
+        var limit = rlimit()
+        var minimum: Int32 = 3
+        // High enough to stay out of the way of programs that expect the
+        // lowest free descriptors, within the soft limit.
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur > 64 {
+            minimum = Int32(truncatingIfNeeded: min(limit.rlim_cur - 32, 1000))
+        }
+        var copy = swalloc_dup_cloexec(2, minimum)
+        if copy < 0 { copy = swalloc_dup_cloexec(2, 3) }
+        if copy >= 0 { Diagnostics.fd = copy }
+    }
+
+    static func atExit() {
+        guard statisticsEnabled, swalloc_claim_report() else { return }
+        // Everything the report does is the library's own work.
+        Reentrancy.enter()
+        defer { Reentrancy.leave() }
+        let profile = Profile.collect()
+        let settings = Startup.settings
+        if settings.statistics == .summary {
+            SummaryWriter.write(profile, to: Diagnostics.fd)
+        }
+        if settings.statistics == .json || settings.summaryWithProfile {
+            if let path = settings.outputPath {
+                ProfileFile.write(profile, to: path)
+            } else {
+                var out = Profile.buffer(fd: Diagnostics.fd)
+                JSONProfileWriter.write(profile, to: &out)
+                out.flush()
+            }
+        }
+    }
+}
+
+/// Everything the report says, gathered once.
+struct Profile {
+    var counters: swalloc_counters
+    var peakLiveBytes: UInt64
+    var liveBytes: UInt64
+    var liveBlocks: UInt64
+    var inheritedBytes: UInt64
+    var inheritedBlocks: UInt64
+    var threads: UInt64
+    var arenaBlocks: UInt64
+    var arenaBytes: UInt64
+    var pid: Int32
+
+    static func collect() -> Profile {
+        let (counters, peak) = ThreadRegistry.snapshot()
+        let process = swalloc_process_ptr()
+        let inheritedBytes = process.pointee.inherited_bytes
+        let inheritedBlocks = process.pointee.inherited_blocks
+        let liveBytes = inheritedBytes &+ counters.bytes_allocated &- counters.bytes_freed
+        return Profile(
+            counters: counters,
+            peakLiveBytes: max(UInt64(max(peak, 0)), liveBytes),
+            liveBytes: liveBytes,
+            liveBlocks: inheritedBlocks &+ counters.blocks_allocated &- counters.blocks_freed,
+            inheritedBytes: inheritedBytes,
+            inheritedBlocks: inheritedBlocks,
+            threads: process.pointee.threads_seen,
+            arenaBlocks: process.pointee.arena_served,
+            arenaBytes: process.pointee.arena_next,
+            pid: getpid())
+    }
+
+    /// The histogram bucket `index` covers sizes [low, high].
+    static func bucketRange(_ index: Int) -> (low: UInt64, high: UInt64) {
+        if index == 0 { return (0, 0) }
+        let low: UInt64 = 1 &<< UInt64(index &- 1)
+        let high: UInt64 = index == 64 ? UInt64.max : (1 &<< UInt64(index)) &- 1
+        return (low, high)
+    }
+
+    func histogram(_ index: Int) -> UInt64 {
+        var copy = counters
+        return swalloc_histogram(&copy)[index]
+    }
+
+    /// Name of the global allocator, for the report.
+    static func allocatorName(_ out: inout OutputBuffer) {
+        if let name = GlobalAllocatorRegistry.name { out.text(cString: name, limit: 100) } else { out.text("system") }
+    }
+
+    /// The report's output buffer over the static report storage.
+    static func buffer(fd: Int32) -> OutputBuffer {
+        OutputBuffer(storage: UnsafeMutableRawPointer(swalloc_report_buffer_base()), capacity: Int(SWALLOC_REPORT_BUFFER_BYTES), fd: fd)
+    }
+
+    /// The program's path (/proc/self/exe), in static storage.
+    static func programPath() -> UnsafePointer<CChar>? {
+        let storage = swalloc_path_buffer(0)
+        let length = readlink("/proc/self/exe", storage, Int(SWALLOC_PATH_BYTES) &- 1)
+        guard length > 0 else { return nil }
+        storage[length] = 0
+        return UnsafePointer(storage)
+    }
+}

@@ -1,0 +1,42 @@
+import CSwallocPreload
+
+/// The library's constructor, run by the dynamic loader after libc's and
+/// before the program's own. Until it fixes the serving mode, the
+/// bootstrap arena serves every call, so nothing here can recurse.
+@section(".init_array") @used
+let swallocConstructor: @convention(c) () -> Void = { Startup.run() }
+
+/// The exit report runs from `.fini_array`: after the program's `atexit`
+/// handlers and C++ static destructors, and after the destructors of the
+/// libraries initialised after this one, so that their frees are counted.
+@section(".fini_array") @used
+let swallocDestructor: @convention(c) () -> Void = { Report.atExit() }
+
+enum Startup {
+    /// Settings in force, for the report.
+    nonisolated(unsafe) static var settings = Settings()
+    /// `AT_SECURE`: a setuid or setgid program. No plug-in is loaded and no
+    /// file is written.
+    nonisolated(unsafe) static var isSecure = false
+
+    static func run() {
+        guard servingMode == .starting else { return }
+        isSecure = getauxval(UInt(AT_SECURE)) != 0
+        settings = Settings.read()
+        SystemAllocator.resolve()
+        let page = Int(getauxval(UInt(AT_PAGESZ)))
+        if page > 0 { MallocFamily.pageSize = page }
+
+        GlobalAllocatorRegistry.isOpen = true
+        AllocatorChoice.install(settings.allocatorName)
+        GlobalAllocatorRegistry.isOpen = false
+
+        statisticsEnabled = settings.statistics != .off
+        if statisticsEnabled {
+            Report.prepare()
+            ThreadRegistry.start()
+        }
+        // From here on every new block gets the mode's shape.
+        servingMode = (statisticsEnabled || !GlobalAllocatorRegistry.isSystem) ? .framed : .direct
+    }
+}

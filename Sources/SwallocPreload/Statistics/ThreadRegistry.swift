@@ -1,0 +1,157 @@
+import CSwallocPreload
+
+/// The list of threads that count, and what happens to their counters when
+/// a thread ends, when the process forks, and when the report sums them.
+///
+/// A thread joins the list on its first counted event (``admit(_:)``) and
+/// sets a pthread key whose destructor (``retire(_:)``) folds its counters
+/// into `swalloc_process.retired` when it ends. Events after that (glibc's
+/// own clean-up frees once the key destructors ran) are folded one by one.
+/// The list and the retired totals are guarded by one spin lock, taken
+/// only at thread start and end, at fork and by the report.
+enum ThreadRegistry {
+    static func start() {
+        var key = pthread_key_t()
+        if pthread_key_create(&key, { value in
+            if let value { ThreadRegistry.retire(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
+        }) == 0 {
+            swalloc_process_ptr().pointee.thread_key = key
+        }
+        _ = pthread_atfork(
+            { swalloc_lock() },
+            { swalloc_unlock() },
+            { ThreadRegistry.resetInChild() })
+    }
+
+    @inline(never)
+    static func slowEvent(_ thread: UnsafeMutablePointer<swalloc_thread_state>,
+                          _ body: (UnsafeMutablePointer<swalloc_thread_state>) -> Void) {
+        if thread.pointee.registration == UInt32(SWALLOC_THREAD_FRESH) {
+            admit(thread)
+            body(thread)
+            return
+        }
+        // Retired: count, then fold at once.
+        body(thread)
+        swalloc_lock()
+        fold(thread)
+        swalloc_unlock()
+    }
+
+    static func admit(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        let process = swalloc_process_ptr()
+        swalloc_lock()
+        thread.pointee.next = process.pointee.threads
+        thread.pointee.prev = nil
+        if let head = process.pointee.threads { head.pointee.prev = thread }
+        process.pointee.threads = thread
+        thread.pointee.live_snapshot = swalloc_published_live()
+        thread.pointee.registration = UInt32(SWALLOC_THREAD_ACTIVE)
+        process.pointee.threads_seen &+= 1
+        swalloc_unlock()
+        // pthread_setspecific may allocate (keys past the first 32): that
+        // call is the library's own.
+        Reentrancy.enter()
+        _ = pthread_setspecific(process.pointee.thread_key, thread)
+        Reentrancy.leave()
+    }
+
+    /// The key destructor: the thread is ending.
+    static func retire(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        let process = swalloc_process_ptr()
+        swalloc_lock()
+        if thread.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE) {
+            if let prev = thread.pointee.prev { prev.pointee.next = thread.pointee.next }
+            else { process.pointee.threads = thread.pointee.next }
+            if let next = thread.pointee.next { next.pointee.prev = thread.pointee.prev }
+            thread.pointee.registration = UInt32(SWALLOC_THREAD_RETIRED)
+        }
+        fold(thread)
+        swalloc_unlock()
+    }
+
+    /// Adds a thread's counters to the retired totals and zeroes them.
+    /// Called under the lock.
+    static func fold(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        let process = swalloc_process_ptr()
+        Counters.add(&thread.pointee.counters, into: &process.pointee.retired)
+        thread.pointee.counters = swalloc_counters()
+        Statistics.publish(thread)
+    }
+
+    /// In a forked child: the child keeps only its own thread and starts its
+    /// own account. Blocks live at the fork stay the child's to free, so
+    /// they become its inherited baseline (and its starting peak).
+    static func resetInChild() {
+        let process = swalloc_process_ptr()
+        let me = swalloc_current_thread()
+        var totals = swalloc_counters()
+        var unpublished: Int64 = 0
+        var node = process.pointee.threads
+        while let thread = node {
+            Counters.add(&thread.pointee.counters, into: &totals)
+            unpublished &+= thread.pointee.live_delta
+            node = thread.pointee.next
+        }
+        Counters.add(&process.pointee.retired, into: &totals)
+        process.pointee.inherited_blocks = process.pointee.inherited_blocks
+            &+ totals.blocks_allocated &- totals.blocks_freed
+        process.pointee.inherited_bytes = process.pointee.inherited_bytes
+            &+ totals.bytes_allocated &- totals.bytes_freed
+        let live = swalloc_published_live() &+ unpublished
+        process.pointee.live_bytes = live
+        process.pointee.peak_live_bytes = live
+        process.pointee.retired = swalloc_counters()
+        process.pointee.report_done = 0
+        process.pointee.threads_seen = 0
+        process.pointee.threads = nil
+        let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
+        me.pointee.counters = swalloc_counters()
+        me.pointee.live_delta = 0
+        me.pointee.live_high = 0
+        me.pointee.live_snapshot = live
+        me.pointee.registration = UInt32(SWALLOC_THREAD_FRESH)
+        swalloc_unlock()
+        if wasActive { admit(me) }
+    }
+
+    /// Sums every counter of the process: retired threads and live ones.
+    /// Also returns the peak, including the candidates not yet published.
+    static func snapshot() -> (counters: swalloc_counters, peak: Int64) {
+        let process = swalloc_process_ptr()
+        var totals = swalloc_counters()
+        swalloc_lock()
+        Counters.add(&process.pointee.retired, into: &totals)
+        var peak = process.pointee.peak_live_bytes
+        var node = process.pointee.threads
+        while let thread = node {
+            Counters.add(&thread.pointee.counters, into: &totals)
+            peak = max(peak, thread.pointee.live_snapshot &+ thread.pointee.live_high)
+            node = thread.pointee.next
+        }
+        swalloc_unlock()
+        return (totals, peak)
+    }
+}
+
+/// Arithmetic on `swalloc_counters`.
+enum Counters {
+    static func add(_ source: UnsafeMutablePointer<swalloc_counters>,
+                    into target: UnsafeMutablePointer<swalloc_counters>) {
+        target.pointee.malloc_calls &+= source.pointee.malloc_calls
+        target.pointee.calloc_calls &+= source.pointee.calloc_calls
+        target.pointee.realloc_calls &+= source.pointee.realloc_calls
+        target.pointee.free_calls &+= source.pointee.free_calls
+        target.pointee.aligned_calls &+= source.pointee.aligned_calls
+        target.pointee.failed_calls &+= source.pointee.failed_calls
+        target.pointee.blocks_allocated &+= source.pointee.blocks_allocated
+        target.pointee.blocks_freed &+= source.pointee.blocks_freed
+        target.pointee.bytes_allocated &+= source.pointee.bytes_allocated
+        target.pointee.bytes_freed &+= source.pointee.bytes_freed
+        let from = swalloc_histogram(source)
+        let to = swalloc_histogram(target)
+        for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) {
+            to[bucket] &+= from[bucket]
+        }
+    }
+}

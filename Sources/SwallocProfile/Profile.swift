@@ -1,0 +1,133 @@
+import Foundation
+
+/// A JSON profile as the preload library writes it (docs/profile-format.md).
+public struct Profile: Codable, Equatable, Sendable {
+    public static let supportedVersion = 1
+
+    public var version: Int
+    public var pid: Int
+    public var program: String?
+    public var allocator: String
+    public var complete: Bool
+    public var threads: Int
+    public var totals: Totals
+    public var peakErrorBoundBytes: UInt64
+    public var bootstrap: Bootstrap
+    public var histogram: [Bucket]
+
+    public struct Totals: Codable, Equatable, Sendable {
+        public var mallocCalls: UInt64
+        public var callocCalls: UInt64
+        public var reallocCalls: UInt64
+        public var freeCalls: UInt64
+        public var alignedCalls: UInt64
+        public var failedCalls: UInt64
+        public var allocations: UInt64
+        public var deallocations: UInt64
+        public var bytesAllocated: UInt64
+        public var bytesFreed: UInt64
+        public var peakLiveBytes: UInt64
+        public var liveBytesAtExit: UInt64
+        public var liveAllocationsAtExit: UInt64
+        public var inheritedLiveBytes: UInt64
+        public var inheritedLiveAllocations: UInt64
+    }
+
+    public struct Bootstrap: Codable, Equatable, Sendable {
+        public var allocations: UInt64
+        public var bytes: UInt64
+    }
+
+    /// Requests whose size lies in `min...max`.
+    public struct Bucket: Codable, Equatable, Sendable {
+        public var min: UInt64
+        public var max: UInt64
+        public var count: UInt64
+    }
+}
+
+/// Why a profile could not be read.
+public enum ProfileError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, reason: String)
+    case unsupportedVersion(path: String, version: Int)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read \(path): \(reason)"
+        case let .malformed(path, reason):
+            return "\(path) is not a swalloc profile: \(reason)"
+        case let .unsupportedVersion(path, version):
+            return "\(path) is a version \(version) profile; this swalloc reads version \(Profile.supportedVersion)"
+        }
+    }
+}
+
+extension Profile {
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    /// Parses a profile, checking its version before anything else so that
+    /// a newer profile gets a version error rather than a missing-key one.
+    public static func parse(_ data: Data, path: String) throws(ProfileError) -> Profile {
+        struct Versioned: Decodable { var version: Int }
+        let version: Int
+        do {
+            version = try decoder().decode(Versioned.self, from: data).version
+        } catch {
+            throw .malformed(path: path, reason: Self.explain(error))
+        }
+        guard version == supportedVersion else {
+            throw .unsupportedVersion(path: path, version: version)
+        }
+        do {
+            return try decoder().decode(Profile.self, from: data)
+        } catch {
+            throw .malformed(path: path, reason: Self.explain(error))
+        }
+    }
+
+    public static func load(path: String) throws(ProfileError) -> Profile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"
+            throw .unreadable(path: path, reason: reason)
+        }
+        return try parse(data, path: path)
+    }
+
+    /// The profile as normalized JSON (sorted keys, snake_case).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// One line from a decoding error: what is wrong, and where.
+    static func explain(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context):
+            // At the top level, the text itself is not JSON (or is cut short).
+            return context.codingPath.isEmpty ? "invalid or truncated JSON"
+                : "invalid value at " + path(context.codingPath)
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key \(path(context.codingPath + [key]))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \(path(context.codingPath))"
+        default:
+            return "invalid JSON"
+        }
+    }
+
+    static func path(_ keys: [CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import SwallocProfile
+import XCTest
+
+/// The swalloc tool: lib, run, report.
+final class CLITests: XCTestCase {
+    override func setUpWithError() throws {
+        try Harness.requireBuilt()
+        guard FileManager.default.fileExists(atPath: Harness.tool) else {
+            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
+        }
+    }
+
+    func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
+        Harness.run([Harness.tool] + arguments, preload: false, environment: environment)
+    }
+
+    func testLibPrintsTheLibraryPath() {
+        let result = swalloc(["lib"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.stdout, Harness.library + "\n")
+    }
+
+    func testRunPassesTheExitStatus() {
+        XCTAssertEqual(swalloc(["run", "--stats", "off", "--", "sh", "-c", "exit 7"]).status, 7)
+        XCTAssertEqual(swalloc(["run", "--stats", "off", "--", "true"]).status, 0)
+    }
+
+    func testRunReportsDeathBySignalAs128PlusN() {
+        let result = swalloc(["run", "--stats", "off", "--", "sh", "-c", "kill -KILL $$"])
+        XCTAssertEqual(result.status, 128 + 9)
+        XCTAssertFalse(result.signaled)
+    }
+
+    func testRunForwardsSignals() {
+        // The child traps TERM and says so; swalloc forwards the TERM it gets.
+        let script = "trap 'echo got-term; exit 0' TERM; while :; do sleep 0.05; done"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Harness.tool)
+        process.arguments = ["run", "--stats", "off", "--", "sh", "-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        XCTAssertNoThrow(try process.run())
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "got-term\n")
+    }
+
+    func testRunUnknownProgram() {
+        let result = swalloc(["run", "--", "/nonexistent/program"])
+        XCTAssertEqual(result.status, 127)
+        XCTAssertTrue(result.stderr.hasPrefix("swalloc: cannot run /nonexistent/program"), result.stderr)
+    }
+
+    func testRunWithoutProgramIsAUsageError() {
+        let result = swalloc(["run"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("no program given"), result.stderr)
+    }
+
+    /// run --out, then report: the whole round trip.
+    func testRunThenReport() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = swalloc(["run", "--out", path, "--", Harness.host("workload"), "100", "5"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = swalloc(["report", path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("workload [pid"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("request sizes"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("█"), text.stdout)
+        let json = swalloc(["report", "--format", "json", path])
+        XCTAssertEqual(json.status, 0)
+        let original = try Profile.load(path: path)
+        XCTAssertEqual(try Profile.parse(Data(json.stdout.utf8), path: "stdout"), original)
+    }
+
+    func testReportRejectsBadFilesWithOneLine() throws {
+        let directory = Harness.temporaryDirectory(self)
+        func file(_ name: String, _ contents: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            try contents.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let valid = try String(contentsOfFile: try {
+            let path = directory.appendingPathComponent("valid.json").path
+            _ = swalloc(["run", "--out", path, "--", "true"])
+            return path
+        }(), encoding: .utf8)
+        let cases: [(String, String)] = [
+            (directory.appendingPathComponent("missing.json").path, "cannot read"),
+            (try file("truncated.json", String(valid.prefix(valid.count / 2))), "invalid or truncated JSON"),
+            (try file("future.json", valid.replacingOccurrences(of: "\"version\": 1", with: "\"version\": 99")), "version 99"),
+            (try file("text.json", "hello"), "not a swalloc profile"),
+            (try file("other.json", "{\"version\": 1, \"pid\": 3}"), "missing key"),
+            (try file("empty.json", ""), "not a swalloc profile"),
+        ]
+        for (path, expected) in cases {
+            let result = swalloc(["report", path])
+            XCTAssertEqual(result.status, 2, path)
+            XCTAssertEqual(result.stdout, "", path)
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(path): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("swalloc: "), result.stderr)
+            XCTAssertTrue(result.stderr.contains(expected), "\(path): \(result.stderr)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import XCTest
+
+/// The malloc family's contract, checked in a C process against glibc.
+final class ContractTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireBuilt() }
+
+    /// Direct mode (system, statistics off): glibc's answers, fact by fact.
+    func testContractDirectModeMatchesGlibc() {
+        let result = assertSameBehaviour([Harness.host("contract")], stats: "off")
+        XCTAssertTrue(result.stdout.hasSuffix("OK (0 failures)\n"), result.stdout)
+        XCTAssertTrue(result.reportLines.isEmpty, "statistics off must print nothing")
+    }
+
+    /// Framed mode (headers, statistics): still glibc's answers.
+    func testContractFramedModeMatchesGlibc() {
+        let result = assertSameBehaviour([Harness.host("contract")], stats: "summary")
+        XCTAssertTrue(result.stdout.hasSuffix("OK (0 failures)\n"), result.stdout)
+        XCTAssertFalse(result.reportLines.isEmpty, "the summary is missing")
+    }
+
+    /// The library exports the malloc family and its C API, nothing else
+    /// (no swift_* runtime symbols that could take over a Swift host's).
+    func testExportsOnlyTheFamilyAndTheCAPI() {
+        let nm = Harness.run(["nm", "-D", "--defined-only", Harness.library], preload: false)
+        XCTAssertEqual(nm.status, 0, nm.stderr)
+        let exported = Set(nm.stdout.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, fields[1] == "T" || fields[1] == "W" else { return nil }
+            return String(fields[2])
+        })
+        XCTAssertEqual(exported, [
+            "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+            "memalign", "valloc", "pvalloc", "malloc_usable_size", "cfree", "free_sized",
+            "free_aligned_sized", "swalloc_set_global_allocator",
+        ])
+        let needed = Harness.run(["readelf", "-d", Harness.library], preload: false).stdout
+            .split(separator: "\n").filter { $0.contains("(NEEDED)") }
+        XCTAssertEqual(needed.count, 1, "only libc may be needed: \(needed)")
+        XCTAssertTrue(needed.first?.contains("libc.so.6") ?? false)
+    }
+
+    /// The direct path of malloc and free is a compare and a jump to glibc:
+    /// no call into the Swift runtime (swift_once, retain/release, allocation).
+    func testHotPathCallsNoSwiftRuntime() {
+        let disassembly = Harness.run(["objdump", "-d", "--no-show-raw-insn", Harness.library], preload: false).stdout
+        for function in ["malloc", "free"] {
+            guard let start = disassembly.range(of: "<\(function)>:\n") else {
+                XCTFail("\(function) not found in the disassembly")
+                continue
+            }
+            let body = disassembly[start.upperBound...].prefix { _ in true }
+            let text = String(body[..<(body.range(of: "\n\n")?.lowerBound ?? body.endIndex)])
+            XCTAssertFalse(text.contains("swift_"), "\(function) calls the Swift runtime:\n\(text)")
+            XCTAssertLessThan(text.split(separator: "\n").count, 40, "\(function) is not small:\n\(text)")
+        }
+    }
+}

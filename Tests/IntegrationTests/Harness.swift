@@ -1,0 +1,146 @@
+import Foundation
+import XCTest
+
+/// Runs programs with and without the built libswalloc.so.
+///
+/// The library must have been built by scripts/build (scripts/test does
+/// that first); the C, C++ and Swift host programs are built here, once,
+/// with make.
+enum Harness {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let library = root.appendingPathComponent("dist/lib/libswalloc.so").path
+    static let tool = root.appendingPathComponent("dist/bin/swalloc").path
+    static let hostsDirectory = root.appendingPathComponent(".build/hosts")
+
+    struct Result {
+        var status: Int32
+        var signaled: Bool
+        var stdout: String
+        var stderr: String
+        var timedOut: Bool
+
+        /// stderr without the library's report lines.
+        var programStderr: String {
+            stderr.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("swalloc:") }.joined(separator: "\n")
+        }
+        var reportLines: [Substring] {
+            stderr.split(separator: "\n").filter { $0.hasPrefix("swalloc:") }
+        }
+    }
+
+    private static let prepared: Result? = {
+        guard FileManager.default.fileExists(atPath: library) else { return nil }
+        return run(["make", "-s", "-C", root.appendingPathComponent("interpose/hosts").path,
+                    "OUT=\(hostsDirectory.path)"], preload: false, timeout: 600)
+    }()
+
+    /// Checks that the library and the hosts are there; call in setUp.
+    static func requireBuilt() throws {
+        guard let prepared else {
+            throw XCTSkip("dist/lib/libswalloc.so is missing: run scripts/build (scripts/test does)")
+        }
+        if prepared.status != 0 {
+            XCTFail("building the test hosts failed:\n\(prepared.stderr)")
+        }
+    }
+
+    static func host(_ name: String) -> String { hostsDirectory.appendingPathComponent(name).path }
+
+    /// Runs `arguments`, preloaded or not, with `environment` added to ours,
+    /// killed after `timeout` seconds.
+    @discardableResult
+    static func run(_ arguments: [String], preload: Bool = true, environment: [String: String] = [:],
+                    stdin: String? = nil, timeout: TimeInterval = 120,
+                    directory: URL? = nil) -> Result {
+        let process = Process()
+        // The program itself, not /usr/bin/env: a launcher would be one
+        // more preloaded process, with its own start-up messages.
+        process.executableURL = URL(fileURLWithPath: resolve(arguments[0]))
+        process.arguments = Array(arguments.dropFirst())
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "LD_PRELOAD")
+        for key in env.keys where key.hasPrefix("SWALLOC_") { env.removeValue(forKey: key) }
+        if preload { env["LD_PRELOAD"] = library }
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        // Read both pipes while the process runs, so that it never blocks on a full pipe.
+        let group = DispatchGroup()
+        let outData = DataBox(), errData = DataBox()
+        group.enter()
+        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        do { try process.run() } catch {
+            return Result(status: 127, signaled: false, stdout: "", stderr: "\(error)", timedOut: false)
+        }
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let deadline = DispatchTime.now() + timeout
+        var timedOut = false
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
+        if finished.wait(timeout: deadline) == .timedOut {
+            timedOut = true
+            kill(-process.processIdentifier, SIGKILL)
+            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
+            finished.wait()
+        }
+        group.wait()
+        return Result(status: process.terminationStatus,
+                      signaled: process.terminationReason == .uncaughtSignal,
+                      stdout: String(decoding: outData.data, as: UTF8.self),
+                      stderr: String(decoding: errData.data, as: UTF8.self),
+                      timedOut: timedOut)
+    }
+
+    /// An executable's path, looked up in PATH like a shell would.
+    static func resolve(_ program: String) -> String {
+        if program.contains("/") { return program }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return program
+    }
+
+    /// A fresh temporary directory, removed at the end of the test.
+    static func temporaryDirectory(_ test: XCTestCase) -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swalloc-test-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+}
+
+/// Pipe contents read on another queue; written once, read after the
+/// DispatchGroup says the writer finished.
+final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
+
+/// Compares a program run without and with the library.
+func assertSameBehaviour(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+                         stats: String = "off", timeout: TimeInterval = 120,
+                         file: StaticString = #filePath, line: UInt = #line) -> Harness.Result {
+    let plain = Harness.run(arguments, preload: false, environment: environment, stdin: stdin, timeout: timeout)
+    var env = environment
+    env["SWALLOC_STATS"] = stats
+    let preloaded = Harness.run(arguments, preload: true, environment: env, stdin: stdin, timeout: timeout)
+    let name = arguments.joined(separator: " ")
+    XCTAssertFalse(plain.timedOut, "\(name) timed out without the library", file: file, line: line)
+    XCTAssertFalse(preloaded.timedOut, "\(name) timed out under the library", file: file, line: line)
+    XCTAssertEqual(preloaded.status, plain.status, "\(name): exit status differs; stderr: \(preloaded.stderr.prefix(2000))", file: file, line: line)
+    XCTAssertEqual(preloaded.signaled, plain.signaled, "\(name): signal differs", file: file, line: line)
+    XCTAssertEqual(preloaded.stdout, plain.stdout, "\(name): stdout differs", file: file, line: line)
+    XCTAssertEqual(preloaded.programStderr, plain.stderr, "\(name): stderr differs", file: file, line: line)
+    return preloaded
+}

@@ -1,0 +1,137 @@
+import Foundation
+import SwallocProfile
+import XCTest
+
+/// The profile's numbers against workloads whose allocations are known.
+final class StatisticsTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireBuilt() }
+
+    /// Runs a host with SWALLOC_OUT and returns its profile.
+    func profile(_ arguments: [String], environment: [String: String] = [:]) throws -> Profile {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("profile.json").path
+        var env = environment
+        env["SWALLOC_OUT"] = path
+        let result = Harness.run(arguments, environment: env)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "", "json to a file prints nothing on stderr")
+        return try Profile.load(path: path)
+    }
+
+    /// workload N: the difference between N = 4000 and N = 2000 is exactly
+    /// the calls and bytes the host's header comment lists for 2000.
+    func testCountersMatchToTheCallAndTheByte() throws {
+        let small = try profile([Harness.host("workload"), "2000"]).totals
+        let large = try profile([Harness.host("workload"), "4000"]).totals
+        let n: UInt64 = 2000
+        XCTAssertEqual(large.mallocCalls - small.mallocCalls, 2 * n)
+        XCTAssertEqual(large.callocCalls - small.callocCalls, n)
+        XCTAssertEqual(large.reallocCalls - small.reallocCalls, n)
+        XCTAssertEqual(large.alignedCalls - small.alignedCalls, n)
+        XCTAssertEqual(large.freeCalls - small.freeCalls, 4 * n)
+        XCTAssertEqual(large.allocations - small.allocations, 5 * n)
+        XCTAssertEqual(large.deallocations - small.deallocations, 5 * n)
+        XCTAssertEqual(large.bytesAllocated - small.bytesAllocated, 706 * n)
+        XCTAssertEqual(large.bytesFreed - small.bytesFreed, 706 * n)
+        XCTAssertEqual(large.liveAllocationsAtExit, small.liveAllocationsAtExit)
+        XCTAssertEqual(large.liveBytesAtExit, small.liveBytesAtExit)
+        XCTAssertEqual(large.failedCalls, 0)
+    }
+
+    func testLeaksAreLiveAtExit() throws {
+        let none = try profile([Harness.host("workload"), "10", "0"])
+        let leaky = try profile([Harness.host("workload"), "10", "37"])
+        XCTAssertEqual(leaky.totals.liveAllocationsAtExit - none.totals.liveAllocationsAtExit, 37)
+        XCTAssertEqual(leaky.totals.liveBytesAtExit - none.totals.liveBytesAtExit, 37_000)
+        XCTAssertEqual(leaky.totals.liveBytesAtExit,
+                       leaky.totals.bytesAllocated - leaky.totals.bytesFreed)
+    }
+
+    func testPeakOfABuildUpAndTearDown() throws {
+        let profile = try profile([Harness.host("workload"), "10", "0", "48"])
+        let mib: UInt64 = 1 << 20
+        // 48 MiB live at once, on top of a few KiB the C runtime holds.
+        XCTAssertGreaterThanOrEqual(profile.totals.peakLiveBytes, 48 * mib)
+        XCTAssertLessThan(profile.totals.peakLiveBytes, 48 * mib + 64 * 1024)
+        XCTAssertEqual(profile.peakErrorBoundBytes, 0, "one thread: the peak is exact")
+        XCTAssertLessThan(profile.totals.liveBytesAtExit, mib)
+    }
+
+    func testHistogramCountsEveryRequest() throws {
+        let profile = try profile([Harness.host("workload"), "1000"])
+        let total = profile.histogram.reduce(0) { $0 + $1.count }
+        XCTAssertEqual(total, profile.totals.allocations)
+        // 100-byte requests (malloc and calloc): bucket 64...127.
+        let bucket = try XCTUnwrap(profile.histogram.first { $0.min == 64 && $0.max == 127 })
+        XCTAssertGreaterThanOrEqual(bucket.count, 2000)
+    }
+
+    /// Threads that ended before exit are folded in: stress with twice the
+    /// rounds makes exactly threads × rounds more malloc + calloc calls.
+    func testThreadTotalsIncludeEndedThreads() throws {
+        let small = try profile([Harness.host("stress"), "4", "20000", "0"])
+        let large = try profile([Harness.host("stress"), "4", "40000", "0"])
+        XCTAssertEqual((large.totals.mallocCalls + large.totals.callocCalls)
+                       - (small.totals.mallocCalls + small.totals.callocCalls), 4 * 20000)
+        XCTAssertEqual(large.threads, 5)
+        XCTAssertEqual(large.totals.liveAllocationsAtExit, small.totals.liveAllocationsAtExit)
+    }
+
+    /// A forked child writes its own profile (%p) with its own counts.
+    func testForkedChildrenWriteTheirOwnProfiles() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let template = directory.appendingPathComponent("p.%p.json").path
+        let result = Harness.run([Harness.host("stress"), "2", "5000", "3"],
+                                 environment: ["SWALLOC_OUT": template])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        XCTAssertEqual(files.count, 4, "\(files)")
+        var children = 0
+        for file in files {
+            let profile = try Profile.load(path: directory.appendingPathComponent(file).path)
+            XCTAssertEqual(file, "p.\(profile.pid).json")
+            if profile.totals.inheritedLiveAllocations > 0 {
+                children += 1
+                // The child's own work: 1000 malloc + strdup.
+                XCTAssertEqual(profile.totals.mallocCalls, 1001)
+                XCTAssertEqual(profile.threads, 1)
+            }
+        }
+        XCTAssertEqual(children, 3)
+    }
+
+    /// A symbolic link planted at SWALLOC_OUT is replaced, not followed.
+    func testSymlinkAtOutputIsNotFollowed() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let target = directory.appendingPathComponent("victim.txt")
+        try "precious\n".write(to: target, atomically: true, encoding: .utf8)
+        let out = directory.appendingPathComponent("profile.json")
+        try FileManager.default.createSymbolicLink(at: out, withDestinationURL: target)
+        let result = Harness.run([Harness.host("workload"), "10"], environment: ["SWALLOC_OUT": out.path])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(try String(contentsOf: target, encoding: .utf8), "precious\n")
+        let attributes = try FileManager.default.attributesOfItem(atPath: out.path)
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeRegular)
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        XCTAssertNoThrow(try Profile.load(path: out.path))
+    }
+
+    /// An unwritable SWALLOC_OUT: one swalloc: line, the program unaffected.
+    func testUnwritableOutputIsReported() {
+        let result = Harness.run([Harness.host("exit_status"), "0"],
+                                 environment: ["SWALLOC_OUT": "/nonexistent-dir/p.json"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertEqual(result.stdout, "hello\n")
+        XCTAssertEqual(result.reportLines.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("swalloc: SWALLOC_OUT: cannot create /nonexistent-dir/p.json"), result.stderr)
+    }
+
+    /// SWALLOC_STATS=json with no SWALLOC_OUT: the profile on stderr.
+    func testJSONOnStderr() throws {
+        let result = Harness.run([Harness.host("workload"), "100"], environment: ["SWALLOC_STATS": "json"])
+        XCTAssertEqual(result.status, 0)
+        let profile = try Profile.parse(Data(result.stderr.utf8), path: "stderr")
+        XCTAssertTrue(profile.program?.hasSuffix("/workload") ?? false)
+        XCTAssertEqual(profile.allocator, "system")
+    }
+}
