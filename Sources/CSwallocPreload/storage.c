@@ -13,8 +13,17 @@ unsigned char swalloc_bootstrap_storage[SWALLOC_BOOTSTRAP_BYTES] __attribute__((
 
 struct swalloc_process_state swalloc_process;
 
+/* Until the constructor decides, every free takes the slow path. */
+uintptr_t swalloc_slow_free_base = 0;
+uintptr_t swalloc_slow_free_size = UINTPTR_MAX;
+
 struct swalloc_global_allocator swalloc_registered;
 
 unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
 
 char swalloc_paths[3][SWALLOC_PATH_BYTES];
+
+void *(*const swalloc_glibc_malloc)(size_t) = __libc_malloc;
+void (*const swalloc_glibc_free)(void *) = __libc_free;
+void *(*const swalloc_glibc_calloc)(size_t, size_t) = __libc_calloc;
+void *(*const swalloc_glibc_realloc)(void *, size_t) = __libc_realloc;

@@ -50,10 +50,11 @@ final class StatisticsTests: XCTestCase {
     func testPeakOfABuildUpAndTearDown() throws {
         let profile = try profile([Harness.host("workload"), "10", "0", "48"])
         let mib: UInt64 = 1 << 20
-        // 48 MiB live at once, on top of a few KiB the C runtime holds.
-        XCTAssertGreaterThanOrEqual(profile.totals.peakLiveBytes, 48 * mib)
-        XCTAssertLessThan(profile.totals.peakLiveBytes, 48 * mib + 64 * 1024)
-        XCTAssertEqual(profile.peakErrorBoundBytes, 0, "one thread: the peak is exact")
+        // 48 MiB live at once, on top of a few KiB the C runtime holds; one
+        // thread publishes its drift every 64 KiB: the documented bound.
+        XCTAssertEqual(profile.peakErrorBoundBytes, 64 * 1024, "one thread")
+        XCTAssertGreaterThanOrEqual(profile.totals.peakLiveBytes, 48 * mib - profile.peakErrorBoundBytes)
+        XCTAssertLessThanOrEqual(profile.totals.peakLiveBytes, 48 * mib + 64 * 1024)
         XCTAssertLessThan(profile.totals.liveBytesAtExit, mib)
     }
 

@@ -42,6 +42,20 @@ void *_Nullable __libc_memalign(size_t alignment, size_t size);
 void *_Nullable __libc_valloc(size_t size);
 void *_Nullable __libc_pvalloc(size_t size);
 
+/* glibc's hot entry points as constant function pointers, filled in by the
+   dynamic linker when the library is loaded (storage.c). A call through
+   them is one indirect jump, like a GOT call, and unlike a PLT call it does
+   not jump twice; unlike -fno-plt, it does not make every other libc
+   function the library uses an eager relocation at start-up. */
+extern void *_Nullable (*const swalloc_glibc_malloc)(size_t) __attribute__((visibility("hidden")));
+extern void (*const swalloc_glibc_free)(void *_Nullable) __attribute__((visibility("hidden")));
+extern void *_Nullable (*const swalloc_glibc_calloc)(size_t, size_t) __attribute__((visibility("hidden")));
+extern void *_Nullable (*const swalloc_glibc_realloc)(void *_Nullable, size_t) __attribute__((visibility("hidden")));
+static inline void *_Nullable swalloc_libc_malloc(size_t size) { return swalloc_glibc_malloc(size); }
+static inline void swalloc_libc_free(void *_Nullable ptr) { swalloc_glibc_free(ptr); }
+static inline void *_Nullable swalloc_libc_calloc(size_t count, size_t size) { return swalloc_glibc_calloc(count, size); }
+static inline void *_Nullable swalloc_libc_realloc(void *_Nullable ptr, size_t size) { return swalloc_glibc_realloc(ptr, size); }
+
 /* ---- errno ------------------------------------------------------------ */
 static inline void swalloc_set_errno(int value) { errno = value; }
 static inline int swalloc_errno(void) { return errno; }
@@ -59,10 +73,11 @@ struct swalloc_counters {
     uint64_t free_calls;
     uint64_t aligned_calls;
     uint64_t failed_calls;
-    uint64_t blocks_allocated;
     uint64_t blocks_freed;
     uint64_t bytes_allocated;
     uint64_t bytes_freed;
+    /* Successful allocations by size; their sum is the number of blocks
+       allocated, so that is not counted separately. */
     uint64_t histogram[SWALLOC_HISTOGRAM_BUCKETS];
 };
 
@@ -72,22 +87,35 @@ enum {
     SWALLOC_THREAD_RETIRED = 2, /* folded at thread exit; late events go to the process totals */
 };
 
+/* How far a thread's unpublished live bytes may drift before it adds them
+   to the process-wide total: the peak's error bound per thread. */
+#define SWALLOC_PUBLISH_BYTES ((int64_t)64 << 10)
+
 struct swalloc_thread_state {
-    uint32_t depth;        /* reentrancy guard: >0 while inside the library */
-    uint32_t registration; /* SWALLOC_THREAD_* */
-    /* Live bytes not yet published to the process-wide total, the highest
-       value it reached since the last publication, and the process total
-       seen at that publication: snapshot + high is a peak candidate. */
-    int64_t live_delta;
-    int64_t live_high;
-    int64_t live_snapshot;
+    /* registration (low half) and the reentrancy depth (high half) in one
+       word, so that "active and not inside the library" is one compare. */
+    union {
+        struct {
+            uint32_t registration; /* SWALLOC_THREAD_* */
+            uint32_t depth;        /* reentrancy guard: >0 while inside the library */
+        };
+        uint64_t gate;
+    };
+    /* The live bytes not yet published, kept twice with a bias so that
+       crossing either threshold is the sign of one add:
+         live_up   = unpublished - SWALLOC_PUBLISH_BYTES
+         live_down = -unpublished - SWALLOC_PUBLISH_BYTES
+       Zero-initialised TLS means a fresh thread starts them at 0, which the
+       admission (ThreadRegistry.admit) resets to -SWALLOC_PUBLISH_BYTES. */
+    int64_t live_up;
+    int64_t live_down;
     struct swalloc_counters counters;
     struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
     struct swalloc_thread_state *_Nullable prev;
 };
 
 extern __thread struct swalloc_thread_state swalloc_thread
-    __attribute__((tls_model("initial-exec")));
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 /* The histogram as a pointer: Swift imports C arrays as tuples, which
    cannot be indexed by a variable. */
@@ -99,17 +127,58 @@ static inline struct swalloc_thread_state *swalloc_current_thread(void) {
     return &swalloc_thread;
 }
 
+/* Active in the thread list, and not inside the library. */
+static inline bool swalloc_thread_counts(const struct swalloc_thread_state *thread) {
+    return thread->gate == SWALLOC_THREAD_ACTIVE;
+}
+
+/* Records `size` more live bytes; true when the unpublished amount passed
+   +SWALLOC_PUBLISH_BYTES and must be published. */
+static inline bool swalloc_live_grow(struct swalloc_thread_state *thread, int64_t size) {
+    thread->live_down -= size;
+    return (thread->live_up += size) > 0;
+}
+/* Records `size` fewer live bytes; true when the unpublished amount passed
+   -SWALLOC_PUBLISH_BYTES. */
+static inline bool swalloc_live_shrink(struct swalloc_thread_state *thread, int64_t size) {
+    thread->live_up -= size;
+    return (thread->live_down += size) > 0;
+}
+/* The unpublished live bytes; resets them to zero. */
+static inline int64_t swalloc_live_take(struct swalloc_thread_state *thread) {
+    int64_t unpublished = thread->live_up + SWALLOC_PUBLISH_BYTES;
+    thread->live_up = -SWALLOC_PUBLISH_BYTES;
+    thread->live_down = -SWALLOC_PUBLISH_BYTES;
+    return unpublished;
+}
+static inline int64_t swalloc_live_unpublished(const struct swalloc_thread_state *thread) {
+    return thread->live_up + SWALLOC_PUBLISH_BYTES;
+}
+
 /* ---- the bootstrap arena's storage ---------------------------------------
  * In .bss: costs nothing until touched, and its address range is two
  * link-time constants, so recognising its pointers is two comparisons. */
 #define SWALLOC_BOOTSTRAP_BYTES (1u << 20)
-extern unsigned char swalloc_bootstrap_storage[SWALLOC_BOOTSTRAP_BYTES];
+extern unsigned char swalloc_bootstrap_storage[SWALLOC_BOOTSTRAP_BYTES] __attribute__((visibility("hidden")));
 
 static inline unsigned char *swalloc_bootstrap_base(void) {
     return swalloc_bootstrap_storage;
 }
 static inline bool swalloc_is_bootstrap(const void *_Nullable ptr) {
     return (uintptr_t)ptr - (uintptr_t)swalloc_bootstrap_storage < SWALLOC_BOOTSTRAP_BYTES;
+}
+
+/* The range `free` hands to glibc without looking further: everything but
+   the arena in direct mode. In the other modes the range is set empty
+   (limit 0), so that one compare sends every free down the mode's path. */
+extern uintptr_t swalloc_slow_free_base __attribute__((visibility("hidden")));
+extern uintptr_t swalloc_slow_free_size __attribute__((visibility("hidden")));
+static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
+    return (uintptr_t)ptr - swalloc_slow_free_base >= swalloc_slow_free_size;
+}
+static inline void swalloc_set_direct_free_range(bool direct) {
+    swalloc_slow_free_base = direct ? (uintptr_t)swalloc_bootstrap_storage : 0;
+    swalloc_slow_free_size = direct ? SWALLOC_BOOTSTRAP_BYTES : UINTPTR_MAX;
 }
 
 /* ---- process-wide state ----------------------------------------------------
@@ -131,7 +200,7 @@ struct swalloc_process_state {
     pthread_key_t thread_key;             /* its destructor folds an ending thread */
     uint64_t threads_seen;                /* threads that counted anything, main included */
 };
-extern struct swalloc_process_state swalloc_process;
+extern struct swalloc_process_state swalloc_process __attribute__((visibility("hidden")));
 
 static inline struct swalloc_process_state *swalloc_process_ptr(void) { return &swalloc_process; }
 
@@ -184,7 +253,7 @@ static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
 
 /* ---- the registered global allocator ----------------------------------------
  * A copy of the table given to swalloc_set_global_allocator. */
-extern struct swalloc_global_allocator swalloc_registered;
+extern struct swalloc_global_allocator swalloc_registered __attribute__((visibility("hidden")));
 static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
     return &swalloc_registered;
 }
@@ -192,13 +261,13 @@ static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
 /* A buffer for the exit report: it is written once per process (the report
    is claimed atomically), and static storage keeps it off the heap. */
 #define SWALLOC_REPORT_BUFFER_BYTES (64u << 10)
-extern unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
+extern unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES] __attribute__((visibility("hidden")));
 static inline unsigned char *swalloc_report_buffer_base(void) { return swalloc_report_buffer; }
 
 /* Three path buffers for the report: the program's path, the profile's
    path with %p expanded, and its temporary sibling. */
 #define SWALLOC_PATH_BYTES 4096
-extern char swalloc_paths[3][SWALLOC_PATH_BYTES];
+extern char swalloc_paths[3][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
 static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]; }
 
 /* ---- small libc helpers Swift cannot call directly ------------------------- */

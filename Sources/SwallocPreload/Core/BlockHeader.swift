@@ -66,7 +66,7 @@ struct BlockHeader {
         return BlockHeader(
             requestedSize: size,
             alignmentShift: Int(truncatingIfNeeded: (tag &>> 32) & 0xFF),
-            owner: BlockOwner(rawValue: UInt8(truncatingIfNeeded: tag &>> 40)) ?? .system,
+            owner: (tag &>> 40) & 0xFF == UInt64(BlockOwner.registered.rawValue) ? .registered : .system,
             flags: (tag &>> 48) & 0xFF)
     }
 
@@ -89,6 +89,19 @@ struct BlockHeader {
     static func setRequestedSize(_ size: Int, before user: UnsafeMutableRawPointer) {
         user.storeBytes(of: size, toByteOffset: -16, as: Int.self)
     }
+
+    /// Marks the block counted (a realloc by the program of a block the
+    /// library allocated for itself).
+    @inline(__always)
+    static func setCounted(_ counted: Bool, before user: UnsafeMutableRawPointer) {
+        var tag = user.load(fromByteOffset: -8, as: UInt64.self)
+        tag = counted ? tag | countedFlag &<< 48 : tag & ~(countedFlag &<< 48)
+        user.storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
+    }
+
+    /// The tag of a counted, 16-aligned glibc block: the one the counting
+    /// fast path writes and recognises with a single compare.
+    static let countingTag: UInt64 = magic | 4 &<< 32 | UInt64(BlockOwner.system.rawValue) &<< 40 | countedFlag &<< 48
 
     /// The base the allocator handed out, from the user pointer.
     @inline(__always)

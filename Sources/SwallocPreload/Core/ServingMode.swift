@@ -12,8 +12,16 @@ enum ServingMode: UInt8 {
     case starting = 0
     /// The system allocator with nothing to count: a tail call to glibc.
     case direct = 1
-    /// A ``BlockHeader`` in front of every block: layout, owner, statistics.
-    case framed = 2
+    /// The system allocator with statistics: every block framed, and a
+    /// straight-line fast path (``CountingPath``) for the common calls.
+    case counting = 2
+    /// A ``BlockHeader`` in front of every block, through the general path:
+    /// a registered allocator, with or without statistics.
+    case framed = 3
+
+    /// Every block outside the arena has a header.
+    @inline(__always)
+    var frames: Bool { rawValue >= ServingMode.counting.rawValue }
 }
 
 /// The mode in force. A global with a constant initialiser is static data:

@@ -6,13 +6,19 @@ import CSwallocPreload
 enum SystemAllocator {
     typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
 
-    /// glibc's `malloc_usable_size`, from `dlsym(RTLD_NEXT)` at start-up.
+    /// glibc's `malloc_usable_size`, from `dlsym(RTLD_NEXT)` on first use:
+    /// most processes never ask, and `dlsym` is the dearest thing start-up
+    /// would do. Two threads racing here store the same value.
     nonisolated(unsafe) static var glibcUsableSize: UsableSize? = nil
 
-    static func resolve() {
-        if let symbol = dlsym(swalloc_rtld_next(), "malloc_usable_size") {
-            glibcUsableSize = unsafeBitCast(symbol, to: UsableSize.self)
-        }
+    static func resolve() -> UsableSize? {
+        if let resolved = glibcUsableSize { return resolved }
+        Reentrancy.enter() // dlsym may allocate: those calls are ours
+        defer { Reentrancy.leave() }
+        guard let symbol = dlsym(swalloc_rtld_next(), "malloc_usable_size") else { return nil }
+        let function = unsafeBitCast(symbol, to: UsableSize.self)
+        glibcUsableSize = function
+        return function
     }
 
     @inline(__always)
@@ -32,6 +38,6 @@ enum SystemAllocator {
 
     /// The usable size of a block glibc handed out.
     static func usableSize(_ block: UnsafeMutableRawPointer) -> Int? {
-        glibcUsableSize.map { $0(block) }
+        resolve().map { $0(block) }
     }
 }

@@ -13,14 +13,21 @@ import CSwallocPreload
 
 @c(swalloc_malloc)
 public func swallocMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(servingMode == .direct) { return __libc_malloc(size) }
-    return MallocFamily.malloc(size)
+    if _fastPath(servingMode == .direct) { return swalloc_libc_malloc(size) }
+    // One call site besides glibc's, so that both stay tail calls.
+    return CountingPath.malloc(size)
 }
 
 @c(swalloc_free)
 public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
-    if _fastPath(servingMode == .direct && !swalloc_is_bootstrap(pointer)) {
-        __libc_free(pointer)
+    // Direct mode, not an arena block: one range check (see
+    // swalloc_set_direct_free_range).
+    if _fastPath(swalloc_free_is_direct(pointer)) {
+        swalloc_libc_free(pointer)
+        return
+    }
+    if _fastPath(servingMode == .counting) {
+        CountingPath.free(pointer)
         return
     }
     MallocFamily.free(pointer)
@@ -28,14 +35,14 @@ public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
 
 @c(swalloc_calloc)
 public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(servingMode == .direct) { return __libc_calloc(count, size) }
+    if _fastPath(servingMode == .direct) { return swalloc_libc_calloc(count, size) }
     return MallocFamily.calloc(count, size)
 }
 
 @c(swalloc_realloc)
 public func swallocRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(servingMode == .direct && !swalloc_is_bootstrap(pointer)) {
-        return __libc_realloc(pointer, size)
+    if _fastPath(swalloc_free_is_direct(pointer)) && servingMode == .direct {
+        return swalloc_libc_realloc(pointer, size)
     }
     return MallocFamily.realloc(pointer, size)
 }
@@ -105,7 +112,7 @@ public func swallocPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
     guard let pointer else { return 0 }
     if swalloc_is_bootstrap(pointer) { return BootstrapArena.usableSize(pointer) }
-    if servingMode == .framed { return FramedAllocation.usableSize(pointer) }
+    if servingMode.frames { return FramedAllocation.usableSize(pointer) }
     return SystemAllocator.usableSize(pointer) ?? 0
 }
 
@@ -128,66 +135,85 @@ public func swallocFreeAlignedSized(_ pointer: UnsafeMutableRawPointer?, _ align
     swallocFree(pointer)
 }
 
-/// Everything off the direct path: the bootstrap arena while starting, and
-/// ``FramedAllocation`` with statistics in framed mode.
+/// Everything off the fast paths: the bootstrap arena while starting,
+/// and ``FramedAllocation`` with statistics in the framing modes.
 enum MallocFamily {
     nonisolated(unsafe) static var pageSize: Int = 4096
 
-    /// Counts a call of the program's (not one the library makes itself).
-    @inline(__always)
-    static func count(_ kind: CallKind) {
-        if statisticsEnabled && !Reentrancy.isInside { Statistics.countCall(kind) }
-    }
-
+    @inline(never)
     static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
         if servingMode == .starting { return BootstrapArena.allocate(size) }
-        count(.malloc)
-        return FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+        let counted = Statistics.begin()
+        if counted { Statistics.countCall(.malloc, Statistics.thread) }
+        let block = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
+        if counted { Statistics.end() }
+        return block
     }
 
+    @inline(never)
     static func free(_ pointer: UnsafeMutableRawPointer?) {
-        count(.free)
-        guard let pointer else { return }
-        if swalloc_is_bootstrap(pointer) {
-            BootstrapArena.free(pointer)
-        } else if servingMode == .framed {
-            FramedAllocation.free(pointer)
-        } else {
-            __libc_free(pointer)
+        if servingMode == .starting {
+            if let pointer, swalloc_is_bootstrap(pointer) { BootstrapArena.free(pointer) }
+            return
         }
+        let counted = Statistics.begin()
+        if counted { Statistics.countCall(.free, Statistics.thread) }
+        if let pointer {
+            if swalloc_is_bootstrap(pointer) {
+                BootstrapArena.free(pointer)
+            } else if servingMode.frames {
+                FramedAllocation.free(pointer)
+            } else {
+                swalloc_libc_free(pointer)
+            }
+        }
+        if counted { Statistics.end() }
     }
 
+    @inline(never)
     static func calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-        self.count(.calloc)
-        guard let total = product(count, size) else {
-            return FramedAllocation.failure()
+        if servingMode == .starting {
+            guard let total = product(count, size) else {
+                swalloc_set_errno(ENOMEM)
+                return nil
+            }
+            return BootstrapArena.allocate(total, zeroed: true)
         }
-        if servingMode == .starting { return BootstrapArena.allocate(total, zeroed: true) }
-        return FramedAllocation.allocate(total, alignmentShift: 4, zeroed: true)
+        let counted = Statistics.begin()
+        if counted { Statistics.countCall(.calloc, Statistics.thread) }
+        defer { if counted { Statistics.end() } }
+        guard let total = product(count, size) else { return FramedAllocation.failure(counted: counted) }
+        return FramedAllocation.allocate(total, alignmentShift: 4, zeroed: true, counted: counted)
     }
 
+    @inline(never)
     static func realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
-        count(.realloc)
+        if servingMode == .starting {
+            guard let pointer else { return BootstrapArena.allocate(size) }
+            return moveOutOfArena(pointer, size, counted: false)
+        }
+        let counted = Statistics.begin()
+        if counted { Statistics.countCall(.realloc, Statistics.thread) }
+        defer { if counted { Statistics.end() } }
         guard let pointer else {
-            if servingMode == .starting { return BootstrapArena.allocate(size) }
-            return servingMode == .direct ? __libc_malloc(size)
-                : FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+            return servingMode == .direct ? swalloc_libc_malloc(size)
+                : FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         if swalloc_is_bootstrap(pointer) {
-            return moveOutOfArena(pointer, size)
+            return moveOutOfArena(pointer, size, counted: counted)
         }
+        if servingMode == .direct { return swalloc_libc_realloc(pointer, size) }
         if size == 0 {
             // glibc 2.36: realloc(p, 0) frees p and returns NULL.
-            if servingMode == .framed { FramedAllocation.free(pointer) } else { __libc_free(pointer) }
+            FramedAllocation.free(pointer)
             return nil
         }
-        if servingMode != .framed { return __libc_realloc(pointer, size) }
-        return FramedAllocation.reallocate(pointer, to: size)
+        return FramedAllocation.reallocate(pointer, to: size, counted: counted)
     }
 
     /// `realloc` of an arena block: a new block of the mode in force, the
     /// contents copied, the arena block given back.
-    static func moveOutOfArena(_ pointer: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
+    static func moveOutOfArena(_ pointer: UnsafeMutableRawPointer, _ size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
         if size == 0 {
             BootstrapArena.free(pointer)
             return nil
@@ -195,8 +221,8 @@ enum MallocFamily {
         let moved: UnsafeMutableRawPointer?
         switch servingMode {
         case .starting: moved = BootstrapArena.allocate(size)
-        case .direct: moved = __libc_malloc(size)
-        case .framed: moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false)
+        case .direct: moved = swalloc_libc_malloc(size)
+        case .counting, .framed: moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         guard let moved else { return nil }
         _ = memcpy(moved, pointer, min(size, BootstrapArena.usableSize(pointer)))
@@ -207,21 +233,30 @@ enum MallocFamily {
     /// memalign's semantics (glibc 2.36): alignments up to 16 are malloc's;
     /// others are rounded up to a power of two; above SIZE_MAX / 2 + 1 is
     /// EINVAL.
+    @inline(never)
     static func aligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-        count(.aligned)
         let requested = UInt(bitPattern: alignment)
-        guard requested <= UInt.max / 2 &+ 1 else {
-            swalloc_set_errno(EINVAL)
-            return nil
-        }
         var shift = 4
         if requested > 16 {
             shift = UInt.bitWidth &- (requested &- 1).leadingZeroBitCount
         }
-        if servingMode == .starting { return BootstrapArena.allocate(size, alignment: 1 &<< shift) }
+        if servingMode == .starting {
+            guard requested <= UInt.max / 2 &+ 1 else {
+                swalloc_set_errno(EINVAL)
+                return nil
+            }
+            return BootstrapArena.allocate(size, alignment: 1 &<< shift)
+        }
+        let counted = Statistics.begin()
+        if counted { Statistics.countCall(.aligned, Statistics.thread) }
+        defer { if counted { Statistics.end() } }
+        guard requested <= UInt.max / 2 &+ 1 else {
+            swalloc_set_errno(EINVAL)
+            return nil
+        }
         // An alignment of 2^63 cannot be framed: no block is that large.
-        guard shift < Int.bitWidth &- 1 else { return FramedAllocation.failure() }
-        return FramedAllocation.allocate(size, alignmentShift: shift, zeroed: false)
+        guard shift < Int.bitWidth &- 1 else { return FramedAllocation.failure(counted: counted) }
+        return FramedAllocation.allocate(size, alignmentShift: shift, zeroed: false, counted: counted)
     }
 
     /// count × size, or nil on overflow (both are C size_t).

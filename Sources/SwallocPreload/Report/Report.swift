@@ -48,6 +48,7 @@ enum Report {
 /// Everything the report says, gathered once.
 struct Profile {
     var counters: swalloc_counters
+    var blocksAllocated: UInt64
     var peakLiveBytes: UInt64
     var liveBytes: UInt64
     var liveBlocks: UInt64
@@ -59,16 +60,18 @@ struct Profile {
     var pid: Int32
 
     static func collect() -> Profile {
-        let (counters, peak) = ThreadRegistry.snapshot()
+        var (counters, peak) = ThreadRegistry.snapshot()
+        let blocksAllocated = Counters.blocksAllocated(&counters)
         let process = swalloc_process_ptr()
         let inheritedBytes = process.pointee.inherited_bytes
         let inheritedBlocks = process.pointee.inherited_blocks
         let liveBytes = inheritedBytes &+ counters.bytes_allocated &- counters.bytes_freed
         return Profile(
             counters: counters,
+            blocksAllocated: blocksAllocated,
             peakLiveBytes: max(UInt64(max(peak, 0)), liveBytes),
             liveBytes: liveBytes,
-            liveBlocks: inheritedBlocks &+ counters.blocks_allocated &- counters.blocks_freed,
+            liveBlocks: inheritedBlocks &+ blocksAllocated &- counters.blocks_freed,
             inheritedBytes: inheritedBytes,
             inheritedBlocks: inheritedBlocks,
             threads: process.pointee.threads_seen,

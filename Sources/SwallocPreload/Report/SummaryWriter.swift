@@ -42,7 +42,7 @@ enum SummaryWriter {
         out.grouped(c.failed_calls)
 
         out.text("\nswalloc: allocated  ")
-        out.grouped(c.blocks_allocated)
+        out.grouped(profile.blocksAllocated)
         out.text(" blocks  ")
         out.bytes(c.bytes_allocated)
         out.text("\nswalloc: freed      ")

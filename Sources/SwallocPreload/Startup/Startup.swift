@@ -23,7 +23,6 @@ enum Startup {
         guard servingMode == .starting else { return }
         isSecure = getauxval(UInt(AT_SECURE)) != 0
         settings = Settings.read()
-        SystemAllocator.resolve()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
         if page > 0 { MallocFamily.pageSize = page }
 
@@ -37,6 +36,13 @@ enum Startup {
             ThreadRegistry.start()
         }
         // From here on every new block gets the mode's shape.
-        servingMode = (statisticsEnabled || !GlobalAllocatorRegistry.isSystem) ? .framed : .direct
+        let mode: ServingMode
+        if !GlobalAllocatorRegistry.isSystem {
+            mode = .framed
+        } else {
+            mode = statisticsEnabled ? .counting : .direct
+        }
+        swalloc_set_direct_free_range(mode == .direct)
+        servingMode = mode
     }
 }

@@ -8,89 +8,99 @@ enum CallKind {
 /// Exact allocation statistics, kept per thread.
 ///
 /// Each thread counts in its own `swalloc_thread_state` (initial-exec TLS:
-/// one instruction to reach, no sharing between cores). The counters are
+/// no sharing between cores, one instruction per counter). The counters are
 /// summed at exit over the live threads and the totals folded in from
 /// threads that ended (see ``ThreadRegistry``), so every count is exact.
 ///
-/// The peak of live bytes needs a process-wide view. Each thread keeps the
-/// live bytes it has not yet published (`live_delta`) and publishes them
-/// to one atomic total when they pass ±``publishBytes``. A thread also keeps
-/// the highest value its delta reached since it last published
-/// (`live_high`); `snapshot + high` is then a live total the process
-/// really reached if no other thread published meanwhile. The reported peak
-/// is therefore exact for one thread and at most
-/// `(threads - 1) × publishBytes` below the truth with more.
+/// The peak of live bytes needs a process-wide view without a shared atomic
+/// on every call (FINDINGS.md: 7× slower with two threads). Each thread
+/// publishes its live-byte drift to one atomic total when the drift passes
+/// ±`SWALLOC_PUBLISH_BYTES` (64 KiB), and every published total is a peak
+/// candidate. The reported peak is therefore at most
+/// `threads × SWALLOC_PUBLISH_BYTES` below the truth (under 64 KiB for a
+/// single-threaded program), never above it.
+///
+/// The recording functions take the thread whose counters to use; the
+/// caller decided that the event counts (``begin()`` or the fast path's
+/// `swalloc_thread_counts`).
 enum Statistics {
-    /// How far a thread's unpublished live bytes may drift: 64 KiB.
-    static let publishBytes: Int64 = 64 << 10
+    @inline(__always)
+    static var thread: UnsafeMutablePointer<swalloc_thread_state> { swalloc_current_thread() }
 
     @inline(__always)
-    static func countCall(_ kind: CallKind) {
-        withThread { thread in
-            switch kind {
-            case .malloc: thread.pointee.counters.malloc_calls &+= 1
-            case .calloc: thread.pointee.counters.calloc_calls &+= 1
-            case .realloc: thread.pointee.counters.realloc_calls &+= 1
-            case .free: thread.pointee.counters.free_calls &+= 1
-            case .aligned: thread.pointee.counters.aligned_calls &+= 1
-            }
+    static func countCall(_ kind: CallKind, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        switch kind {
+        case .malloc: thread.pointee.counters.malloc_calls &+= 1
+        case .calloc: thread.pointee.counters.calloc_calls &+= 1
+        case .realloc: thread.pointee.counters.realloc_calls &+= 1
+        case .free: thread.pointee.counters.free_calls &+= 1
+        case .aligned: thread.pointee.counters.aligned_calls &+= 1
         }
     }
 
     /// A block of `size` requested bytes was handed out.
     @inline(__always)
-    static func recordAllocation(_ size: Int) {
-        withThread { thread in
-            thread.pointee.counters.blocks_allocated &+= 1
-            thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
-            let bucket = Int.bitWidth &- size.leadingZeroBitCount
-            swalloc_histogram(&thread.pointee.counters)[bucket] &+= 1
-            let delta = thread.pointee.live_delta &+ Int64(truncatingIfNeeded: size)
-            thread.pointee.live_delta = delta
-            if delta > thread.pointee.live_high {
-                thread.pointee.live_high = delta
-                if delta > publishBytes { publish(thread) }
-            }
-        }
+    static func recordAllocation(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
+        // 64 - clz(size), written as log2(2·size + 1) so that 0 needs no
+        // special case (sizes here are below 2^62).
+        let bucket = Int.bitWidth &- 1 &- (size &<< 1 | 1).leadingZeroBitCount
+        swalloc_histogram(&thread.pointee.counters)[bucket] &+= 1
+        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) { publish() }
     }
 
     /// A block of `size` requested bytes came back.
     @inline(__always)
-    static func recordFree(_ size: Int) {
-        withThread { thread in
-            thread.pointee.counters.blocks_freed &+= 1
-            thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
-            let delta = thread.pointee.live_delta &- Int64(truncatingIfNeeded: size)
-            thread.pointee.live_delta = delta
-            if delta < -publishBytes { publish(thread) }
-        }
+    static func recordFree(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.counters.blocks_freed &+= 1
+        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
+        if _slowPath(swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))) { publish() }
     }
 
-    @inline(__always)
-    static func recordFailure() {
-        withThread { thread in thread.pointee.counters.failed_calls &+= 1 }
-    }
-
-    /// Runs `body` on this thread's counters; admits a new thread first, and
-    /// folds the event straight into the process totals for a thread whose
-    /// exit was already accounted.
-    @inline(__always)
-    static func withThread(_ body: (UnsafeMutablePointer<swalloc_thread_state>) -> Void) {
-        let thread = swalloc_current_thread()
-        if _fastPath(thread.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)) {
-            body(thread)
-            return
-        }
-        ThreadRegistry.slowEvent(thread, body)
-    }
-
-    /// Publishes a thread's unpublished live bytes and its peak candidate.
+    /// Adds a thread's live-byte drift to the process total; the new total
+    /// is a peak candidate.
     @inline(never)
-    static func publish(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
-        swalloc_raise_peak(thread.pointee.live_snapshot &+ thread.pointee.live_high)
-        let total = swalloc_publish_live(thread.pointee.live_delta)
-        thread.pointee.live_snapshot = total
-        thread.pointee.live_delta = 0
-        thread.pointee.live_high = 0
+    static func publish(_ thread: UnsafeMutablePointer<swalloc_thread_state> = swalloc_current_thread()) {
+        swalloc_raise_peak(swalloc_publish_live(swalloc_live_take(thread)))
+    }
+
+    // MARK: The general path's bracket around an event
+
+    /// Whether the current call is the program's and counts: statistics on,
+    /// and not a call the library makes itself. Admits a thread on its
+    /// first event.
+    @inline(__always)
+    static func begin() -> Bool {
+        guard statisticsEnabled else { return false }
+        let thread = self.thread
+        if _fastPath(swalloc_thread_counts(thread)) { return true }
+        return admitOrRefuse(thread)
+    }
+
+    @inline(never)
+    static func admitOrRefuse(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Bool {
+        if thread.pointee.depth != 0 { return false }
+        if thread.pointee.registration == UInt32(SWALLOC_THREAD_FRESH) { ThreadRegistry.admit(thread) }
+        return true
+    }
+
+    /// After a counted event: a thread whose exit was already accounted
+    /// (glibc's clean-up after the key destructors) folds it in at once.
+    @inline(__always)
+    static func end() {
+        let thread = self.thread
+        if _slowPath(thread.pointee.registration == UInt32(SWALLOC_THREAD_RETIRED)) {
+            ThreadRegistry.foldLate(thread)
+        }
+    }
+
+    /// Records the free of a counted block whoever frees it (the library
+    /// itself included): its bytes were counted live, so they must go.
+    @inline(never)
+    static func recordFreeAnywhere(_ size: Int) {
+        let thread = self.thread
+        if thread.pointee.registration == UInt32(SWALLOC_THREAD_FRESH) { ThreadRegistry.admit(thread) }
+        recordFree(size, thread)
+        end()
     }
 }

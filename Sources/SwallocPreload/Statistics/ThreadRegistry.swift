@@ -23,16 +23,9 @@ enum ThreadRegistry {
             { ThreadRegistry.resetInChild() })
     }
 
+    /// Folds the events of a thread that already retired, one by one.
     @inline(never)
-    static func slowEvent(_ thread: UnsafeMutablePointer<swalloc_thread_state>,
-                          _ body: (UnsafeMutablePointer<swalloc_thread_state>) -> Void) {
-        if thread.pointee.registration == UInt32(SWALLOC_THREAD_FRESH) {
-            admit(thread)
-            body(thread)
-            return
-        }
-        // Retired: count, then fold at once.
-        body(thread)
+    static func foldLate(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         swalloc_lock()
         fold(thread)
         swalloc_unlock()
@@ -45,7 +38,7 @@ enum ThreadRegistry {
         thread.pointee.prev = nil
         if let head = process.pointee.threads { head.pointee.prev = thread }
         process.pointee.threads = thread
-        thread.pointee.live_snapshot = swalloc_published_live()
+        _ = swalloc_live_take(thread) // starts the biased drift counters at zero drift
         thread.pointee.registration = UInt32(SWALLOC_THREAD_ACTIVE)
         process.pointee.threads_seen &+= 1
         swalloc_unlock()
@@ -90,12 +83,12 @@ enum ThreadRegistry {
         var node = process.pointee.threads
         while let thread = node {
             Counters.add(&thread.pointee.counters, into: &totals)
-            unpublished &+= thread.pointee.live_delta
+            unpublished &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
         }
         Counters.add(&process.pointee.retired, into: &totals)
         process.pointee.inherited_blocks = process.pointee.inherited_blocks
-            &+ totals.blocks_allocated &- totals.blocks_freed
+            &+ Counters.blocksAllocated(&totals) &- totals.blocks_freed
         process.pointee.inherited_bytes = process.pointee.inherited_bytes
             &+ totals.bytes_allocated &- totals.bytes_freed
         let live = swalloc_published_live() &+ unpublished
@@ -107,9 +100,7 @@ enum ThreadRegistry {
         process.pointee.threads = nil
         let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
         me.pointee.counters = swalloc_counters()
-        me.pointee.live_delta = 0
-        me.pointee.live_high = 0
-        me.pointee.live_snapshot = live
+        _ = swalloc_live_take(me)
         me.pointee.registration = UInt32(SWALLOC_THREAD_FRESH)
         swalloc_unlock()
         if wasActive { admit(me) }
@@ -122,13 +113,15 @@ enum ThreadRegistry {
         var totals = swalloc_counters()
         swalloc_lock()
         Counters.add(&process.pointee.retired, into: &totals)
-        var peak = process.pointee.peak_live_bytes
+        // Live now: the published total and every live thread's drift.
+        var live = swalloc_published_live()
         var node = process.pointee.threads
         while let thread = node {
             Counters.add(&thread.pointee.counters, into: &totals)
-            peak = max(peak, thread.pointee.live_snapshot &+ thread.pointee.live_high)
+            live &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
         }
+        let peak = max(process.pointee.peak_live_bytes, live)
         swalloc_unlock()
         return (totals, peak)
     }
@@ -144,7 +137,6 @@ enum Counters {
         target.pointee.free_calls &+= source.pointee.free_calls
         target.pointee.aligned_calls &+= source.pointee.aligned_calls
         target.pointee.failed_calls &+= source.pointee.failed_calls
-        target.pointee.blocks_allocated &+= source.pointee.blocks_allocated
         target.pointee.blocks_freed &+= source.pointee.blocks_freed
         target.pointee.bytes_allocated &+= source.pointee.bytes_allocated
         target.pointee.bytes_freed &+= source.pointee.bytes_freed
@@ -153,5 +145,13 @@ enum Counters {
         for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) {
             to[bucket] &+= from[bucket]
         }
+    }
+
+    /// Blocks allocated: every successful allocation is in the histogram.
+    static func blocksAllocated(_ counters: UnsafeMutablePointer<swalloc_counters>) -> UInt64 {
+        let histogram = swalloc_histogram(counters)
+        var total: UInt64 = 0
+        for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) { total &+= histogram[bucket] }
+        return total
     }
 }

@@ -1,0 +1,54 @@
+import CSwallocPreload
+
+/// The fast path of ``ServingMode/counting`` (the system allocator with
+/// statistics, the default): malloc and free of ordinary blocks in straight
+/// line, everything else handed to ``MallocFamily``'s general path.
+///
+/// The fast path applies when the thread is active in the statistics and
+/// not inside the library (one compare: `swalloc_thread_counts`), and, for
+/// free, when the block's tag is the counting tag (one compare: a counted,
+/// 16-aligned glibc block). It writes and reads the same ``BlockHeader``
+/// as the general path; the two are interchangeable for any block.
+enum CountingPath {
+    /// Larger requests take the general path (which checks for overflow);
+    /// below 2^31, the check is one compare with an immediate.
+    static let largestFastSize = Int(Int32.max)
+
+    // Out of line, so that the exported functions' direct path stays a
+    // tail call with no prologue.
+    @inline(never)
+    static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+        let thread = swalloc_current_thread()
+        guard _fastPath(servingMode == .counting), _fastPath(swalloc_thread_counts(thread)),
+              _fastPath(UInt(bitPattern: size) <= UInt(largestFastSize)) else {
+            return MallocFamily.malloc(size)
+        }
+        thread.pointee.counters.malloc_calls &+= 1
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return FramedAllocation.failure(counted: true)
+        }
+        // Unsafe: glibc returned at least size + 16 writable bytes.
+        base.storeBytes(of: size, as: Int.self)
+        base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
+        Statistics.recordAllocation(size, thread)
+        return base + BlockHeader.byteCount
+    }
+
+    @inline(never)
+    static func free(_ pointer: UnsafeMutableRawPointer?) {
+        let thread = swalloc_current_thread()
+        // An arena block never matches: the word before its payload holds an
+        // offset below 1 MiB in its low half, never the magic number.
+        guard _fastPath(swalloc_thread_counts(thread)), let pointer,
+              // Unsafe: any pointer the program may free has 16 readable
+              // bytes before it (a header, an arena header, or glibc's chunk
+              // header).
+              _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
+            MallocFamily.free(pointer)
+            return
+        }
+        thread.pointee.counters.free_calls &+= 1
+        Statistics.recordFree(pointer.load(fromByteOffset: -16, as: Int.self), thread)
+        swalloc_libc_free(pointer - BlockHeader.byteCount)
+    }
+}
