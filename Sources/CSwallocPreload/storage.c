@@ -27,3 +27,10 @@ void *(*const swalloc_glibc_malloc)(size_t) = __libc_malloc;
 void (*const swalloc_glibc_free)(void *) = __libc_free;
 void *(*const swalloc_glibc_calloc)(size_t, size_t) = __libc_calloc;
 void *(*const swalloc_glibc_realloc)(void *, size_t) = __libc_realloc;
+
+/* A weak reference to swalloc_register: an executable linked against
+   libswalloc.so that defines it then exports it (the linker exports
+   symbols a shared library refers to), so that the constructor finds the
+   program's own allocator with dlsym(RTLD_DEFAULT). */
+extern void swalloc_register(void) __attribute__((weak));
+void (*volatile swalloc_register_reference)(void) __attribute__((visibility("hidden"))) = swalloc_register;

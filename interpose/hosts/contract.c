@@ -112,6 +112,7 @@ int main(void) {
         size_t a = alignments[i];
         void *m = memalign(a, 100);
         CHECK(m && aligned(m, a), "memalign(%zu)", a);
+        if (!m) continue;
         CHECK(malloc_usable_size(m) >= 100, "usable memalign(%zu)", a);
         memset(m, 1, 100);
         m = realloc(m, 5000);

@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "swalloc.h"
 
@@ -110,6 +111,7 @@ struct swalloc_thread_state {
     int64_t live_up;
     int64_t live_down;
     struct swalloc_counters counters;
+    void *_Nullable bump_chunk;   /* the bump allocator's current chunk */
     struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
     struct swalloc_thread_state *_Nullable prev;
 };
@@ -270,6 +272,53 @@ static inline unsigned char *swalloc_report_buffer_base(void) { return swalloc_r
 extern char swalloc_paths[3][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
 static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]; }
 
+/* ---- atomics on memory the Swift code owns ------------------------------- */
+static inline int64_t swalloc_atomic_add_i64(int64_t *value, int64_t delta) {
+    return __atomic_add_fetch(value, delta, __ATOMIC_ACQ_REL);
+}
+static inline int64_t swalloc_atomic_load_i64(const int64_t *value) {
+    return __atomic_load_n(value, __ATOMIC_ACQUIRE);
+}
+static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
+    return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
+}
+/* A spin lock on any int. */
+static inline void swalloc_spin_lock(int *lock) {
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) __builtin_ia32_pause();
+    }
+}
+static inline void swalloc_spin_unlock(int *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
+
+/* ---- fault handling (the guard allocator) --------------------------------- */
+typedef void (*swalloc_fault_handler)(int, siginfo_t *_Nonnull, void *_Nullable);
+static inline int swalloc_install_fault_handler(swalloc_fault_handler handler) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = handler;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGSEGV, &action, NULL);
+}
+/* Back to the default action: returning from the handler then re-runs the
+   faulting instruction, and the program dies of its signal as it would. */
+static inline void swalloc_reset_fault_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, NULL);
+}
+static inline void *_Nullable swalloc_fault_address(siginfo_t *_Nonnull info) { return info->si_addr; }
+/* Reads `bytes` at `address` without faulting: false if any is unreadable.
+   (process_vm_readv on ourselves reports EFAULT instead of a signal, and is
+   async-signal-safe.) */
+static inline bool swalloc_safe_read(void *destination, const void *address, size_t bytes) {
+    struct iovec local = {destination, bytes};
+    struct iovec remote = {(void *)address, bytes};
+    return syscall(SYS_process_vm_readv, getpid(), &local, 1UL, &remote, 1UL, 0UL) == (long)bytes;
+}
+
 /* ---- small libc helpers Swift cannot call directly ------------------------- */
 static inline int swalloc_dup_cloexec(int fd, int minimum) {
     return fcntl(fd, F_DUPFD_CLOEXEC, minimum);
@@ -280,6 +329,10 @@ static inline int swalloc_open_exclusive(const char *path) {
 static inline void *_Nullable swalloc_map_anonymous(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+static inline int swalloc_unmap(void *address, size_t bytes) { return munmap(address, bytes); }
+static inline int swalloc_protect_none(void *address, size_t bytes) {
+    return mprotect(address, bytes, PROT_NONE);
 }
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }

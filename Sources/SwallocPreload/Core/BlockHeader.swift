@@ -28,6 +28,8 @@ struct BlockHeader {
     static let magic: UInt64 = 0x5357_414C // "SWAL"
     /// The block's allocation was counted in the statistics.
     static let countedFlag: UInt64 = 1
+    /// The block's bytes count against `SWALLOC_LIMIT`.
+    static let limitFlag: UInt64 = 2
 
     var requestedSize: Int
     var alignmentShift: Int
@@ -47,6 +49,9 @@ struct BlockHeader {
 
     @inline(__always)
     var isCounted: Bool { flags & BlockHeader.countedFlag != 0 }
+
+    @inline(__always)
+    var isLimited: Bool { flags & BlockHeader.limitFlag != 0 }
 
     @inline(__always)
     static func offset(alignmentShift: Int) -> Int {
@@ -93,9 +98,9 @@ struct BlockHeader {
     /// Marks the block counted (a realloc by the program of a block the
     /// library allocated for itself).
     @inline(__always)
-    static func setCounted(_ counted: Bool, before user: UnsafeMutableRawPointer) {
+    static func setFlag(_ flag: UInt64, _ on: Bool, before user: UnsafeMutableRawPointer) {
         var tag = user.load(fromByteOffset: -8, as: UInt64.self)
-        tag = counted ? tag | countedFlag &<< 48 : tag & ~(countedFlag &<< 48)
+        tag = on ? tag | flag &<< 48 : tag & ~(flag &<< 48)
         user.storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
     }
 

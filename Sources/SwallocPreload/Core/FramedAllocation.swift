@@ -20,17 +20,25 @@ enum FramedAllocation {
         }
         let total = size &+ offset
         let alignment = 1 &<< alignmentShift
+        let inside = Reentrancy.isInside
+        // SWALLOC_LIMIT / SWALLOC_FAIL judge the program's calls.
+        let limited = AllocationPolicy.isActive && !inside
+        if limited && !AllocationPolicy.admit(size) { return failure(counted: counted) }
         // The library's own calls (inside) always go to glibc.
-        let owner: BlockOwner = (GlobalAllocatorRegistry.isSystem || Reentrancy.isInside) ? .system : .registered
+        let owner: BlockOwner = (GlobalAllocatorRegistry.isSystem || inside) ? .system : .registered
         let base: UnsafeMutableRawPointer?
         if owner == .system {
             base = SystemAllocator.alloc(size: total, alignment: alignment, zeroed: zeroed)
         } else {
             base = GlobalAllocatorRegistry.alloc(size: total, alignment: max(alignment, 16), zeroed: zeroed)
         }
-        guard let base else { return failure(counted: counted) }
+        guard let base else {
+            if limited { AllocationPolicy.release(size) }
+            return failure(counted: counted)
+        }
+        let flags = (counted ? BlockHeader.countedFlag : 0) | (limited ? BlockHeader.limitFlag : 0)
         let header = BlockHeader(requestedSize: size, alignmentShift: max(alignmentShift, 4),
-                                 owner: owner, flags: counted ? BlockHeader.countedFlag : 0)
+                                 owner: owner, flags: flags)
         if counted { Statistics.recordAllocation(size, Statistics.thread) }
         return header.frame(base)
     }
@@ -57,6 +65,7 @@ enum FramedAllocation {
     /// Returns a block to its owner without touching the statistics.
     @inline(__always)
     static func release(_ user: UnsafeMutableRawPointer, _ header: BlockHeader) {
+        if header.isLimited { AllocationPolicy.release(header.requestedSize) }
         let base = header.base(of: user)
         if header.owner == .system {
             SystemAllocator.dealloc(base)
@@ -75,6 +84,10 @@ enum FramedAllocation {
         let offset = header.offset
         guard size >= 0, size <= Int.max &- offset else { return failure(counted: counted) }
         let newTotal = size &+ offset
+        // The wrappers see a realloc as a new allocation of the new size;
+        // the old block's share of the limit goes when it succeeded.
+        let limited = AllocationPolicy.isActive && !Reentrancy.isInside
+        if limited && !AllocationPolicy.admit(size) { return failure(counted: counted) }
         let newBase: UnsafeMutableRawPointer?
         if header.owner == .system && header.alignmentShift <= 4 {
             newBase = swalloc_libc_realloc(header.base(of: user), newTotal)
@@ -84,6 +97,7 @@ enum FramedAllocation {
         } else {
             // An over-aligned glibc block: glibc's realloc would not keep the
             // alignment, so move it by hand.
+            if limited { AllocationPolicy.release(size) } // allocate() admits it again
             guard let moved = allocate(size, alignmentShift: header.alignmentShift, zeroed: false,
                                        counted: counted) else { return nil }
             _ = memcpy(moved, user, min(size, header.requestedSize))
@@ -91,17 +105,22 @@ enum FramedAllocation {
             release(user, header)
             return moved
         }
-        guard let newBase else { return failure(counted: counted) }
+        guard let newBase else {
+            if limited { AllocationPolicy.release(size) }
+            return failure(counted: counted)
+        }
         // The allocator moved or resized the block with its header (the
         // header is inside the block, and realloc preserves contents).
         let newUser = newBase + offset
         BlockHeader.setRequestedSize(size, before: newUser)
+        if header.isLimited { AllocationPolicy.release(header.requestedSize) }
+        BlockHeader.setFlag(BlockHeader.limitFlag, limited, before: newUser)
         if header.isCounted {
             Statistics.recordFreeAnywhere(header.requestedSize)
         }
         if header.isCounted || counted {
             // Counted now whoever allocated it: the block stays live.
-            BlockHeader.setCounted(true, before: newUser)
+            BlockHeader.setFlag(BlockHeader.countedFlag, true, before: newUser)
             Statistics.recordAllocation(size, Statistics.thread)
         }
         return newUser

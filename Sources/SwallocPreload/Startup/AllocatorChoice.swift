@@ -1,12 +1,81 @@
 import CSwallocPreload
 
-/// Chooses the global allocator from `SWALLOC_ALLOCATOR`.
+/// Chooses the global allocator at start-up, while the bootstrap arena
+/// serves every call (so loading a plug-in cannot recurse):
+///
+/// 1. `SWALLOC_ALLOCATOR=NAME`: a built-in (`system`, `bump`, `guard`);
+/// 2. `SWALLOC_ALLOCATOR=/path/lib.so` (any value with a `/`): a plug-in,
+///    `dlopen`ed with RTLD_NOW | RTLD_LOCAL, whose `swalloc_register` is
+///    called; not in setuid programs;
+/// 3. otherwise the program's own `swalloc_register`, if the process
+///    exports one (as Rust's `#[global_allocator]` in the program itself);
+/// 4. otherwise `system`.
+///
+/// A failure of 1 or 2 gets one `swalloc:` line and leaves `system`.
 enum AllocatorChoice {
+    typealias Register = @convention(c) () -> Void
+
     static func install(_ name: UnsafePointer<CChar>?) {
-        guard let name else { return }
+        guard let name else {
+            registerProgramsOwn()
+            return
+        }
         if CString.equals(name, "system") { return }
+        if CString.equals(name, "bump") {
+            var table = BumpAllocator.install()
+            _ = GlobalAllocatorRegistry.install(&table)
+            return
+        }
+        if CString.equals(name, "guard") {
+            var table = GuardAllocator.install()
+            _ = GlobalAllocatorRegistry.install(&table)
+            return
+        }
+        if CString.contains(name, UInt8(ascii: "/")) {
+            loadPlugin(name)
+            return
+        }
         Diagnostics.badSetting("SWALLOC_ALLOCATOR", value: name,
-                               problem: "no such allocator (built-in: system)",
+                               problem: "no such allocator (built-in: system, bump, guard; or a plug-in's path)",
                                fallback: "system")
+    }
+
+    static func loadPlugin(_ path: UnsafePointer<CChar>) {
+        if Startup.isSecure {
+            Diagnostics.badSetting("SWALLOC_ALLOCATOR", value: path,
+                                   problem: "plug-ins are not loaded by setuid or setgid programs", fallback: "system")
+            return
+        }
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror()
+            Diagnostics.line { out in
+                out.text("SWALLOC_ALLOCATOR=")
+                out.text(cString: path, limit: 300)
+                out.text(": cannot load: ")
+                out.text(cString: reason, limit: 300)
+                out.text("; using system")
+            }
+            return
+        }
+        guard let symbol = dlsym(handle, "swalloc_register") else {
+            Diagnostics.badSetting("SWALLOC_ALLOCATOR", value: path,
+                                   problem: "the plug-in exports no swalloc_register", fallback: "system")
+            _ = dlclose(handle)
+            return
+        }
+        unsafeBitCast(symbol, to: Register.self)()
+        if GlobalAllocatorRegistry.isSystem {
+            Diagnostics.badSetting("SWALLOC_ALLOCATOR", value: path,
+                                   problem: "swalloc_register installed no allocator", fallback: "system")
+        }
+        // The plug-in stays loaded for the life of the process.
+    }
+
+    /// The program's own `swalloc_register`, found in the global scope: the
+    /// executable exports it when it links libswalloc.so (which refers to
+    /// the name weakly) or is linked with -rdynamic.
+    static func registerProgramsOwn() {
+        guard let symbol = dlsym(swalloc_rtld_default(), "swalloc_register") else { return }
+        unsafeBitCast(symbol, to: Register.self)()
     }
 }

@@ -42,6 +42,7 @@ struct Settings {
         if let name = getenv("SWALLOC_ALLOCATOR"), name[0] != 0 {
             settings.allocatorName = UnsafePointer(name)
         }
+        AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         return settings
     }
 }

@@ -37,7 +37,7 @@ enum Startup {
         }
         // From here on every new block gets the mode's shape.
         let mode: ServingMode
-        if !GlobalAllocatorRegistry.isSystem {
+        if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
             mode = .framed
         } else {
             mode = statisticsEnabled ? .counting : .direct

@@ -2,6 +2,12 @@ import CSwallocPreload
 
 /// C string helpers that allocate nothing.
 enum CString {
+    /// A string literal as a C string. Unsafe only in name: a StaticString
+    /// made from a literal is NUL-terminated static data.
+    static func pointer(_ literal: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(literal.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
     static func equals(_ cString: UnsafePointer<CChar>, _ literal: StaticString) -> Bool {
         let bytes = literal.utf8Start
         let length = literal.utf8CodeUnitCount

@@ -1,0 +1,190 @@
+import CSwallocPreload
+
+/// The `bump` built-in: hands out memory by moving a pointer through large
+/// mapped chunks and never reuses a single block; `free` only updates the
+/// accounting. For short-lived batch programs that allocate much and free
+/// late.
+///
+/// - Each thread bumps through its own 1 MiB chunk (no lock, no atomic on
+///   allocation). A chunk is aligned to its size, so a block's chunk is its
+///   address rounded down.
+/// - A chunk is recycled whole once it is retired (its thread moved on to a
+///   new one) and every block in it was freed; that keeps a long-running
+///   program's memory bounded by what it keeps live, in chunk granularity.
+/// - The newest block of a thread's chunk can be given back (`free` right
+///   after `malloc`) and grown in place (`realloc`).
+/// - Blocks of 256 KiB and more get a mapping of their own, unmapped on free.
+///
+/// Frees from the owning thread are counted without atomics; frees from other
+/// threads and the owner's final tally meet in one atomic `balance`: the
+/// owner adds the blocks it allocated and did not free itself when it retires
+/// the chunk, other threads subtract one each. Whoever brings it to zero
+/// after the retirement recycles the chunk.
+enum BumpAllocator {
+    static let chunkBytes = 1 << 20
+    static let largeBytes = 256 << 10
+
+    /// The header at the start of every chunk.
+    struct Chunk {
+        var owner: UnsafeMutableRawPointer? // the owning thread's state
+        var top: Int                        // offset of the next free byte
+        var newest: Int                     // offset of the newest block (for in-place free/grow)
+        var allocated: Int64                // blocks handed out (owner only)
+        var localFreed: Int64               // blocks the owner freed (owner only)
+        var balance: Int64                  // atomic: see the type's comment
+        var retired: Bool
+        var next: UnsafeMutablePointer<Chunk>? // in the recycled list
+    }
+
+    /// Recycled chunks, under `recycledLock`.
+    nonisolated(unsafe) static var recycled: UnsafeMutablePointer<Chunk>? = nil
+    nonisolated(unsafe) static var recycledLock: Int32 = 0
+
+    static let headerBytes = (MemoryLayout<Chunk>.size + 63) & ~63
+
+    static func install() -> swalloc_global_allocator {
+        // Never fork with the recycled-list lock held by another thread.
+        _ = pthread_atfork(
+            { swalloc_spin_lock(&BumpAllocator.recycledLock) },
+            { swalloc_spin_unlock(&BumpAllocator.recycledLock) },
+            { swalloc_spin_unlock(&BumpAllocator.recycledLock) })
+        return swalloc_global_allocator(
+            context: nil,
+            alloc: { _, size, alignment in BumpAllocator.alloc(size, alignment) },
+            dealloc: { _, block, size, alignment in BumpAllocator.dealloc(block!, size, alignment) },
+            alloc_zeroed: nil,
+            realloc: { _, block, size, alignment, newSize in
+                BumpAllocator.realloc(block!, size, alignment, newSize)
+            },
+            name: CString.pointer("bump"))
+    }
+
+    static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        if size >= largeBytes || alignment > 4096 { return allocateLarge(size, alignment) }
+        let thread = swalloc_current_thread()
+        for _ in 0..<2 {
+            if let raw = thread.pointee.bump_chunk {
+                let chunk = raw.assumingMemoryBound(to: Chunk.self)
+                let start = (chunk.pointee.top &+ alignment &- 1) & ~(alignment &- 1)
+                if start &+ size <= chunkBytes {
+                    chunk.pointee.top = start &+ size
+                    chunk.pointee.newest = start
+                    chunk.pointee.allocated &+= 1
+                    return raw + start
+                }
+                retire(chunk)
+            }
+            guard let fresh = takeChunk(owner: UnsafeMutableRawPointer(thread)) else { return nil }
+            thread.pointee.bump_chunk = UnsafeMutableRawPointer(fresh)
+        }
+        return nil
+    }
+
+    static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
+        if size >= largeBytes || alignment > 4096 {
+            freeLarge(block, size, alignment)
+            return
+        }
+        let chunk = chunkOf(block)
+        let offset = block - UnsafeMutableRawPointer(chunk)
+        if chunk.pointee.owner == UnsafeMutableRawPointer(swalloc_current_thread()) && !chunk.pointee.retired {
+            // The newest block: give its bytes back.
+            if offset == chunk.pointee.newest && offset &+ size == chunk.pointee.top {
+                chunk.pointee.top = offset
+            }
+            chunk.pointee.localFreed &+= 1
+            return
+        }
+        if swalloc_atomic_add_i64(&chunk.pointee.balance, -1) == 0 { recycle(chunk) }
+    }
+
+    static func realloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int,
+                        _ newSize: Int) -> UnsafeMutableRawPointer? {
+        if size < largeBytes, newSize < largeBytes, alignment <= 4096 {
+            let chunk = chunkOf(block)
+            let offset = block - UnsafeMutableRawPointer(chunk)
+            // The newest block of our own chunk grows (or shrinks) in place.
+            if chunk.pointee.owner == UnsafeMutableRawPointer(swalloc_current_thread()), !chunk.pointee.retired,
+               offset == chunk.pointee.newest, offset &+ size == chunk.pointee.top,
+               offset &+ newSize <= chunkBytes {
+                chunk.pointee.top = offset &+ newSize
+                return block
+            }
+        }
+        guard let moved = alloc(newSize, alignment) else { return nil }
+        _ = memcpy(moved, block, min(size, newSize))
+        dealloc(block, size, alignment)
+        return moved
+    }
+
+    @inline(__always)
+    static func chunkOf(_ block: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Chunk> {
+        UnsafeMutableRawPointer(bitPattern: UInt(bitPattern: block) & ~UInt(chunkBytes &- 1))!
+            .assumingMemoryBound(to: Chunk.self)
+    }
+
+    /// The owner moves on: hand the chunk's outstanding count to `balance`.
+    static func retire(_ chunk: UnsafeMutablePointer<Chunk>) {
+        chunk.pointee.retired = true
+        let outstanding = chunk.pointee.allocated &- chunk.pointee.localFreed
+        if swalloc_atomic_add_i64(&chunk.pointee.balance, outstanding) == 0 { recycle(chunk) }
+    }
+
+    static func recycle(_ chunk: UnsafeMutablePointer<Chunk>) {
+        swalloc_spin_lock(&recycledLock)
+        chunk.pointee.next = recycled
+        recycled = chunk
+        swalloc_spin_unlock(&recycledLock)
+    }
+
+    /// A recycled chunk, or a new 1 MiB-aligned mapping.
+    static func takeChunk(owner: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Chunk>? {
+        swalloc_spin_lock(&recycledLock)
+        var chunk = recycled
+        if let taken = chunk { recycled = taken.pointee.next }
+        swalloc_spin_unlock(&recycledLock)
+        if chunk == nil {
+            // Map twice the size and trim to an aligned chunk.
+            guard let mapping = swalloc_map_anonymous(2 &* chunkBytes) else { return nil }
+            let address = UInt(bitPattern: mapping)
+            let aligned = (address &+ UInt(chunkBytes) &- 1) & ~UInt(chunkBytes &- 1)
+            let before = Int(aligned &- address)
+            if before > 0 { _ = swalloc_unmap(mapping, before) }
+            let after = chunkBytes &- before
+            if after > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: aligned &+ UInt(chunkBytes))!, after) }
+            chunk = UnsafeMutableRawPointer(bitPattern: aligned)!.assumingMemoryBound(to: Chunk.self)
+        }
+        guard let chunk else { return nil }
+        chunk.pointee = Chunk(owner: owner, top: headerBytes, newest: -1, allocated: 0, localFreed: 0,
+                              balance: 0, retired: false, next: nil)
+        return chunk
+    }
+
+    // MARK: Large blocks: a mapping each
+
+    /// A large block occupies exactly its size in whole pages.
+    static func pages(_ size: Int) -> Int {
+        let page = MallocFamily.pageSize
+        return (size &+ page &- 1) & ~(page &- 1)
+    }
+
+    static func allocateLarge(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
+        let bytes = pages(size)
+        let page = MallocFamily.pageSize
+        if alignment <= page { return swalloc_map_anonymous(bytes) }
+        // Over-map by the alignment, then trim front and tail.
+        guard let mapping = swalloc_map_anonymous(bytes &+ alignment) else { return nil }
+        let address = UInt(bitPattern: mapping)
+        let aligned = (address &+ UInt(alignment) &- 1) & ~UInt(alignment &- 1)
+        let front = Int(aligned &- address)
+        if front > 0 { _ = swalloc_unmap(mapping, front) }
+        let tail = alignment &- front
+        if tail > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: aligned &+ UInt(bytes))!, tail) }
+        return UnsafeMutableRawPointer(bitPattern: aligned)
+    }
+
+    static func freeLarge(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
+        _ = swalloc_unmap(block, pages(size))
+    }
+}

@@ -1,0 +1,216 @@
+import CSwallocPreload
+
+/// The `guard` built-in: every block gets a mapping of its own that ends at
+/// an inaccessible page, and freed blocks become inaccessible and stay out of
+/// reuse for a while, so that an overflow or a use after free faults at the
+/// faulting instruction (Electric Fence's idea).
+///
+/// ```
+/// mapping:  | metadata … padding | block (ends at the page end*) | guard page (PROT_NONE) |
+/// ```
+/// (*) alignment permitting: the block starts at `guard - size` rounded down
+/// to its alignment, so it ends exactly at the guard page when its size is
+/// a multiple of the alignment (a 128-byte malloc: 128 + 16 header = 144).
+///
+/// A freed block's mapping is made PROT_NONE and kept in a quarantine of at
+/// most 4096 blocks and 64 MiB; the oldest is unmapped when it is full.
+///
+/// On SIGSEGV the handler names the block: for an address in a guard page
+/// it reads the metadata at the start of that block's mapping (found by
+/// walking back page by page from the guard page, over pages of the same
+/// mapping); for an address in a quarantined block, the quarantine entry.
+/// It prints one `swalloc:` line, restores the default action and returns,
+/// so the program dies of SIGSEGV as it would have.
+///
+/// Each block costs at least two pages and two memory mappings: a debugging
+/// allocator, not a fast one.
+enum GuardAllocator {
+    static let metadataMagic: UInt64 = 0x5357_4755_4152_4421 // "SWGUARD!"
+
+    /// At the start of every mapping.
+    struct Metadata {
+        var magic: UInt64
+        var blockStart: UInt
+        var size: Int
+        var alignment: Int
+        var check: UInt64
+        static let reservedBytes = 64
+        var isValid: Bool {
+            magic == metadataMagic && check == (UInt64(blockStart) ^ UInt64(bitPattern: Int64(size)) ^ metadataMagic)
+        }
+    }
+
+    struct QuarantineEntry {
+        var mapping: UInt
+        var bytes: Int
+        var blockStart: UInt
+        var size: Int
+    }
+
+    static let quarantineCapacity = 4096
+    static let quarantineByteLimit = 64 << 20
+    nonisolated(unsafe) static var quarantine: UnsafeMutablePointer<QuarantineEntry>? = nil
+    nonisolated(unsafe) static var quarantineHead = 0   // oldest
+    nonisolated(unsafe) static var quarantineCount = 0
+    nonisolated(unsafe) static var quarantineBytes = 0
+    nonisolated(unsafe) static var lock: Int32 = 0
+
+    static func install() -> swalloc_global_allocator {
+        quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
+            .assumingMemoryBound(to: QuarantineEntry.self)
+        _ = swalloc_install_fault_handler { _, info, _ in GuardAllocator.fault(at: swalloc_fault_address(info)) }
+        // Never fork with the quarantine lock held by another thread: the
+        // child would wait for it forever.
+        _ = pthread_atfork(
+            { swalloc_spin_lock(&GuardAllocator.lock) },
+            { swalloc_spin_unlock(&GuardAllocator.lock) },
+            { swalloc_spin_unlock(&GuardAllocator.lock) })
+        return swalloc_global_allocator(
+            context: nil,
+            alloc: { _, size, alignment in GuardAllocator.alloc(size, alignment) },
+            dealloc: { _, block, size, alignment in GuardAllocator.dealloc(block!, size, alignment) },
+            alloc_zeroed: { _, size, alignment in GuardAllocator.alloc(size, alignment) }, // fresh mappings are zero
+            realloc: nil,
+            name: CString.pointer("guard"))
+    }
+
+    /// The mapping's data part: metadata, padding for the alignment, the block.
+    static func dataBytes(_ size: Int, _ alignment: Int) -> Int {
+        let page = MallocFamily.pageSize
+        return (Metadata.reservedBytes &+ size &+ alignment &- 1 &+ page &- 1) & ~(page &- 1)
+    }
+
+    static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        // The data part has room for any alignment's padding (dataBytes).
+        guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
+        let page = MallocFamily.pageSize
+        let data = dataBytes(size, alignment)
+        guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
+        let guardPage = mapping + data
+        _ = swalloc_protect_none(guardPage, page)
+        let start = UInt(bitPattern: guardPage - size) & ~UInt(alignment &- 1)
+        let check = UInt64(start) ^ UInt64(bitPattern: Int64(size)) ^ metadataMagic
+        mapping.storeBytes(of: Metadata(magic: metadataMagic, blockStart: start, size: size,
+                                        alignment: alignment, check: check), as: Metadata.self)
+        return UnsafeMutableRawPointer(bitPattern: start)
+    }
+
+    static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
+        let page = MallocFamily.pageSize
+        let guardPage = (UInt(bitPattern: block) &+ UInt(size) &+ UInt(page) &- 1) & ~UInt(page &- 1)
+        let data = dataBytes(size, alignment)
+        let mapping = guardPage &- UInt(data)
+        let bytes = data &+ page
+        _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, data)
+        guard let quarantine else {
+            _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
+            return
+        }
+        // Make room (the oldest leave), enqueue, and unmap what left after
+        // the lock is released: munmap is slow, the lock is shared.
+        var evicted = (QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0),
+                       QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0))
+        var evictedCount = 0
+        swalloc_spin_lock(&lock)
+        while evictedCount < 2 && (quarantineCount == quarantineCapacity
+            || (quarantineCount > 0 && quarantineBytes &+ bytes > quarantineByteLimit)) {
+            let oldest = quarantine[quarantineHead]
+            if evictedCount == 0 { evicted.0 = oldest } else { evicted.1 = oldest }
+            evictedCount &+= 1
+            quarantineBytes &-= oldest.bytes
+            quarantineHead = (quarantineHead &+ 1) % quarantineCapacity
+            quarantineCount &-= 1
+        }
+        let admitted = quarantineCount < quarantineCapacity
+        if admitted {
+            quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] =
+                QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size)
+            quarantineCount &+= 1
+            quarantineBytes &+= bytes
+        }
+        swalloc_spin_unlock(&lock)
+        if evictedCount > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.0.mapping)!, evicted.0.bytes) }
+        if evictedCount > 1 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.1.mapping)!, evicted.1.bytes) }
+        if !admitted { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes) }
+    }
+
+    // MARK: The fault handler (async-signal-safe: reads, write(2), sigaction)
+
+    nonisolated(unsafe) static var handlingFault = false
+
+    static func fault(at address: UnsafeMutableRawPointer?) {
+        // A fault inside the handler itself: give up, die of it.
+        if handlingFault {
+            swalloc_reset_fault_handler()
+            return
+        }
+        handlingFault = true
+        let faulting = UInt(bitPattern: address)
+        if let entry = quarantined(containing: faulting) {
+            report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true)
+        } else if let metadata = metadataBefore(guardPageOf: faulting) {
+            report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false)
+        }
+        swalloc_reset_fault_handler()
+    }
+
+    static func quarantined(containing address: UInt) -> QuarantineEntry? {
+        guard let quarantine else { return nil }
+        for index in 0..<quarantineCount {
+            let entry = quarantine[(quarantineHead &+ index) % quarantineCapacity]
+            if address >= entry.mapping && address < entry.mapping &+ UInt(entry.bytes) { return entry }
+        }
+        return nil
+    }
+
+    /// If `address` is in a guard page, the metadata of the block before it.
+    static func metadataBefore(guardPageOf address: UInt) -> Metadata? {
+        let page = UInt(MallocFamily.pageSize)
+        let guardPage = address & ~(page &- 1)
+        guard guardPage >= page else { return nil }
+        // Walk back over the data pages of this mapping (readable: the
+        // block is live) to the one that starts with valid metadata. A block
+        // is at most 2^62 bytes, and the walk stops at the first match.
+        var candidate = guardPage &- page
+        var steps = 0
+        while candidate >= page && steps < (1 << 20) {
+            var metadata = Metadata(magic: 0, blockStart: 0, size: 0, alignment: 0, check: 0)
+            // Any page on the way may be unmapped when the fault was not ours.
+            guard swalloc_safe_read(&metadata, UnsafeRawPointer(bitPattern: candidate)!,
+                                    MemoryLayout<Metadata>.size) else { return nil }
+            if metadata.isValid {
+                let end = metadata.blockStart &+ UInt(metadata.size)
+                return (end &+ page &- 1) & ~(page &- 1) == guardPage ? metadata : nil
+            }
+            candidate &-= page
+            steps &+= 1
+        }
+        return nil
+    }
+
+    static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool) {
+        // The program's view of the block: the library's header comes first.
+        let header = UInt(BlockHeader.byteCount)
+        let userStart = blockStart &+ header
+        let userEnd = blockStart &+ UInt(size)
+        Diagnostics.line { out in
+            out.text("guard: invalid access at ")
+            out.hex(UInt64(address))
+            if useAfterFree {
+                out.text(": use after free of block ")
+            } else if address >= userEnd {
+                out.text(": ")
+                out.decimal(UInt64(address &- userEnd))
+                out.text(" bytes past the end of block ")
+            } else {
+                out.text(": in block ")
+            }
+            out.hex(UInt64(userStart))
+            out.text("-")
+            out.hex(UInt64(userEnd))
+            out.text(" (")
+            out.decimal(UInt64(userEnd &- userStart))
+            out.text(" bytes)")
+        }
+    }
+}
