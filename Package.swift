@@ -14,7 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "Swalloc"),
+        .target(name: "CSwalloc"),
+        .target(name: "Swalloc", dependencies: ["CSwalloc"]),
         .target(name: "SwallocProfile"),
         .executableTarget(
             name: "SwallocCLI",

@@ -21,9 +21,14 @@ enum Harness {
         var timedOut: Bool
 
         /// stderr without the library's report lines.
-        var programStderr: String {
+        var programStderr: String { stderr(ignoring: []) }
+
+        /// stderr without the library's lines and lines with these prefixes
+        /// (a plug-in's own report).
+        func stderr(ignoring prefixes: [String]) -> String {
             stderr.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("swalloc:") }.joined(separator: "\n")
+                .filter { line in !line.hasPrefix("swalloc:") && !prefixes.contains { line.hasPrefix($0) } }
+                .joined(separator: "\n")
         }
         var reportLines: [Substring] {
             stderr.split(separator: "\n").filter { $0.hasPrefix("swalloc:") }
@@ -129,7 +134,7 @@ final class DataBox: @unchecked Sendable {
 
 /// Compares a program run without and with the library.
 func assertSameBehaviour(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-                         stats: String = "off", timeout: TimeInterval = 120,
+                         stats: String = "off", timeout: TimeInterval = 120, ignoringStderr: [String] = [],
                          file: StaticString = #filePath, line: UInt = #line) -> Harness.Result {
     let plain = Harness.run(arguments, preload: false, environment: environment, stdin: stdin, timeout: timeout)
     var env = environment
@@ -141,6 +146,6 @@ func assertSameBehaviour(_ arguments: [String], environment: [String: String] = 
     XCTAssertEqual(preloaded.status, plain.status, "\(name): exit status differs; stderr: \(preloaded.stderr.prefix(2000))", file: file, line: line)
     XCTAssertEqual(preloaded.signaled, plain.signaled, "\(name): signal differs", file: file, line: line)
     XCTAssertEqual(preloaded.stdout, plain.stdout, "\(name): stdout differs", file: file, line: line)
-    XCTAssertEqual(preloaded.programStderr, plain.stderr, "\(name): stderr differs", file: file, line: line)
+    XCTAssertEqual(preloaded.stderr(ignoring: ignoringStderr), plain.stderr, "\(name): stderr differs", file: file, line: line)
     return preloaded
 }

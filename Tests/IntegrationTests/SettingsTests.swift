@@ -20,7 +20,7 @@ final class SettingsTests: XCTestCase {
                                  environment: ["SWALLOC_ALLOCATOR": "tcmalloc", "SWALLOC_STATS": "off"])
         XCTAssertEqual(result.status, 0)
         XCTAssertEqual(result.stdout, "hello\n")
-        XCTAssertEqual(result.reportLines, ["swalloc: SWALLOC_ALLOCATOR=tcmalloc: no such allocator (built-in: system); using system"])
+        XCTAssertEqual(result.reportLines, ["swalloc: SWALLOC_ALLOCATOR=tcmalloc: no such allocator (built-in: system, bump, guard; or a plug-in's path); using system"])
     }
 
     func testStatisticsOffPrintsNothing() {

@@ -129,6 +129,11 @@ static inline struct swalloc_thread_state *swalloc_current_thread(void) {
     return &swalloc_thread;
 }
 
+/* Not inside the library (whatever the registration). */
+static inline bool swalloc_thread_outside(const struct swalloc_thread_state *thread) {
+    return thread->depth == 0;
+}
+
 /* Active in the thread list, and not inside the library. */
 static inline bool swalloc_thread_counts(const struct swalloc_thread_state *thread) {
     return thread->gate == SWALLOC_THREAD_ACTIVE;

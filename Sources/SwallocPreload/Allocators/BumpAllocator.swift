@@ -59,25 +59,37 @@ enum BumpAllocator {
             name: CString.pointer("bump"))
     }
 
+    @inline(__always)
     static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        // The common case: it fits in this thread's chunk.
+        if let raw = swalloc_current_thread().pointee.bump_chunk, size < largeBytes, alignment <= 4096 {
+            let chunk = raw.assumingMemoryBound(to: Chunk.self)
+            let start = (chunk.pointee.top &+ alignment &- 1) & ~(alignment &- 1)
+            if _fastPath(start &+ size <= chunkBytes) {
+                chunk.pointee.top = start &+ size
+                chunk.pointee.newest = start
+                chunk.pointee.allocated &+= 1
+                return raw + start
+            }
+        }
+        return allocSlowly(size, alignment)
+    }
+
+    /// A large block, or a new chunk for this thread.
+    @inline(never)
+    static func allocSlowly(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         if size >= largeBytes || alignment > 4096 { return allocateLarge(size, alignment) }
         let thread = swalloc_current_thread()
-        for _ in 0..<2 {
-            if let raw = thread.pointee.bump_chunk {
-                let chunk = raw.assumingMemoryBound(to: Chunk.self)
-                let start = (chunk.pointee.top &+ alignment &- 1) & ~(alignment &- 1)
-                if start &+ size <= chunkBytes {
-                    chunk.pointee.top = start &+ size
-                    chunk.pointee.newest = start
-                    chunk.pointee.allocated &+= 1
-                    return raw + start
-                }
-                retire(chunk)
-            }
-            guard let fresh = takeChunk(owner: UnsafeMutableRawPointer(thread)) else { return nil }
-            thread.pointee.bump_chunk = UnsafeMutableRawPointer(fresh)
-        }
-        return nil
+        if let raw = thread.pointee.bump_chunk { retire(raw.assumingMemoryBound(to: Chunk.self)) }
+        thread.pointee.bump_chunk = nil
+        guard let fresh = takeChunk(owner: UnsafeMutableRawPointer(thread)) else { return nil }
+        thread.pointee.bump_chunk = UnsafeMutableRawPointer(fresh)
+        let start = (headerBytes &+ alignment &- 1) & ~(alignment &- 1)
+        guard start &+ size <= chunkBytes else { return nil }
+        fresh.pointee.top = start &+ size
+        fresh.pointee.newest = start
+        fresh.pointee.allocated = 1
+        return UnsafeMutableRawPointer(fresh) + start
     }
 
     static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {

@@ -108,6 +108,10 @@ struct BlockHeader {
     /// fast path writes and recognises with a single compare.
     static let countingTag: UInt64 = magic | 4 &<< 32 | UInt64(BlockOwner.system.rawValue) &<< 40 | countedFlag &<< 48
 
+    /// The tag of an uncounted, 16-aligned block of the registered
+    /// allocator: the one ``RegisteredPath`` writes and recognises.
+    static let registeredTag: UInt64 = magic | 4 &<< 32 | UInt64(BlockOwner.registered.rawValue) &<< 40
+
     /// The base the allocator handed out, from the user pointer.
     @inline(__always)
     func base(of user: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {

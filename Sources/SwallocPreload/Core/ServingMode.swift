@@ -16,8 +16,12 @@ enum ServingMode: UInt8 {
     /// straight-line fast path (``CountingPath``) for the common calls.
     case counting = 2
     /// A ``BlockHeader`` in front of every block, through the general path:
-    /// a registered allocator, with or without statistics.
+    /// a registered allocator with statistics or wrappers, or glibc with
+    /// wrappers.
     case framed = 3
+    /// A registered allocator, no statistics, no wrappers: a straight-line
+    /// fast path (``RegisteredPath``) around the allocator's table.
+    case registered = 4
 
     /// Every block outside the arena has a header.
     @inline(__always)

@@ -14,12 +14,10 @@ enum CountingPath {
     /// below 2^31, the check is one compare with an immediate.
     static let largestFastSize = Int(Int32.max)
 
-    // Out of line, so that the exported functions' direct path stays a
-    // tail call with no prologue.
-    @inline(never)
+    @inline(__always)
     static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
         let thread = swalloc_current_thread()
-        guard _fastPath(servingMode == .counting), _fastPath(swalloc_thread_counts(thread)),
+        guard _fastPath(swalloc_thread_counts(thread)),
               _fastPath(UInt(bitPattern: size) <= UInt(largestFastSize)) else {
             return MallocFamily.malloc(size)
         }
@@ -34,7 +32,7 @@ enum CountingPath {
         return base + BlockHeader.byteCount
     }
 
-    @inline(never)
+    @inline(__always)
     static func free(_ pointer: UnsafeMutableRawPointer?) {
         let thread = swalloc_current_thread()
         // An arena block never matches: the word before its payload holds an

@@ -15,7 +15,7 @@ import CSwallocPreload
 public func swallocMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     if _fastPath(servingMode == .direct) { return swalloc_libc_malloc(size) }
     // One call site besides glibc's, so that both stay tail calls.
-    return CountingPath.malloc(size)
+    return FastPaths.malloc(size)
 }
 
 @c(swalloc_free)
@@ -26,11 +26,7 @@ public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
         swalloc_libc_free(pointer)
         return
     }
-    if _fastPath(servingMode == .counting) {
-        CountingPath.free(pointer)
-        return
-    }
-    MallocFamily.free(pointer)
+    FastPaths.free(pointer)
 }
 
 @c(swalloc_calloc)
@@ -116,24 +112,15 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
     return SystemAllocator.usableSize(pointer) ?? 0
 }
 
-// glibc's surface beyond the eleven: every function that takes a pointer is
-// routed to free, so no block reaches an allocator that did not hand it out.
-// (mallopt, malloc_trim, mallinfo2, malloc_stats and malloc_info take none:
-// they stay glibc's and describe glibc's heap, which `system` uses.)
-
-/// `cfree`: a GLIBC_2.2.5 compatibility symbol, which old binaries still call.
-@c(swalloc_cfree)
-public func swallocCfree(_ pointer: UnsafeMutableRawPointer?) { swallocFree(pointer) }
-
-/// C23 `free_sized`: the size is a promise, not needed here.
-@c(swalloc_free_sized)
-public func swallocFreeSized(_ pointer: UnsafeMutableRawPointer?, _ size: Int) { swallocFree(pointer) }
-
-/// C23 `free_aligned_sized`.
-@c(swalloc_free_aligned_sized)
-public func swallocFreeAlignedSized(_ pointer: UnsafeMutableRawPointer?, _ alignment: Int, _ size: Int) {
-    swallocFree(pointer)
-}
+// glibc's surface beyond the eleven: `cfree` (a GLIBC_2.2.5 compatibility
+// symbol old binaries still call) and C23 `free_sized` and
+// `free_aligned_sized` are link-time aliases of swalloc_free (scripts/build),
+// so no block reaches an allocator that did not hand it out. (Their extra
+// arguments are ignored under the SysV calling convention; separate Swift
+// functions with the same body were merged by the optimizer into a thunk
+// that cost free two extra jumps.) mallopt, malloc_trim, mallinfo2,
+// malloc_stats and malloc_info take no pointer: they stay glibc's and
+// describe glibc's heap, which `system` uses.
 
 /// Everything off the fast paths: the bootstrap arena while starting,
 /// and ``FramedAllocation`` with statistics in the framing modes.
@@ -222,7 +209,8 @@ enum MallocFamily {
         switch servingMode {
         case .starting: moved = BootstrapArena.allocate(size)
         case .direct: moved = swalloc_libc_malloc(size)
-        case .counting, .framed: moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
+        case .counting, .framed, .registered:
+            moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         guard let moved else { return nil }
         _ = memcpy(moved, pointer, min(size, BootstrapArena.usableSize(pointer)))

@@ -37,7 +37,9 @@ enum Startup {
         }
         // From here on every new block gets the mode's shape.
         let mode: ServingMode
-        if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
+        if !GlobalAllocatorRegistry.isSystem && !statisticsEnabled && !AllocationPolicy.isActive {
+            mode = .registered
+        } else if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
             mode = .framed
         } else {
             mode = statisticsEnabled ? .counting : .direct

@@ -1,0 +1,87 @@
+import CSwalloc
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Installs a Swift ``GlobalAllocator`` as the process's global allocator,
+/// through the C ABI of libswalloc.so (`swalloc_set_global_allocator`).
+///
+/// Call it from `swalloc_register`, which the library calls once at
+/// start-up, before it serves the program's allocations:
+///
+/// ```swift
+/// @_cdecl("swalloc_register")
+/// public func swallocRegister() {
+///     try? GlobalAllocatorInstallation.install(MyAllocator(), name: "mine")
+/// }
+/// ```
+///
+/// The allocator is retained for the life of the process. The library is
+/// found at run time (`dlsym`), so neither the plug-in nor the program has
+/// to link against it.
+public enum GlobalAllocatorInstallation {
+    public enum Failure: Error, Equatable, Sendable {
+        /// No libswalloc.so in the process.
+        case libraryNotLoaded
+        /// The library refused: called after it started serving (it says
+        /// why on stderr).
+        case refused
+    }
+
+    public static func install(_ allocator: some GlobalAllocator, name: String) throws(Failure) {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swalloc_set_global_allocator") else {
+            throw .libraryNotLoaded
+        }
+        typealias SetGlobalAllocator = @convention(c) (UnsafePointer<swalloc_global_allocator>?) -> Int32
+        let setGlobalAllocator = unsafeBitCast(symbol, to: SetGlobalAllocator.self)
+        var table = makeTable(allocator, name: name)
+        guard setGlobalAllocator(&table) == 0 else {
+            Unmanaged<AllocatorBox>.fromOpaque(table.context!).release()
+            throw .refused
+        }
+    }
+
+    /// The C table for an allocator: `context` is a retained box, the
+    /// function pointers are thunks into it. (Public for tests and for
+    /// callers that register by other means.)
+    public static func makeTable(_ allocator: some GlobalAllocator, name: String) -> swalloc_global_allocator {
+        let box = Unmanaged.passRetained(AllocatorBox(allocator))
+        return swalloc_global_allocator(
+            context: box.toOpaque(),
+            alloc: { context, size, alignment in
+                AllocatorBox.with(context) { $0.alloc(Layout(uncheckedSize: size, alignment: alignment)) }
+            },
+            dealloc: { context, pointer, size, alignment in
+                guard let pointer else { return }
+                AllocatorBox.with(context) { $0.dealloc(pointer, layout: Layout(uncheckedSize: size, alignment: alignment)) }
+            },
+            alloc_zeroed: { context, size, alignment in
+                AllocatorBox.with(context) { $0.allocZeroed(Layout(uncheckedSize: size, alignment: alignment)) }
+            },
+            realloc: { context, pointer, size, alignment, newSize in
+                guard let pointer else { return nil }
+                return AllocatorBox.with(context) {
+                    $0.realloc(pointer, layout: Layout(uncheckedSize: size, alignment: alignment), newSize: newSize)
+                }
+            },
+            // Kept for the life of the process, as the table is.
+            name: UnsafePointer(strdup(name)))
+    }
+}
+
+/// Holds the allocator behind the table's `context`.
+final class AllocatorBox: @unchecked Sendable {
+    let allocator: any GlobalAllocator
+
+    init(_ allocator: any GlobalAllocator) { self.allocator = allocator }
+
+    /// Runs `body` on the boxed allocator without retain/release traffic
+    /// (FINDINGS.md: `_withUnsafeGuaranteedRef` adds none). The box is
+    /// retained by the table for the life of the process.
+    @inline(__always)
+    static func with<R>(_ context: UnsafeMutableRawPointer?, _ body: (any GlobalAllocator) -> R) -> R {
+        Unmanaged<AllocatorBox>.fromOpaque(context!)._withUnsafeGuaranteedRef { body($0.allocator) }
+    }
+}
