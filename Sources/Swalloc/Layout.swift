@@ -2,11 +2,15 @@
 ///
 /// Invariants, checked by the throwing initializer: `alignment` is a power of
 /// two, and `size` rounded up to a multiple of `alignment` does not overflow
-/// `Int`. Zero-sized layouts are valid.
+/// `Int`. Zero-sized layouts are valid (an ``Allocator`` serves them; a
+/// ``GlobalAllocator`` is never asked for one).
 public struct Layout: Hashable, Sendable, CustomStringConvertible {
+    /// Bytes. At least 0.
     public let size: Int
+    /// Bytes; a power of two.
     public let alignment: Int
 
+    @inlinable
     public init(size: Int, alignment: Int) throws(LayoutError) {
         guard alignment > 0, alignment & (alignment - 1) == 0 else { throw .alignmentNotPowerOfTwo(alignment) }
         guard size >= 0, size <= Int.max - (alignment - 1) else { throw .sizeOverflow }
@@ -15,22 +19,67 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Unchecked: the caller guarantees the invariants.
+    @usableFromInline
     init(uncheckedSize size: Int, alignment: Int) {
         self.size = size
         self.alignment = alignment
     }
 
-    /// The layout of one `T`.
-    public static func of<T>(_: T.Type) -> Layout {
+    /// The layout of one `T` (its size, not its stride).
+    @inlinable
+    public static func of<T: ~Copyable>(_: T.Type) -> Layout {
         Layout(uncheckedSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
     }
 
-    /// The layout of `count` contiguous `T`s (stride × count).
-    public static func array<T>(of _: T.Type, count: Int) throws(LayoutError) -> Layout {
+    /// The layout of `count` contiguous `T`s: `stride × count` bytes.
+    @inlinable
+    public static func array<T: ~Copyable>(of _: T.Type, count: Int) throws(LayoutError) -> Layout {
         guard count >= 0 else { throw .sizeOverflow }
         let (bytes, overflow) = MemoryLayout<T>.stride.multipliedReportingOverflow(by: count)
         guard !overflow else { throw .sizeOverflow }
         return try Layout(size: bytes, alignment: MemoryLayout<T>.alignment)
+    }
+
+    /// The size rounded up to a multiple of the alignment (Rust's
+    /// `pad_to_align`): the stride of an array of such blocks.
+    public var padded: Layout {
+        // Cannot overflow: the initializer checked exactly this.
+        Layout(uncheckedSize: (size + alignment - 1) & ~(alignment - 1), alignment: alignment)
+    }
+
+    /// This layout followed by `next`, as the fields of a C struct (Rust's
+    /// `extend`): the combined layout (not padded at the end) and the offset
+    /// at which `next` starts.
+    public func extended(by next: Layout) throws(LayoutError) -> (layout: Layout, offset: Int) {
+        let alignment = max(self.alignment, next.alignment)
+        let (padded, o1) = size.addingReportingOverflow(next.alignment - 1)
+        guard !o1 else { throw .sizeOverflow }
+        let offset = padded & ~(next.alignment - 1)
+        let (end, o2) = offset.addingReportingOverflow(next.size)
+        guard !o2 else { throw .sizeOverflow }
+        return (try Layout(size: end, alignment: alignment), offset)
+    }
+
+    /// `count` copies of this layout, each padded to the alignment (Rust's
+    /// `repeat`): the layout of the array and the stride between elements.
+    public func repeated(_ count: Int) throws(LayoutError) -> (layout: Layout, stride: Int) {
+        guard count >= 0 else { throw .sizeOverflow }
+        let stride = padded.size
+        let (bytes, overflow) = stride.multipliedReportingOverflow(by: count)
+        guard !overflow else { throw .sizeOverflow }
+        return (try Layout(size: bytes, alignment: alignment), stride)
+    }
+
+    /// The same size with a larger (or equal) alignment.
+    public func aligned(to alignment: Int) throws(LayoutError) -> Layout {
+        try Layout(size: size, alignment: max(self.alignment, alignment))
+    }
+
+    /// A non-null pointer aligned to this layout, for zero-sized blocks
+    /// (Rust's `dangling`): never to be read or written through.
+    @inlinable
+    public var danglingPointer: UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: alignment)!
     }
 
     public var description: String { "Layout(size: \(size), alignment: \(alignment))" }

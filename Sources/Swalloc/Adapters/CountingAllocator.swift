@@ -1,0 +1,118 @@
+import Synchronization
+
+/// Counts what passes through to another allocator: calls, bytes, the live
+/// bytes and their peak. Thread-safe counters (atomics); as thread-safe as
+/// the allocator it wraps.
+///
+/// Bytes are counted as the layouts say (what was asked for), as the
+/// process-wide statistics count them.
+public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sendable {
+    public let base: Base
+
+    /// A snapshot of the counters.
+    public struct Counts: Hashable, Sendable {
+        public var allocations = 0
+        public var deallocations = 0
+        public var grows = 0
+        public var shrinks = 0
+        public var failures = 0
+        /// Bytes asked for by allocations and by the growth of grows.
+        public var bytesAllocated = 0
+        public var liveBytes = 0
+        public var peakLiveBytes = 0
+        public init() {}
+    }
+
+    let allocations = Atomic<Int>(0)
+    let deallocations = Atomic<Int>(0)
+    let grows = Atomic<Int>(0)
+    let shrinks = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    let bytesAllocated = Atomic<Int>(0)
+    let liveBytes = Atomic<Int>(0)
+    let peakLiveBytes = Atomic<Int>(0)
+
+    public init(_ base: Base) { self.base = base }
+
+    public var counts: Counts {
+        var counts = Counts()
+        counts.allocations = allocations.load(ordering: .relaxed)
+        counts.deallocations = deallocations.load(ordering: .relaxed)
+        counts.grows = grows.load(ordering: .relaxed)
+        counts.shrinks = shrinks.load(ordering: .relaxed)
+        counts.failures = failures.load(ordering: .relaxed)
+        counts.bytesAllocated = bytesAllocated.load(ordering: .relaxed)
+        counts.liveBytes = liveBytes.load(ordering: .relaxed)
+        counts.peakLiveBytes = peakLiveBytes.load(ordering: .relaxed)
+        return counts
+    }
+
+    public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocate(layout) }
+    }
+
+    public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocateZeroed(layout) }
+    }
+
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
+        base.deallocate(pointer, layout: layout)
+        deallocations.add(1, ordering: .relaxed)
+        liveBytes.subtract(layout.size, ordering: .relaxed)
+    }
+
+    public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block = try counted(new.size - old.size, allocation: false) { () throws(AllocError) in
+            try base.grow(pointer, from: old, to: new)
+        }
+        grows.add(1, ordering: .relaxed)
+        return block
+    }
+
+    public func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block = try counted(new.size - old.size, allocation: false) { () throws(AllocError) in
+            try base.growZeroed(pointer, from: old, to: new)
+        }
+        grows.add(1, ordering: .relaxed)
+        return block
+    }
+
+    public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block: UnsafeMutableRawBufferPointer
+        do {
+            block = try base.shrink(pointer, from: old, to: new)
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            throw error
+        }
+        shrinks.add(1, ordering: .relaxed)
+        liveBytes.subtract(old.size - new.size, ordering: .relaxed)
+        return block
+    }
+
+    /// Runs an allocation, and on success adds `bytes` to the live total.
+    func counted(_ bytes: Int, allocation: Bool,
+                 _ body: () throws(AllocError) -> UnsafeMutableRawBufferPointer) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block: UnsafeMutableRawBufferPointer
+        do {
+            block = try body()
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            throw error
+        }
+        if allocation { allocations.add(1, ordering: .relaxed) }
+        bytesAllocated.add(bytes, ordering: .relaxed)
+        let live = liveBytes.add(bytes, ordering: .relaxed).newValue
+        var peak = peakLiveBytes.load(ordering: .relaxed)
+        while live > peak {
+            let (exchanged, original) = peakLiveBytes.compareExchange(expected: peak, desired: live, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+        return block
+    }
+}

@@ -1,0 +1,86 @@
+/// An allocator as a value, passed to the collections that should use it,
+/// as Rust's `core::alloc::Allocator` and Zig's `std.mem.Allocator`.
+///
+/// The methods are non-mutating: an allocator is shared by reference (the
+/// stateful ones are classes), and a collection holds it by value.
+///
+/// The contract:
+/// - **Zero-sized layouts are allowed**. Allocating one returns an aligned
+///   pointer with `count == 0` that may not be dereferenced; deallocating it
+///   does nothing. (A ``GlobalAllocator`` is never asked for size 0.)
+/// - `allocate` may return more than asked for; the buffer's `count` says
+///   how much, and all of it is the caller's.
+/// - **Memory fitting**: `deallocate`, `grow`, `growZeroed` and `shrink`
+///   accept any layout with the block's alignment whose size lies between
+///   the size last asked for and the `count` last returned for that block.
+/// - `grow`, `growZeroed` and `shrink`: on success the old pointer is given
+///   up (it may be the new one); on failure it stays valid and untouched.
+/// - Only `allocate` and `deallocate` must be written; the rest have default
+///   implementations in terms of them.
+/// - Thread safety is each allocator's to document. Installing one as the
+///   process-wide allocator (``AllocatorAsGlobal``) requires it.
+public protocol Allocator {
+    func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer
+    func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer
+    func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout)
+    /// `new.size >= old.size`, same alignment or larger.
+    func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer
+    /// As ``grow(_:from:to:)``, and the bytes past `old.size` are zero.
+    func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer
+    /// `new.size <= old.size`.
+    func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer
+}
+
+extension Allocator {
+    public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        let block = try allocate(layout)
+        if let base = block.baseAddress, block.count > 0 {
+            base.initializeMemory(as: UInt8.self, repeating: 0, count: block.count)
+        }
+        return block
+    }
+
+    public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
+        let block = try allocate(new)
+        if old.size > 0 { block.baseAddress!.copyMemory(from: pointer, byteCount: old.size) }
+        deallocate(pointer, layout: old)
+        return block
+    }
+
+    public func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block = try grow(pointer, from: old, to: new)
+        if block.count > old.size {
+            (block.baseAddress! + old.size).initializeMemory(as: UInt8.self, repeating: 0, count: block.count - old.size)
+        }
+        return block
+    }
+
+    public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
+        let block = try allocate(new)
+        if new.size > 0 { block.baseAddress!.copyMemory(from: pointer, byteCount: new.size) }
+        deallocate(pointer, layout: old)
+        return block
+    }
+}
+
+/// An allocator that can tell its own blocks from others' (what
+/// ``FallbackAllocator`` needs to route a `deallocate`).
+public protocol OwnershipAwareAllocator: Allocator {
+    /// Whether `pointer` lies in a block this allocator handed out (or could
+    /// have: answering for its whole region is enough).
+    func owns(_ pointer: UnsafeRawPointer) -> Bool
+}
+
+/// The zero-sized block of `layout`.
+@inlinable @inline(__always)
+func zeroSizedBlock(_ layout: Layout) -> UnsafeMutableRawBufferPointer {
+    UnsafeMutableRawBufferPointer(start: layout.danglingPointer, count: 0)
+}

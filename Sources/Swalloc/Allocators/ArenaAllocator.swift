@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An arena: hands out memory front to back from chunks it takes from the
+/// C library as it needs them, and frees everything at once, at `reset()`
+/// or when it goes away. `deallocate` is free (it gives back only the newest
+/// block); the newest block grows in place while its chunk has room.
+///
+/// Chunks start at `chunkSize` and double (up to 64 MiB) as the arena
+/// grows; a request larger than a chunk gets a chunk of its own. `reset()`
+/// keeps the largest chunk for reuse.
+///
+/// Not thread-safe: one per thread or task. For a parse tree, a request, a
+/// frame: allocate freely, drop it all in one step.
+public final class ArenaAllocator: OwnershipAwareAllocator {
+    /// A chunk starts with this header.
+    @usableFromInline struct ChunkHeader {
+        @usableFromInline var previous: UnsafeMutableRawPointer?
+        @usableFromInline var bytes: Int
+    }
+
+    @usableFromInline static let headerBytes = 64
+
+    @usableFromInline var chunk: UnsafeMutableRawPointer?
+    @usableFromInline var cursor: UInt = 0
+    @usableFromInline var end: UInt = 0
+    @usableFromInline var newest: UInt = 0
+    @usableFromInline var nextChunkBytes: Int
+    let firstChunkBytes: Int
+    /// Chunks taken so far and not given back.
+    public private(set) var chunkCount = 0
+
+    public init(chunkSize: Int = 64 << 10) {
+        precondition(chunkSize > 0, "ArenaAllocator: chunk size must be positive")
+        self.firstChunkBytes = chunkSize
+        self.nextChunkBytes = chunkSize
+    }
+
+    deinit { releaseChunks(keepingLargest: false) }
+
+    /// Frees every block at once; keeps the largest chunk for what comes next.
+    public func reset() {
+        releaseChunks(keepingLargest: true)
+    }
+
+    @inlinable
+    public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        if layout.size == 0 { return zeroSizedBlock(layout) }
+        let start = (cursor &+ UInt(layout.alignment) &- 1) & ~UInt(layout.alignment &- 1)
+        if _fastPath(start &+ UInt(layout.size) <= end && start >= cursor) {
+            cursor = start &+ UInt(layout.size)
+            newest = start
+            return UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: start)!, count: layout.size)
+        }
+        return try allocateInNewChunk(layout)
+    }
+
+    @inlinable
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
+        if layout.size == 0 { return }
+        if UInt(bitPattern: pointer) == newest && newest != 0 {
+            cursor = newest
+            newest = 0
+        }
+    }
+
+    @inlinable
+    public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
+        if old.size == 0 { return try allocate(new) }
+        let address = UInt(bitPattern: pointer)
+        // The newest block grows in place while the chunk has room.
+        if address == newest, address & UInt(new.alignment &- 1) == 0, UInt(new.size) <= end &- address {
+            cursor = address &+ UInt(new.size)
+            return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+        }
+        let block = try allocate(new)
+        block.baseAddress!.copyMemory(from: pointer, byteCount: old.size)
+        return block
+    }
+
+    @inlinable
+    public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
+        if new.size == 0 {
+            deallocate(pointer, layout: old)
+            return zeroSizedBlock(new)
+        }
+        if UInt(bitPattern: pointer) == newest { cursor = newest &+ UInt(new.size) }
+        return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+    }
+
+    public func owns(_ pointer: UnsafeRawPointer) -> Bool {
+        var current = chunk
+        while let base = current {
+            let header = base.load(as: ChunkHeader.self)
+            if pointer >= UnsafeRawPointer(base) && pointer < UnsafeRawPointer(base + header.bytes) { return true }
+            current = header.previous
+        }
+        return false
+    }
+
+    @usableFromInline
+    func allocateInNewChunk(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        let needed = layout.size.addingReportingOverflow(layout.alignment &+ Self.headerBytes)
+        guard !needed.overflow else { throw AllocError(.exhausted, layout: layout) }
+        let bytes = max(nextChunkBytes, needed.partialValue)
+        guard let base = malloc(bytes) else { throw AllocError(.exhausted, layout: layout) }
+        base.storeBytes(of: ChunkHeader(previous: chunk, bytes: bytes), as: ChunkHeader.self)
+        chunk = base
+        chunkCount += 1
+        cursor = UInt(bitPattern: base) &+ UInt(Self.headerBytes)
+        end = UInt(bitPattern: base) &+ UInt(bytes)
+        newest = 0
+        nextChunkBytes = min(nextChunkBytes * 2, 64 << 20)
+        return try allocate(layout)
+    }
+
+    func releaseChunks(keepingLargest: Bool) {
+        var largest: UnsafeMutableRawPointer?
+        var largestBytes = 0
+        var current = chunk
+        while let base = current {
+            let header = base.load(as: ChunkHeader.self)
+            current = header.previous
+            if keepingLargest && header.bytes > largestBytes {
+                if let previousLargest = largest { free(previousLargest) }
+                largest = base
+                largestBytes = header.bytes
+            } else {
+                free(base)
+            }
+        }
+        chunk = largest
+        chunkCount = largest == nil ? 0 : 1
+        newest = 0
+        if let largest {
+            largest.storeBytes(of: ChunkHeader(previous: nil, bytes: largestBytes), as: ChunkHeader.self)
+            cursor = UInt(bitPattern: largest) &+ UInt(Self.headerBytes)
+            end = UInt(bitPattern: largest) &+ UInt(largestBytes)
+        } else {
+            cursor = 0
+            end = 0
+            nextChunkBytes = firstChunkBytes
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One fixed region, handed out front to back. `deallocate` gives memory
+/// back only for the newest block (so a block freed right after it was
+/// allocated costs nothing); `reset()` gives back everything at once. The
+/// newest block grows and shrinks in place.
+///
+/// Not thread-safe: use one per thread, or wrap it. The region is taken
+/// from the C library at `init` and returned when the allocator goes away;
+/// every block it handed out is invalid after `reset()` or its end.
+public final class BumpAllocator: OwnershipAwareAllocator {
+    @usableFromInline let region: UnsafeMutableRawPointer
+    /// Bytes in the region.
+    public let capacity: Int
+    /// Offset of the first free byte.
+    @usableFromInline var top = 0
+    /// Offset of the newest block, or -1.
+    @usableFromInline var newest = -1
+
+    /// A region of `capacity` bytes, page-aligned. Traps if the C library
+    /// cannot provide it (as an Array that cannot grow does).
+    public init(capacity: Int) {
+        precondition(capacity >= 0, "BumpAllocator: negative capacity")
+        var region: UnsafeMutableRawPointer?
+        precondition(posix_memalign(&region, 4096, max(capacity, 1)) == 0 && region != nil,
+                     "BumpAllocator: cannot get \(capacity) bytes")
+        self.region = region!
+        self.capacity = capacity
+    }
+
+    deinit { free(region) }
+
+    /// Bytes handed out since the last reset (alignment padding included).
+    public var bytesUsed: Int { top }
+
+    /// Gives back every block at once.
+    public func reset() {
+        top = 0
+        newest = -1
+    }
+
+    @inlinable
+    public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        if layout.size == 0 { return zeroSizedBlock(layout) }
+        let address = UInt(bitPattern: region) &+ UInt(top)
+        let padding = Int((UInt(layout.alignment) &- (address & UInt(layout.alignment &- 1))) & UInt(layout.alignment &- 1))
+        let start = top &+ padding
+        guard layout.size <= capacity &- start else { throw AllocError(.exhausted, layout: layout) }
+        top = start &+ layout.size
+        newest = start
+        return UnsafeMutableRawBufferPointer(start: region + start, count: layout.size)
+    }
+
+    @inlinable
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
+        if layout.size == 0 { return }
+        if pointer - region == newest {
+            top = newest
+            newest = -1
+        }
+    }
+
+    @inlinable
+    public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
+        if old.size == 0 { return try allocate(new) }
+        let offset = pointer - region
+        if offset == newest, UInt(bitPattern: pointer) & UInt(new.alignment &- 1) == 0 {
+            guard new.size <= capacity &- offset else { throw AllocError(.exhausted, layout: new) }
+            top = offset &+ new.size
+            return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+        }
+        let block = try allocate(new)
+        block.baseAddress!.copyMemory(from: pointer, byteCount: old.size)
+        return block
+    }
+
+    @inlinable
+    public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
+        if new.size == 0 {
+            deallocate(pointer, layout: old)
+            return zeroSizedBlock(new)
+        }
+        if pointer - region == newest { top = newest &+ new.size }
+        return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+    }
+
+    public func owns(_ pointer: UnsafeRawPointer) -> Bool {
+        pointer >= UnsafeRawPointer(region) && pointer < UnsafeRawPointer(region + capacity)
+    }
+}

@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Blocks of one size, recycled through a free list: constant-time
+/// allocate and deallocate, no fragmentation. Serves any layout that fits a
+/// block (size and alignment at most the pool's); others get
+/// ``AllocError/Reason/unsupportedLayout``.
+///
+/// Blocks come from chunks of `blocksPerChunk` taken from the C library as
+/// needed and returned when the pool goes away. Not thread-safe.
+public final class PoolAllocator: OwnershipAwareAllocator {
+    public let blockSize: Int
+    public let blockAlignment: Int
+    let blocksPerChunk: Int
+    @usableFromInline var freeList: UnsafeMutableRawPointer?
+    var chunks: [UnsafeMutableRawPointer] = []
+    var chunkBytes: Int { blockSize * blocksPerChunk }
+
+    /// `blockSize` is rounded up to a multiple of `alignment` (and of a
+    /// pointer, which free blocks hold).
+    public init(blockSize: Int, alignment: Int = 16, blocksPerChunk: Int = 1024) {
+        precondition(blockSize > 0 && blocksPerChunk > 0, "PoolAllocator: sizes must be positive")
+        precondition(alignment > 0 && alignment & (alignment - 1) == 0, "PoolAllocator: alignment must be a power of two")
+        let unit = max(alignment, MemoryLayout<UnsafeRawPointer>.alignment)
+        self.blockSize = (max(blockSize, MemoryLayout<UnsafeRawPointer>.size) + unit - 1) & ~(unit - 1)
+        self.blockAlignment = unit
+        self.blocksPerChunk = blocksPerChunk
+    }
+
+    deinit { chunks.forEach { free($0) } }
+
+    @inlinable
+    public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
+        if layout.size == 0 { return zeroSizedBlock(layout) }
+        guard layout.size <= blockSize, layout.alignment <= blockAlignment else {
+            throw AllocError(.unsupportedLayout, layout: layout)
+        }
+        if freeList == nil { try refill(layout) }
+        let block = freeList!
+        freeList = block.load(as: UnsafeMutableRawPointer?.self)
+        return UnsafeMutableRawBufferPointer(start: block, count: blockSize)
+    }
+
+    @inlinable
+    public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
+        if layout.size == 0 { return }
+        pointer.storeBytes(of: freeList, as: UnsafeMutableRawPointer?.self)
+        freeList = pointer
+    }
+
+    /// In place while the new size fits a block.
+    public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
+        if old.size == 0 { return try allocate(new) }
+        guard new.size <= blockSize, new.alignment <= blockAlignment else {
+            throw AllocError(.unsupportedLayout, layout: new)
+        }
+        return UnsafeMutableRawBufferPointer(start: pointer, count: blockSize)
+    }
+
+    public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
+        if new.size == 0 {
+            deallocate(pointer, layout: old)
+            return zeroSizedBlock(new)
+        }
+        return UnsafeMutableRawBufferPointer(start: pointer, count: blockSize)
+    }
+
+    public func owns(_ pointer: UnsafeRawPointer) -> Bool {
+        chunks.contains { pointer >= UnsafeRawPointer($0) && pointer < UnsafeRawPointer($0 + chunkBytes) }
+    }
+
+    @usableFromInline
+    func refill(_ layout: Layout) throws(AllocError) {
+        var chunk: UnsafeMutableRawPointer?
+        guard posix_memalign(&chunk, max(blockAlignment, MemoryLayout<UnsafeRawPointer>.size), chunkBytes) == 0,
+              let chunk else { throw AllocError(.exhausted, layout: layout) }
+        chunks.append(chunk)
+        // Thread the new blocks onto the free list, first block first.
+        for index in stride(from: blocksPerChunk - 1, through: 0, by: -1) {
+            let block = chunk + index * blockSize
+            block.storeBytes(of: freeList, as: UnsafeMutableRawPointer?.self)
+            freeList = block
+        }
+    }
+}
