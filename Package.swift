@@ -6,6 +6,8 @@ import PackageDescription
 // docs/architecture.md.
 let package = Package(
     name: "Swalloc",
+    // Synchronization's Atomic (CountingAllocator) on Apple platforms.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Swalloc", targets: ["Swalloc"]),
         .executable(name: "swalloc", targets: ["SwallocCLI"]),
@@ -23,6 +25,7 @@ let package = Package(
                 "SwallocProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "SwallocAPIBench", dependencies: ["Swalloc"]),
         .testTarget(name: "SwallocTests", dependencies: ["Swalloc"]),
         .testTarget(name: "SwallocProfileTests", dependencies: ["SwallocProfile"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SwallocProfile"]),

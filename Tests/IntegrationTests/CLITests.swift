@@ -34,18 +34,25 @@ final class CLITests: XCTestCase {
 
     func testRunForwardsSignals() {
         // The child traps TERM and says so; swalloc forwards the TERM it gets.
-        let script = "trap 'echo got-term; exit 0' TERM; while :; do sleep 0.05; done"
+        // It announces "ready" once the trap is set: no timing guesses.
+        let script = "trap 'echo got-term; exit 0' TERM; echo ready; while :; do sleep 0.05; done"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Harness.tool)
         process.arguments = ["run", "--stats", "off", "--", "sh", "-c", script]
         let out = Pipe()
         process.standardOutput = out
         XCTAssertNoThrow(try process.run())
-        Thread.sleep(forTimeInterval: 0.5)
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("ready\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
+        seen.append(out.fileHandleForReading.readDataToEndOfFile())
         XCTAssertEqual(process.terminationStatus, 0)
-        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "got-term\n")
+        XCTAssertEqual(String(decoding: seen, as: UTF8.self), "ready\ngot-term\n")
     }
 
     func testRunUnknownProgram() {

@@ -10,8 +10,9 @@ import Darwin
 /// block); the newest block grows in place while its chunk has room.
 ///
 /// Chunks start at `chunkSize` and double (up to 64 MiB) as the arena
-/// grows; a request larger than a chunk gets a chunk of its own. `reset()`
-/// keeps the largest chunk for reuse.
+/// grows; a request larger than the next chunk gets a chunk of twice its
+/// size, where it can keep growing in place. `reset()` keeps the largest
+/// chunk for reuse.
 ///
 /// Not thread-safe: one per thread or task. For a parse tree, a request, a
 /// frame: allocate freely, drop it all in one step.
@@ -109,7 +110,13 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     func allocateInNewChunk(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         let needed = layout.size.addingReportingOverflow(layout.alignment &+ Self.headerBytes)
         guard !needed.overflow else { throw AllocError(.exhausted, layout: layout) }
-        let bytes = max(nextChunkBytes, needed.partialValue)
+        // A request larger than the next chunk gets twice its size, so
+        // that the newest block (a growing vector) keeps growing in place:
+        // untouched pages of the chunk cost nothing.
+        let headroom = needed.partialValue.multipliedReportingOverflow(by: 2)
+        let bytes = needed.partialValue > nextChunkBytes
+            ? (headroom.overflow ? needed.partialValue : headroom.partialValue)
+            : nextChunkBytes
         guard let base = malloc(bytes) else { throw AllocError(.exhausted, layout: layout) }
         base.storeBytes(of: ChunkHeader(previous: chunk, bytes: bytes), as: ChunkHeader.self)
         chunk = base
