@@ -78,6 +78,14 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(large.totals.liveAllocationsAtExit, small.totals.liveAllocationsAtExit)
     }
 
+    /// exit() while 100 threads are alive: every thread's counts are in.
+    func testExitWithManyLiveThreads() throws {
+        let profile = try profile([Harness.host("many_threads"), "100"])
+        XCTAssertEqual(profile.threads, 101)
+        XCTAssertGreaterThanOrEqual(profile.totals.mallocCalls, 100 * 1000)
+        XCTAssertGreaterThanOrEqual(profile.totals.freeCalls, 100 * 1000)
+    }
+
     /// A forked child writes its own profile (%p) with its own counts.
     func testForkedChildrenWriteTheirOwnProfiles() throws {
         let directory = Harness.temporaryDirectory(self)
