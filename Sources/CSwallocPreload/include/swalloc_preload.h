@@ -9,6 +9,11 @@
 #ifndef SWALLOC_PRELOAD_H
 #define SWALLOC_PRELOAD_H
 
+/* dladdr, Dl_info, program_invocation_name. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -27,6 +32,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <elf.h>
+#include <link.h>
 
 #include "swalloc.h"
 
@@ -112,6 +119,11 @@ struct swalloc_thread_state {
     int64_t live_down;
     struct swalloc_counters counters;
     void *_Nullable bump_chunk;   /* the bump allocator's current chunk */
+    /* Call-site sampling: bytes left before the next sample (the next
+       allocation that takes it to 0 or below is sampled), and the state of
+       this thread's random generator (0: not seeded yet). */
+    int64_t sample_countdown;
+    uint64_t sample_random;
     struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
     struct swalloc_thread_state *_Nullable prev;
 };
@@ -132,6 +144,12 @@ static inline struct swalloc_thread_state *swalloc_current_thread(void) {
 /* Not inside the library (whatever the registration). */
 static inline bool swalloc_thread_outside(const struct swalloc_thread_state *thread) {
     return thread->depth == 0;
+}
+
+/* Counts `size` bytes towards the next sample; true when this allocation
+   is to be sampled. */
+static inline bool swalloc_sample_due(struct swalloc_thread_state *thread, int64_t size) {
+    return (thread->sample_countdown -= size) <= 0;
 }
 
 /* Active in the thread list, and not inside the library. */
@@ -287,6 +305,15 @@ static inline int64_t swalloc_atomic_load_i64(const int64_t *value) {
 static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
 }
+static inline bool swalloc_atomic_cas_i32(int32_t *value, int32_t expected, int32_t desired) {
+    return __atomic_compare_exchange_n(value, &expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+static inline int32_t swalloc_atomic_load_i32(const int32_t *value) {
+    return __atomic_load_n(value, __ATOMIC_ACQUIRE);
+}
+static inline void swalloc_atomic_store_i32(int32_t *value, int32_t desired) {
+    __atomic_store_n(value, desired, __ATOMIC_RELEASE);
+}
 /* A spin lock on any int. */
 static inline void swalloc_spin_lock(int *lock) {
     while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
@@ -327,6 +354,9 @@ static inline bool swalloc_safe_read(void *destination, const void *address, siz
 /* ---- small libc helpers Swift cannot call directly ------------------------- */
 static inline int swalloc_dup_cloexec(int fd, int minimum) {
     return fcntl(fd, F_DUPFD_CLOEXEC, minimum);
+}
+static inline int swalloc_open_read(const char *path) {
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 static inline int swalloc_open_exclusive(const char *path) {
     return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

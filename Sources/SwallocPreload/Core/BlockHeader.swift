@@ -30,6 +30,8 @@ struct BlockHeader {
     static let countedFlag: UInt64 = 1
     /// The block's bytes count against `SWALLOC_LIMIT`.
     static let limitFlag: UInt64 = 2
+    /// The block was sampled: its free is attributed to its call site.
+    static let sampledFlag: UInt64 = 4
 
     var requestedSize: Int
     var alignmentShift: Int
@@ -52,6 +54,9 @@ struct BlockHeader {
 
     @inline(__always)
     var isLimited: Bool { flags & BlockHeader.limitFlag != 0 }
+
+    @inline(__always)
+    var isSampled: Bool { flags & BlockHeader.sampledFlag != 0 }
 
     @inline(__always)
     static func offset(alignmentShift: Int) -> Int {

@@ -39,8 +39,13 @@ enum FramedAllocation {
         let flags = (counted ? BlockHeader.countedFlag : 0) | (limited ? BlockHeader.limitFlag : 0)
         let header = BlockHeader(requestedSize: size, alignmentShift: max(alignmentShift, 4),
                                  owner: owner, flags: flags)
-        if counted { Statistics.recordAllocation(size, Statistics.thread) }
-        return header.frame(base)
+        let user = header.frame(base)
+        if counted {
+            let thread = Statistics.thread
+            Statistics.recordAllocation(size, thread)
+            if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
+        }
+        return user
     }
 
     @inline(never)
@@ -59,6 +64,7 @@ enum FramedAllocation {
             return
         }
         if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
+        if header.isSampled { Sampler.released(user, size: header.requestedSize) }
         release(user, header)
     }
 
@@ -102,6 +108,7 @@ enum FramedAllocation {
                                        counted: counted) else { return nil }
             _ = memcpy(moved, user, min(size, header.requestedSize))
             if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
+            if header.isSampled { Sampler.released(user, size: header.requestedSize) }
             release(user, header)
             return moved
         }
@@ -118,10 +125,17 @@ enum FramedAllocation {
         if header.isCounted {
             Statistics.recordFreeAnywhere(header.requestedSize)
         }
+        if header.isSampled {
+            // The old block's sample ends here (by its old address).
+            Sampler.released(user, size: header.requestedSize)
+            BlockHeader.setFlag(BlockHeader.sampledFlag, false, before: newUser)
+        }
         if header.isCounted || counted {
             // Counted now whoever allocated it: the block stays live.
             BlockHeader.setFlag(BlockHeader.countedFlag, true, before: newUser)
-            Statistics.recordAllocation(size, Statistics.thread)
+            let thread = Statistics.thread
+            Statistics.recordAllocation(size, thread)
+            if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(newUser, size: size) }
         }
         return newUser
     }

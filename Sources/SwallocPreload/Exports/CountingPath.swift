@@ -29,7 +29,11 @@ enum CountingPath {
         base.storeBytes(of: size, as: Int.self)
         base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
         Statistics.recordAllocation(size, thread)
-        return base + BlockHeader.byteCount
+        let user = base + BlockHeader.byteCount
+        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
+            Sampler.allocationDue(user, size: size)
+        }
+        return user
     }
 
     @inline(__always)

@@ -53,7 +53,9 @@ enum JSONProfileWriter {
             out.decimal(count)
             out.byte(UInt8(ascii: "}"))
         }
-        out.text(first ? "]\n}\n" : "\n  ]\n}\n")
+        out.text(first ? "]" : "\n  ]")
+        if Sampler.enabled { SitesWriter.write(&out) }
+        out.text("\n}\n")
     }
 
     static func field(_ out: inout OutputBuffer, _ name: StaticString, _ value: UInt64, first: Bool = false) {

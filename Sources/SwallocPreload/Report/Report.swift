@@ -15,7 +15,7 @@ enum Report {
         var minimum: Int32 = 3
         // High enough to stay out of the way of programs that expect the
         // lowest free descriptors, within the soft limit.
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur > 64 {
+        if getrlimit(RLIMIT_NOFILE, &limit) == 0, limit.rlim_cur > 64 {
             minimum = Int32(truncatingIfNeeded: min(limit.rlim_cur - 32, 1000))
         }
         var copy = swalloc_dup_cloexec(2, minimum)

@@ -43,6 +43,7 @@ struct Settings {
             settings.allocatorName = UnsafePointer(name)
         }
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
+        Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"))
         return settings
     }
 }

@@ -34,6 +34,7 @@ enum Startup {
         if statisticsEnabled {
             Report.prepare()
             ThreadRegistry.start()
+            Sampler.start()
         }
         // From here on every new block gets the mode's shape.
         let mode: ServingMode

@@ -1,0 +1,146 @@
+import CSwallocPreload
+
+/// The `sampling` and `sites` parts of the JSON profile.
+enum SitesWriter {
+    struct Snapshot {
+        var slot: Int
+        var samples: Int64
+        var allocations: Double
+        var bytes: Double
+        var liveAllocations: Double
+        var liveBytes: Double
+    }
+
+    static func write(_ out: inout OutputBuffer) {
+        // Copy the sites under the lock; symbolize after.
+        swalloc_spin_lock(&Sampler.lock)
+        let count = StackTable.count
+        let snapshotBytes = max(count, 1) &* MemoryLayout<Snapshot>.stride
+        let memory = swalloc_map_anonymous(snapshotBytes)
+        var taken = 0
+        if let memory, let sites = StackTable.sites {
+            let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
+            for slot in 0..<StackTable.capacity where sites[slot].used && taken < count {
+                let site = sites[slot]
+                snapshot[taken] = Snapshot(slot: slot, samples: site.samples, allocations: site.allocations,
+                                           bytes: site.bytes, liveAllocations: site.liveAllocations,
+                                           liveBytes: site.liveBytes)
+                taken &+= 1
+            }
+        }
+        let samples = Sampler.samples
+        let dropped = Sampler.dropped
+        let untracked = SampledBlocks.untracked
+        let overflowed = StackTable.overflowed
+        swalloc_spin_unlock(&Sampler.lock)
+
+        out.text(",\n  \"sampling\": {\"mean_bytes\": ")
+        out.decimal(Sampler.meanBytes)
+        out.text(", \"depth\": ")
+        out.decimal(Sampler.depth)
+        out.text(", \"samples\": ")
+        out.decimal(samples)
+        out.text(", \"dropped\": ")
+        out.decimal(dropped)
+        out.text(", \"untracked_blocks\": ")
+        out.decimal(untracked)
+        out.text(", \"stack_table_overflowed\": ")
+        out.text(overflowed ? "true" : "false")
+        out.text(", \"unwinder\": ")
+        out.text(Backtrace.state == 1 ? "\"libunwind\"" : Backtrace.state == 2 ? "\"unavailable\"" : "\"unused\"")
+        out.text("},\n  \"sites\": [")
+        guard let memory else {
+            out.text("]")
+            return
+        }
+        let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
+        sortByBytes(snapshot, taken)
+        Symbolizer.prepare()
+        for index in 0..<taken {
+            writeSite(snapshot[index], first: index == 0, &out)
+        }
+        Symbolizer.finish()
+        _ = swalloc_unmap(memory, snapshotBytes)
+        out.text(taken == 0 ? "]" : "\n  ]")
+    }
+
+    static func writeSite(_ site: Snapshot, first: Bool, _ out: inout OutputBuffer) {
+        out.text(first ? "\n    {\"calls\": " : ",\n    {\"calls\": ")
+        out.decimal(rounded(site.allocations))
+        out.text(", \"bytes\": ")
+        out.decimal(rounded(site.bytes))
+        out.text(", \"live_allocations\": ")
+        out.decimal(rounded(site.liveAllocations))
+        out.text(", \"live_bytes\": ")
+        out.decimal(rounded(site.liveBytes))
+        out.text(", \"samples\": ")
+        out.decimal(site.samples)
+        out.text(",\n     \"frames\": [")
+        let depth = Int(StackTable.sites![site.slot].depth)
+        let frames = StackTable.frames! + site.slot &* StackTable.maximumDepth
+        for index in 0..<depth {
+            guard let address = frames[index] else { continue }
+            let frame = Symbolizer.symbolize(address)
+            out.text(index == 0 ? "\n       {\"function\": " : ",\n       {\"function\": ")
+            if let name = frame.function {
+                if let demangled = Symbolizer.demangle(name) {
+                    out.jsonString(cString: UnsafePointer(demangled))
+                    free(demangled)
+                } else {
+                    out.jsonString(cString: name)
+                }
+            } else {
+                out.text("null")
+            }
+            out.text(", \"module\": ")
+            if frame.isMain, let path = Profile.programPath() {
+                out.jsonString(cString: path)
+            } else if let module = frame.module {
+                out.jsonString(cString: module)
+            } else {
+                out.text("null")
+            }
+            out.text(", \"offset\": ")
+            out.decimal(UInt64(frame.offset))
+            out.text(", \"address\": ")
+            out.decimal(UInt64(UInt(bitPattern: address)))
+            out.byte(UInt8(ascii: "}"))
+        }
+        out.text("]}")
+    }
+
+    static func rounded(_ value: Double) -> UInt64 {
+        value <= 0 ? 0 : UInt64(value + 0.5)
+    }
+
+    /// Heap sort, largest bytes first (no allocation, n log n).
+    static func sortByBytes(_ items: UnsafeMutablePointer<Snapshot>, _ count: Int) {
+        func sink(_ start: Int, _ end: Int) {
+            var root = start
+            while true {
+                var child = 2 &* root &+ 1
+                if child >= end { return }
+                // A min-heap on bytes, so that the sorted array is descending.
+                if child &+ 1 < end && items[child &+ 1].bytes < items[child].bytes { child &+= 1 }
+                if items[root].bytes <= items[child].bytes { return }
+                let swap = items[root]
+                items[root] = items[child]
+                items[child] = swap
+                root = child
+            }
+        }
+        var start = count / 2 &- 1
+        while start >= 0 {
+            sink(start, count)
+            start &-= 1
+        }
+        var end = count &- 1
+        while end > 0 {
+            let swap = items[0]
+            items[0] = items[end]
+            items[end] = swap
+            sink(0, end)
+            end &-= 1
+        }
+    }
+}

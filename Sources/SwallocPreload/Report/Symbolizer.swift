@@ -1,0 +1,162 @@
+import CSwallocPreload
+
+/// Turns return addresses into (function, module, offset) at exit, never
+/// on the hot path.
+///
+/// - `dladdr` names the module and its base, and the nearest dynamic symbol.
+/// - The module's ELF `.symtab`, read from its file (mapped read-only, no
+///   malloc), names static functions and the functions of programs built
+///   without `-rdynamic`, which export nothing: a symbol there wins when it
+///   contains the address. The main program's file is /proc/self/exe.
+/// - C++ names go through the host's `__cxa_demangle` and Swift names
+///   through its `swift_demangle`, when the process has them (found with
+///   `dlsym`; they allocate, which is the library's own work here).
+///
+/// A frame's `offset` is its address minus the module's load base, what
+/// `addr2line -e MODULE` takes.
+enum Symbolizer {
+    struct Module {
+        var base: UInt
+        var mapping: UnsafeMutableRawPointer?
+        var mappingBytes: Int
+        var symbols: UnsafePointer<Elf64_Sym>?
+        var symbolCount: Int
+        var strings: UnsafePointer<CChar>?
+        var isExecutable: Bool
+    }
+
+    static let moduleCapacity = 128
+    nonisolated(unsafe) static var modules: UnsafeMutablePointer<Module>? = nil
+    nonisolated(unsafe) static var moduleCount = 0
+    nonisolated(unsafe) static var mainBase: UInt = 0
+    nonisolated(unsafe) static var cxaDemangle: UnsafeMutableRawPointer? = nil
+    nonisolated(unsafe) static var swiftDemangle: UnsafeMutableRawPointer? = nil
+
+    /// Call once before symbolizing (inside the reentrancy guard).
+    static func prepare() {
+        modules = swalloc_map_anonymous(moduleCapacity &* MemoryLayout<Module>.stride)?
+            .assumingMemoryBound(to: Module.self)
+        var info = Dl_info()
+        if let entry = UnsafeRawPointer(bitPattern: UInt(getauxval(UInt(AT_ENTRY)))),
+           dladdr(entry, &info) != 0 {
+            mainBase = UInt(bitPattern: info.dli_fbase)
+        }
+        cxaDemangle = dlsym(swalloc_rtld_default(), "__cxa_demangle")
+        swiftDemangle = dlsym(swalloc_rtld_default(), "swift_demangle")
+    }
+
+    /// Unmaps the modules' files.
+    static func finish() {
+        guard let modules else { return }
+        for index in 0..<moduleCount where modules[index].mapping != nil {
+            _ = swalloc_unmap(modules[index].mapping!, modules[index].mappingBytes)
+        }
+        _ = swalloc_unmap(UnsafeMutableRawPointer(modules), moduleCapacity &* MemoryLayout<Module>.stride)
+        self.modules = nil
+        moduleCount = 0
+    }
+
+    struct Frame {
+        var function: UnsafePointer<CChar>?
+        var module: UnsafePointer<CChar>?
+        var offset: UInt
+        /// The module is the main program (its name: /proc/self/exe).
+        var isMain: Bool
+    }
+
+    static func symbolize(_ address: UnsafeMutableRawPointer) -> Frame {
+        // A return address points after the call: look up the call itself.
+        let lookup = address - 1
+        var info = Dl_info()
+        guard dladdr(lookup, &info) != 0, let base = info.dli_fbase else {
+            return Frame(function: nil, module: nil, offset: UInt(bitPattern: address), isMain: false)
+        }
+        let baseAddress = UInt(bitPattern: base)
+        let isMain = baseAddress == mainBase
+        var function: UnsafePointer<CChar>? = nil
+        if let module = module(base: baseAddress, path: isMain ? nil : info.dli_fname) {
+            function = lookupSymbol(module, UInt(bitPattern: lookup))
+        }
+        if function == nil, let name = info.dli_sname { function = name }
+        return Frame(function: function, module: info.dli_fname, offset: UInt(bitPattern: address) &- baseAddress,
+                     isMain: isMain)
+    }
+
+    /// The module loaded at `base`, its symbol table read on first use.
+    static func module(base: UInt, path: UnsafePointer<CChar>?) -> UnsafeMutablePointer<Module>? {
+        guard let modules else { return nil }
+        for index in 0..<moduleCount where modules[index].base == base { return modules + index }
+        guard moduleCount < moduleCapacity else { return nil }
+        var module = Module(base: base, mapping: nil, mappingBytes: 0, symbols: nil, symbolCount: 0,
+                            strings: nil, isExecutable: false)
+        load(&module, path: path ?? CString.pointer("/proc/self/exe"))
+        modules[moduleCount] = module
+        moduleCount &+= 1
+        return modules + (moduleCount &- 1)
+    }
+
+    static func load(_ module: inout Module, path: UnsafePointer<CChar>) {
+        let fd = swalloc_open_read(path)
+        guard fd >= 0 else { return }
+        defer { _ = close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_size > Int(MemoryLayout<Elf64_Ehdr>.size) else { return }
+        let bytes = Int(status.st_size)
+        let raw = mmap(nil, bytes, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let mapping = raw, mapping != UnsafeMutableRawPointer(bitPattern: -1) else { return }
+        module.mapping = mapping
+        module.mappingBytes = bytes
+        let header = mapping.load(as: Elf64_Ehdr.self)
+        // "\x7fELF", 64-bit, little-endian.
+        guard header.e_ident.0 == 0x7F, header.e_ident.1 == 0x45, header.e_ident.2 == 0x4C, header.e_ident.3 == 0x46,
+              header.e_ident.4 == 2, header.e_shentsize == UInt16(MemoryLayout<Elf64_Shdr>.size),
+              Int(header.e_shoff) &+ Int(header.e_shnum) &* MemoryLayout<Elf64_Shdr>.size <= bytes else { return }
+        module.isExecutable = header.e_type == UInt16(ET_EXEC)
+        let sections = (mapping + Int(header.e_shoff)).assumingMemoryBound(to: Elf64_Shdr.self)
+        for index in 0..<Int(header.e_shnum) where sections[index].sh_type == UInt32(SHT_SYMTAB) {
+            let table = sections[index]
+            let link = Int(table.sh_link)
+            guard link < Int(header.e_shnum),
+                  Int(table.sh_offset) &+ Int(table.sh_size) <= bytes,
+                  Int(sections[link].sh_offset) &+ Int(sections[link].sh_size) <= bytes else { return }
+            module.symbols = UnsafePointer((mapping + Int(table.sh_offset)).assumingMemoryBound(to: Elf64_Sym.self))
+            module.symbolCount = Int(table.sh_size) / MemoryLayout<Elf64_Sym>.size
+            module.strings = UnsafePointer((mapping + Int(sections[link].sh_offset)).assumingMemoryBound(to: CChar.self))
+            return
+        }
+    }
+
+    /// The function symbol of the module's .symtab that contains `address`.
+    static func lookupSymbol(_ module: UnsafeMutablePointer<Module>, _ address: UInt) -> UnsafePointer<CChar>? {
+        guard let symbols = module.pointee.symbols, let strings = module.pointee.strings else { return nil }
+        let target = module.pointee.isExecutable ? address : address &- module.pointee.base
+        for index in 0..<module.pointee.symbolCount {
+            let symbol = symbols[index]
+            guard symbol.st_info & 0xF == UInt8(STT_FUNC), symbol.st_size > 0 else { continue }
+            let start = UInt(symbol.st_value)
+            if target >= start && target < start &+ UInt(symbol.st_size) {
+                return strings + Int(symbol.st_name)
+            }
+        }
+        return nil
+    }
+
+    typealias CxaDemangle = @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?,
+                                            UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int32>?) -> UnsafeMutablePointer<CChar>?
+    typealias SwiftDemangle = @convention(c) (UnsafePointer<CChar>?, Int, UnsafeMutablePointer<CChar>?,
+                                              UnsafeMutablePointer<Int>?, UInt32) -> UnsafeMutablePointer<CChar>?
+
+    /// A demangled copy of a C++ or Swift name (free it with free()), or nil.
+    static func demangle(_ name: UnsafePointer<CChar>) -> UnsafeMutablePointer<CChar>? {
+        if name[0] == 0x5F, name[1] == 0x5A, let function = cxaDemangle { // _Z
+            var status: Int32 = 0
+            return unsafeBitCast(function, to: CxaDemangle.self)(name, nil, nil, &status)
+        }
+        let isSwift = (name[0] == 0x24 && (name[1] == 0x73 || name[1] == 0x53))          // $s $S
+            || (name[0] == 0x5F && name[1] == 0x24 && (name[2] == 0x73 || name[2] == 0x53)) // _$s
+        if isSwift, let function = swiftDemangle {
+            return unsafeBitCast(function, to: SwiftDemangle.self)(name, CString.length(name), nil, nil, 0)
+        }
+        return nil
+    }
+}

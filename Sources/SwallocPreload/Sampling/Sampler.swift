@@ -1,0 +1,156 @@
+import CSwallocPreload
+
+/// Call-site sampling (`SWALLOC_SAMPLE`, `SWALLOC_SAMPLE_DEPTH`).
+///
+/// Each thread counts down the bytes it allocates; the allocation that
+/// takes the count to zero or below is sampled, and the next gap is drawn
+/// from an exponential distribution with the mean `SWALLOC_SAMPLE` bytes
+/// (tcmalloc's and jemalloc's scheme). An allocation of `s` bytes is then
+/// sampled with probability `p = 1 - e^(-s/mean)`, and a sample counts
+/// `1/p` allocations and `s/p` bytes: unbiased estimates per site.
+/// `SWALLOC_SAMPLE=1` samples every allocation with weight 1 (exact
+/// counts); `0` turns sampling off. The default is 512 KiB (jemalloc's):
+/// on, and cheap — a subtract and a branch on each allocation.
+///
+/// A sample captures the stack (``Backtrace``), cuts the library's own
+/// frames off the top, interns it (``StackTable``), and remembers the block
+/// (``SampledBlocks``, a flag in its header) so that its free is attributed
+/// to the site. All of it runs inside the reentrancy guard, under one spin
+/// lock that `fork` cannot leave held.
+enum Sampler {
+    static let defaultMeanBytes: Int64 = 512 << 10
+    static let defaultDepth = 32
+
+    nonisolated(unsafe) static var meanBytes: Int64 = 512 << 10
+    nonisolated(unsafe) static var depth = 32
+    nonisolated(unsafe) static var enabled = false
+    nonisolated(unsafe) static var lock: Int32 = 0
+    nonisolated(unsafe) static var samples: UInt64 = 0
+    nonisolated(unsafe) static var dropped: UInt64 = 0
+    /// The library's own code lies in [libraryStart, libraryEnd).
+    nonisolated(unsafe) static var libraryStart: UInt = 0
+    nonisolated(unsafe) static var libraryEnd: UInt = 0
+
+    static func configure(sample: UnsafePointer<CChar>?, depth depthText: UnsafePointer<CChar>?) {
+        if let sample, sample[0] != 0 {
+            if let bytes = SizeParser.parse(sample) {
+                meanBytes = Int64(bytes)
+            } else {
+                Diagnostics.badSetting("SWALLOC_SAMPLE", value: sample,
+                                       problem: "not a number of bytes (0 off, 1 every allocation, like 512k)",
+                                       fallback: "512k")
+            }
+        }
+        if let depthText, depthText[0] != 0 {
+            if let value = SizeParser.decimal(depthText, length: CString.length(depthText)), value >= 1,
+               value <= UInt64(StackTable.maximumDepth) {
+                depth = Int(value)
+            } else {
+                Diagnostics.badSetting("SWALLOC_SAMPLE_DEPTH", value: depthText,
+                                       problem: "not a depth from 1 to 64", fallback: "32")
+            }
+        }
+    }
+
+    /// At start-up, with statistics on.
+    static func start() {
+        enabled = meanBytes > 0
+        guard enabled else { return }
+        var info = Dl_info()
+        if dladdr(UnsafeRawPointer(swalloc_bootstrap_base()), &info) != 0, let base = info.dli_fbase {
+            libraryStart = UInt(bitPattern: base)
+            libraryEnd = UInt(bitPattern: swalloc_bootstrap_base())
+        }
+        _ = pthread_atfork(
+            { swalloc_spin_lock(&Sampler.lock) },
+            { swalloc_spin_unlock(&Sampler.lock) },
+            { swalloc_spin_unlock(&Sampler.lock) })
+    }
+
+    /// The countdown reached zero for this allocation of `size` bytes at
+    /// `user` (a counted, framed block).
+    @inline(never)
+    static func allocationDue(_ user: UnsafeMutableRawPointer, size: Int) {
+        let thread = swalloc_current_thread()
+        guard enabled else {
+            thread.pointee.sample_countdown = Int64.max
+            return
+        }
+        if thread.pointee.sample_random == 0 {
+            // A new thread: seed, and start its first gap now.
+            thread.pointee.sample_random = (UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15) | 1
+            thread.pointee.sample_countdown = nextGap(thread) &- Int64(size)
+            if thread.pointee.sample_countdown > 0 { return }
+        }
+        thread.pointee.sample_countdown = nextGap(thread)
+        record(user, size: size)
+    }
+
+    /// The bytes until the next sample: exponential with the mean.
+    static func nextGap(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
+        if meanBytes == 1 { return 0 }
+        // xorshift64*, then a uniform in (0, 1].
+        var x = thread.pointee.sample_random
+        x ^= x &>> 12
+        x ^= x &<< 25
+        x ^= x &>> 27
+        thread.pointee.sample_random = x
+        let uniform = (Double((x &* 0x2545_F491_4F6C_DD1D) &>> 11) + 1) / 9_007_199_254_740_992.0
+        let gap = -Approximations.log(uniform) * Double(meanBytes)
+        return gap >= 9.0e18 ? Int64.max : Int64(gap) &+ 1
+    }
+
+    /// How many allocations a sample of `size` bytes stands for.
+    static func weight(_ size: Int) -> Double {
+        if meanBytes == 1 { return 1 }
+        let probability = 1 - Approximations.expNegative(-Double(max(size, 1)) / Double(meanBytes))
+        return probability > 0 ? 1 / probability : 1
+    }
+
+    static func record(_ user: UnsafeMutableRawPointer, size: Int) {
+        Reentrancy.enter()
+        defer { Reentrancy.leave() }
+        var buffer = InlineArray<80, UnsafeMutableRawPointer?>(repeating: nil)
+        var span = buffer.mutableSpan
+        span.withUnsafeMutableBufferPointer { frames in
+            let stack = frames.baseAddress!
+            let captured = Backtrace.capture(stack, capacity: frames.count)
+            // Cut the library's frames off the top.
+            var first = 0
+            while first < captured, let frame = stack[first],
+                  UInt(bitPattern: frame) >= libraryStart, UInt(bitPattern: frame) < libraryEnd {
+                first &+= 1
+            }
+            let depth = min(captured &- first, Sampler.depth)
+            swalloc_spin_lock(&lock)
+            defer { swalloc_spin_unlock(&lock) }
+            guard depth > 0, StackTable.prepare(), SampledBlocks.prepare(),
+                  let site = StackTable.intern(stack + first, depth: depth) else {
+                dropped &+= 1
+                return
+            }
+            samples &+= 1
+            let weight = weight(size)
+            let sites = StackTable.sites!
+            sites[site].samples &+= 1
+            sites[site].allocations += weight
+            sites[site].bytes += weight * Double(size)
+            if SampledBlocks.insert(UInt(bitPattern: user), site: site, weight: weight) {
+                sites[site].liveAllocations += weight
+                sites[site].liveBytes += weight * Double(size)
+                BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
+            }
+        }
+    }
+
+    /// A sampled block of `size` bytes at `user` is being freed.
+    @inline(never)
+    static func released(_ user: UnsafeMutableRawPointer, size: Int) {
+        swalloc_spin_lock(&lock)
+        if let entry = SampledBlocks.remove(UInt(bitPattern: user)), let sites = StackTable.sites {
+            sites[Int(entry.site)].liveAllocations -= entry.weight
+            sites[Int(entry.site)].liveBytes -= entry.weight * Double(size)
+        }
+        swalloc_spin_unlock(&lock)
+    }
+}

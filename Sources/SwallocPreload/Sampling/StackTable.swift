@@ -1,0 +1,138 @@
+import CSwallocPreload
+
+/// Interned call stacks ("sites") and what was allocated at each.
+///
+/// Fixed capacity in mapped memory (taken at the first sample): up to
+/// 16,384 distinct stacks of up to 64 frames (8 MiB of address space,
+/// touched as used). When it is three-quarters full, samples with new
+/// stacks are dropped and counted, and the profile says the table
+/// overflowed. Guarded by ``Sampler``'s lock.
+enum StackTable {
+    static let capacity = 1 << 14
+    static let maximumDepth = 64
+
+    /// Per site; the estimates are sums of sample weights (exact counts
+    /// when every allocation is sampled).
+    struct Site {
+        var hash: UInt64
+        var depth: Int32
+        var used: Bool
+        var samples: Int64
+        var allocations: Double
+        var bytes: Double
+        var liveAllocations: Double
+        var liveBytes: Double
+    }
+
+    nonisolated(unsafe) static var sites: UnsafeMutablePointer<Site>? = nil
+    nonisolated(unsafe) static var frames: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
+    nonisolated(unsafe) static var count = 0
+    nonisolated(unsafe) static var overflowed = false
+
+    static func prepare() -> Bool {
+        if sites != nil { return true }
+        guard let siteMemory = swalloc_map_anonymous(capacity &* MemoryLayout<Site>.stride),
+              let frameMemory = swalloc_map_anonymous(capacity &* maximumDepth &* 8) else { return false }
+        frames = frameMemory.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        sites = siteMemory.assumingMemoryBound(to: Site.self)
+        return true
+    }
+
+    static func hash(_ stack: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ depth: Int) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for index in 0..<depth {
+            h = (h ^ UInt64(UInt(bitPattern: stack[index]))) &* 0x0000_0100_0000_01B3
+        }
+        return h ^ (h &>> 29)
+    }
+
+    /// The site of this stack, added if new; nil when the table is full.
+    static func intern(_ stack: UnsafeMutablePointer<UnsafeMutableRawPointer?>, depth: Int) -> Int? {
+        guard let sites, let frames else { return nil }
+        let h = hash(stack, depth)
+        var slot = Int(truncatingIfNeeded: h) & (capacity &- 1)
+        while sites[slot].used {
+            if sites[slot].hash == h && Int(sites[slot].depth) == depth
+                && memcmp(frames + slot &* maximumDepth, stack, depth &* 8) == 0 {
+                return slot
+            }
+            slot = (slot &+ 1) & (capacity &- 1)
+        }
+        guard count < capacity / 4 * 3 else {
+            overflowed = true
+            return nil
+        }
+        _ = memcpy(frames + slot &* maximumDepth, stack, depth &* 8)
+        sites[slot] = Site(hash: h, depth: Int32(depth), used: true, samples: 0, allocations: 0, bytes: 0,
+                           liveAllocations: 0, liveBytes: 0)
+        count &+= 1
+        return slot
+    }
+}
+
+/// The sampled blocks still live: pointer → site and weight, so that a
+/// free is attributed to its site (the leak report). Open addressing with
+/// backward-shift deletion, 2^20 slots of mapped memory (24 MiB of address
+/// space, touched as used); a block that does not fit is counted as
+/// untracked. Guarded by ``Sampler``'s lock.
+enum SampledBlocks {
+    static let capacity = 1 << 20
+
+    struct Entry {
+        var pointer: UInt
+        var site: Int32
+        var weight: Double
+    }
+
+    nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
+    nonisolated(unsafe) static var count = 0
+    nonisolated(unsafe) static var untracked: UInt64 = 0
+
+    static func prepare() -> Bool {
+        if entries != nil { return true }
+        guard let memory = swalloc_map_anonymous(capacity &* MemoryLayout<Entry>.stride) else { return false }
+        entries = memory.assumingMemoryBound(to: Entry.self)
+        return true
+    }
+
+    static func home(_ pointer: UInt) -> Int {
+        // Parenthesised: in Swift, shifts bind tighter than multiplication.
+        Int(truncatingIfNeeded: ((UInt64(pointer) &>> 4) &* 0x9E37_79B9_7F4A_7C15) &>> 44)
+    }
+
+    static func insert(_ pointer: UInt, site: Int, weight: Double) -> Bool {
+        guard let entries, count < capacity / 4 * 3 else {
+            untracked &+= 1
+            return false
+        }
+        var slot = home(pointer)
+        while entries[slot].pointer != 0 { slot = (slot &+ 1) & (capacity &- 1) }
+        entries[slot] = Entry(pointer: pointer, site: Int32(site), weight: weight)
+        count &+= 1
+        return true
+    }
+
+    static func remove(_ pointer: UInt) -> Entry? {
+        guard let entries else { return nil }
+        var slot = home(pointer)
+        while entries[slot].pointer != 0 && entries[slot].pointer != pointer {
+            slot = (slot &+ 1) & (capacity &- 1)
+        }
+        guard entries[slot].pointer == pointer else { return nil }
+        let found = entries[slot]
+        var hole = slot
+        var next = slot
+        while true {
+            next = (next &+ 1) & (capacity &- 1)
+            if entries[next].pointer == 0 { break }
+            let wanted = home(entries[next].pointer)
+            let inBetween = hole <= next ? (hole < wanted && wanted <= next) : (hole < wanted || wanted <= next)
+            if inBetween { continue }
+            entries[hole] = entries[next]
+            hole = next
+        }
+        entries[hole].pointer = 0
+        count &-= 1
+        return found
+    }
+}
