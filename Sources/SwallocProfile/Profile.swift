@@ -14,6 +14,40 @@ public struct Profile: Codable, Equatable, Sendable {
     public var peakErrorBoundBytes: UInt64
     public var bootstrap: Bootstrap
     public var histogram: [Bucket]
+    /// Present when call-site sampling was on.
+    public var sampling: Sampling?
+    /// Call sites, largest bytes first (with `sampling`).
+    public var sites: [Site]?
+
+    public struct Sampling: Codable, Equatable, Sendable {
+        public var meanBytes: Int64
+        public var depth: Int
+        public var samples: UInt64
+        public var dropped: UInt64
+        public var untrackedBlocks: UInt64
+        public var stackTableOverflowed: Bool
+        public var unwinder: String
+    }
+
+    /// What was allocated from one call stack (estimates when sampled,
+    /// exact with SWALLOC_SAMPLE=1).
+    public struct Site: Codable, Equatable, Sendable {
+        public var calls: UInt64
+        public var bytes: UInt64
+        public var liveAllocations: UInt64
+        public var liveBytes: UInt64
+        public var samples: UInt64
+        /// From the allocating function outwards.
+        public var frames: [Frame]
+    }
+
+    public struct Frame: Codable, Equatable, Sendable {
+        public var function: String?
+        public var module: String?
+        /// Address minus the module's load base.
+        public var offset: UInt64
+        public var address: UInt64
+    }
 
     public struct Totals: Codable, Equatable, Sendable {
         public var mallocCalls: UInt64

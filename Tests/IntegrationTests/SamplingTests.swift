@@ -1,0 +1,108 @@
+import Foundation
+import SwallocProfile
+import XCTest
+
+/// Call sites: sampled stacks, symbolized and demangled, in the profile.
+final class SamplingTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireBuilt() }
+
+    func profile(_ arguments: [String], sample: String?) throws -> Profile {
+        let path = Harness.temporaryDirectory(self).appendingPathComponent("p.json").path
+        var environment = ["SWALLOC_OUT": path]
+        if let sample { environment["SWALLOC_SAMPLE"] = sample }
+        let result = Harness.run(arguments, environment: environment)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try Profile.load(path: path)
+    }
+
+    func site(_ profile: Profile, innermost function: String) -> Profile.Site? {
+        profile.sites?.first { $0.frames.first?.function == function }
+    }
+
+    /// SWALLOC_SAMPLE=1: exact calls, bytes and leaks per function, named
+    /// from the .symtab of a program that exports no symbols.
+    func testEverySampleAttributesExactly() throws {
+        let profile = try profile([Harness.host("callsites")], sample: "1")
+        XCTAssertEqual(profile.sampling?.meanBytes, 1)
+        XCTAssertEqual(profile.sampling?.dropped, 0)
+        let churn = try XCTUnwrap(site(profile, innermost: "churn_kilobytes"), "\(profile.sites ?? [])")
+        XCTAssertEqual(churn.calls, 1000)
+        XCTAssertEqual(churn.bytes, 1_024_000)
+        XCTAssertEqual(churn.liveAllocations, 0)
+        XCTAssertEqual(churn.liveBytes, 0)
+        let leak = try XCTUnwrap(site(profile, innermost: "leak_pages"))
+        XCTAssertEqual(leak.calls, 10)
+        XCTAssertEqual(leak.bytes, 40_960)
+        XCTAssertEqual(leak.liveAllocations, 10)
+        XCTAssertEqual(leak.liveBytes, 40_960)
+        let calloc = try XCTUnwrap(site(profile, innermost: "zero_records"))
+        XCTAssertEqual(calloc.calls, 500)
+        XCTAssertEqual(calloc.bytes, 32_000)
+        for site in [churn, leak, calloc] {
+            XCTAssertEqual(site.frames[1].function, "main", "stacks reach main")
+            XCTAssertTrue(site.frames[0].module?.hasSuffix("/callsites") ?? false)
+            XCTAssertGreaterThan(site.frames[0].offset, 0)
+        }
+        // The library's own frames are cut off the top: no frame of it anywhere.
+        XCTAssertFalse((profile.sites ?? []).contains { $0.frames.contains { $0.module?.hasSuffix("libswalloc.so") ?? false } })
+        // Sorted by bytes.
+        let bytes = (profile.sites ?? []).map(\.bytes)
+        XCTAssertEqual(bytes, bytes.sorted(by: >))
+    }
+
+    func testCxxNamesAreDemangled() throws {
+        let profile = try profile([Harness.host("callsites_cxx")], sample: "1")
+        let names = (profile.sites ?? []).flatMap { $0.frames.compactMap(\.function) }
+        XCTAssertTrue(names.contains("inventory::Shelf<Crate>::stock(int)"), "\(names.prefix(20))")
+        XCTAssertTrue(names.contains { $0.hasPrefix("inventory::label") }, "\(names.prefix(20))")
+        let stock = try XCTUnwrap((profile.sites ?? []).first {
+            $0.frames.count > 1 && $0.frames[1].function == "inventory::Shelf<Crate>::stock(int)"
+                && $0.frames[0].function == "operator new(unsigned long)"
+        })
+        XCTAssertEqual(stock.calls, 300)
+        XCTAssertEqual(stock.bytes, 300 * 200)
+    }
+
+    func testSwiftNamesAreDemangled() throws {
+        let profile = try profile([Harness.host("swift_host")], sample: "1")
+        let names = (profile.sites ?? []).flatMap { $0.frames.compactMap(\.function) }
+        XCTAssertTrue(names.contains("swift_allocObject"), "\(names.prefix(20))")
+        XCTAssertTrue(names.contains { $0.contains("Swift._DictionaryStorage") }, "\(names.prefix(30))")
+        XCTAssertFalse(names.contains { $0.hasPrefix("$s") }, "a Swift name left mangled")
+    }
+
+    /// At the default rate, the one function that allocates 200 × 1 MiB among
+    /// 400,000 small allocations is the top site, within 10 % of the truth.
+    func testDefaultRateFindsTheBigAllocator() throws {
+        let profile = try profile([Harness.host("callsites"), "big"], sample: nil)
+        XCTAssertEqual(profile.sampling?.meanBytes, 512 * 1024)
+        let top = try XCTUnwrap(profile.sites?.first)
+        XCTAssertEqual(top.frames.first?.function, "allocate_megabytes")
+        let truth = 200.0 * 1_048_576
+        XCTAssertEqual(Double(top.bytes), truth, accuracy: truth * 0.10)
+    }
+
+    func testSamplingOff() throws {
+        let profile = try profile([Harness.host("callsites")], sample: "0")
+        XCTAssertNil(profile.sites)
+        XCTAssertNil(profile.sampling)
+    }
+
+    func testBadSampleSetting() {
+        let result = Harness.run([Harness.host("exit_status"), "0"],
+                                 environment: ["SWALLOC_SAMPLE": "often", "SWALLOC_SAMPLE_DEPTH": "1000", "SWALLOC_STATS": "off"])
+        XCTAssertEqual(result.reportLines, [
+            "swalloc: SWALLOC_SAMPLE=often: not a number of bytes (0 off, 1 every allocation, like 512k); using 512k",
+            "swalloc: SWALLOC_SAMPLE_DEPTH=1000: not a depth from 1 to 64; using 32",
+        ])
+    }
+
+    /// Sampling every allocation must not change what programs do.
+    func testRealProgramsUnderFullSampling() {
+        _ = assertSameBehaviour([Harness.host("cxx_threads")], environment: ["SWALLOC_SAMPLE": "1"], stats: "summary")
+        _ = assertSameBehaviour([Harness.host("stress"), "4", "20000", "5"], environment: ["SWALLOC_SAMPLE": "1"],
+                                stats: "summary")
+        _ = assertSameBehaviour(["python3", "-c", "import json; print(len(json.dumps(list(range(50000)))))"],
+                                environment: ["SWALLOC_SAMPLE": "1"], stats: "summary")
+    }
+}
