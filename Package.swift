@@ -14,11 +14,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CSwalloc"),
         .target(name: "Swalloc", dependencies: ["CSwalloc"]),
-        .target(name: "SwallocProfile"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "SwallocProfile",
+            dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Pprof/pprof.proto"]),
         .executableTarget(
             name: "SwallocCLI",
             dependencies: [

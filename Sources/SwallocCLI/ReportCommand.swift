@@ -8,14 +8,29 @@ struct ReportCommand: ParsableCommand {
         abstract: "Render a saved JSON profile.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, folded, pprof, html
     }
 
     @Argument(help: "The profile (SWALLOC_OUT of a run).")
     var file: String
 
-    @Option(help: "text (default) or json (the profile re-emitted, normalized).")
+    @Option(help: "text (default), json (the profile re-emitted, normalized), folded (stacks for flame graphs), pprof (gzipped protobuf, needs -o), html (a page with flame graphs, needs -o).")
     var format: Format = .text
+
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output (required for pprof and html).")
+    var output: String?
+
+    @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
+    var value: String = "bytes"
+
+    func validate() throws {
+        if (format == .pprof || format == .html) && output == nil {
+            throw ValidationError("--format \(format.rawValue) writes a file: give it with -o FILE")
+        }
+        guard SiteReport.Metric(rawValue: value) != nil else {
+            throw ValidationError("--value must be one of \(SiteReport.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         let profile: Profile
@@ -25,9 +40,29 @@ struct ReportCommand: ParsableCommand {
             FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+        let rendered: Data
         switch format {
-        case .text: print(TextReport.render(profile), terminator: "")
-        case .json: print(profile.json())
+        case .text: rendered = Data(TextReport.render(profile).utf8)
+        case .json: rendered = Data((profile.json() + "\n").utf8)
+        case .html: rendered = Data(HTMLReport.render(profile).utf8)
+        case .folded, .pprof:
+            guard profile.sites != nil else {
+                FileHandle.standardError.write(Data("swalloc: \(file) has no call sites (sampling was off)\n".utf8))
+                throw ExitCode(2)
+            }
+            rendered = format == .folded
+                ? Data(SiteReport.folded(profile, metric: SiteReport.Metric(rawValue: value)!).utf8)
+                : try PprofWriter.data(profile)
+        }
+        guard let output else {
+            FileHandle.standardOutput.write(rendered)
+            return
+        }
+        do {
+            try rendered.write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            FileHandle.standardError.write(Data("swalloc: cannot write \(output): \(error.localizedDescription)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }

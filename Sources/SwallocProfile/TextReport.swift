@@ -39,7 +39,7 @@ public enum TextReport {
                 lines.append("  " + label.padding(22) + grouped(bucket.count).leftPadding(12) + " " + formatPercent(share).leftPadding(6) + " " + String(repeating: "█", count: cells))
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n") + "\n" + SiteReport.render(profile)
     }
 
     /// 1234567 → "1,234,567".

@@ -1,0 +1,148 @@
+import Foundation
+
+/// One self-contained HTML page: the summary, and an interactive flame graph
+/// of allocated bytes and of bytes live at exit (click a frame to zoom in,
+/// click the bottom bar to zoom out, hover for numbers). No external
+/// scripts or styles: the page works offline and can be attached to a bug.
+public enum HTMLReport {
+    /// A node of the flame graph: a frame and what was allocated through it.
+    struct Node: Encodable {
+        var name: String
+        var value: UInt64
+        var children: [Node]
+    }
+
+    public static func render(_ profile: Profile) -> String {
+        let summary = TextReport.render(Profile(copyWithoutSites: profile))
+        let allocated = tree(profile, metric: .bytes)
+        let live = tree(profile, metric: .liveBytes)
+        let encoder = JSONEncoder()
+        let data = (try? encoder.encode(["allocated": allocated, "live": live])) ?? Data("{}".utf8)
+        // Inside <script>, "</" would end the element.
+        let json = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
+        let title = "swalloc: \(profile.program.map { String($0.split(separator: "/").last ?? "") } ?? "profile") [pid \(profile.pid)]"
+        return page
+            .replacingOccurrences(of: "@TITLE@", with: escape(title))
+            .replacingOccurrences(of: "@SUMMARY@", with: escape(summary))
+            .replacingOccurrences(of: "@DATA@", with: json)
+    }
+
+    static func tree(_ profile: Profile, metric: SiteReport.Metric) -> Node {
+        var root = Node(name: "all", value: 0, children: [])
+        for site in profile.sites ?? [] {
+            let value = metric.value(site)
+            guard value > 0 else { continue }
+            insert(&root, Array(site.frames.reversed().map(SiteReport.name)), value)
+        }
+        sort(&root)
+        return root
+    }
+
+    static func insert(_ node: inout Node, _ path: [String], _ value: UInt64) {
+        node.value += value
+        guard let first = path.first else { return }
+        if let index = node.children.firstIndex(where: { $0.name == first }) {
+            insert(&node.children[index], Array(path.dropFirst()), value)
+        } else {
+            var child = Node(name: first, value: 0, children: [])
+            insert(&child, Array(path.dropFirst()), value)
+            node.children.append(child)
+        }
+    }
+
+    static func sort(_ node: inout Node) {
+        node.children.sort { $0.value > $1.value }
+        for index in node.children.indices { sort(&node.children[index]) }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    static let page = """
+    <!DOCTYPE html>
+    <html lang="en"><head><meta charset="utf-8"><title>@TITLE@</title>
+    <style>
+    body { font: 13px/1.4 system-ui, sans-serif; margin: 16px; color: #222; }
+    h1 { font-size: 18px; margin: 0 0 8px; }
+    pre { background: #f6f6f6; padding: 8px; overflow: auto; max-height: 320px; }
+    .tabs button { font: inherit; padding: 4px 12px; margin-right: 4px; border: 1px solid #999; background: #fff; cursor: pointer; }
+    .tabs button.on { background: #333; color: #fff; }
+    #graph { position: relative; width: 100%; margin-top: 8px; border: 1px solid #ddd; overflow: hidden; }
+    .frame { position: absolute; height: 17px; box-sizing: border-box; border: 1px solid #fff; overflow: hidden;
+             white-space: nowrap; font-size: 11px; padding: 1px 3px; cursor: pointer; border-radius: 2px; }
+    #info { height: 18px; margin-top: 4px; color: #555; }
+    </style></head><body>
+    <h1>@TITLE@</h1>
+    <div class="tabs"><button id="tab-allocated" class="on">allocated bytes</button><button id="tab-live">live at exit</button></div>
+    <div id="graph"></div>
+    <div id="info">click a frame to zoom in, the bottom bar to zoom out</div>
+    <h2 style="font-size:15px">summary</h2>
+    <pre>@SUMMARY@</pre>
+    <script id="data" type="application/json">@DATA@</script>
+    <script>
+    const data = JSON.parse(document.getElementById('data').textContent);
+    const graph = document.getElementById('graph'), info = document.getElementById('info');
+    const rowHeight = 18;
+    let current = 'allocated', zoom = null;
+    function depth(node) { return 1 + Math.max(0, ...node.children.map(depth)); }
+    function units(bytes) {
+      const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; let i = 0;
+      while (bytes >= 1024 && i < u.length - 1) { bytes /= 1024; i++; }
+      return (i ? bytes.toFixed(1) : bytes) + ' ' + u[i];
+    }
+    function color(name) {
+      let h = 0; for (const c of name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+      return `hsl(${20 + h % 40}, ${70 + h % 20}%, ${55 + (h >> 8) % 15}%)`;
+    }
+    function draw() {
+      const root = data[current];
+      const top = zoom || root;
+      graph.innerHTML = '';
+      const rows = depth(top);
+      graph.style.height = (rows * rowHeight + 2) + 'px';
+      const width = graph.clientWidth;
+      function place(node, x, level, scale) {
+        const w = node.value * scale;
+        if (w < 1) return;
+        const div = document.createElement('div');
+        div.className = 'frame';
+        div.style.left = x + 'px';
+        div.style.width = w + 'px';
+        div.style.bottom = (level * rowHeight) + 'px';
+        div.style.background = node === top && zoom ? '#bbb' : color(node.name);
+        div.textContent = node.name;
+        const share = (100 * node.value / (root.value || 1)).toFixed(1);
+        div.title = `${node.name}\\n${units(node.value)} (${share}%)`;
+        div.onmouseenter = () => { info.textContent = `${node.name}: ${units(node.value)}, ${share}% of all`; };
+        div.onclick = () => { zoom = (node === top) ? null : node; draw(); };
+        graph.appendChild(div);
+        let cx = x;
+        for (const child of node.children) { place(child, cx, level + 1, scale); cx += child.value * scale; }
+      }
+      if (!top.value) { graph.textContent = 'nothing to show'; return; }
+      place(top, 0, 0, width / top.value);
+    }
+    for (const name of ['allocated', 'live']) {
+      document.getElementById('tab-' + name).onclick = () => {
+        current = name; zoom = null;
+        document.querySelectorAll('.tabs button').forEach(b => b.classList.toggle('on', b.id === 'tab-' + name));
+        draw();
+      };
+    }
+    window.onresize = draw;
+    draw();
+    </script></body></html>
+    """
+}
+
+extension Profile {
+    /// The profile without its sites (for the page's text summary, whose
+    /// sites the flame graph shows).
+    init(copyWithoutSites profile: Profile) {
+        self = profile
+        self.sites = nil
+        self.sampling = nil
+    }
+}

@@ -1,0 +1,145 @@
+import CZlib
+import Foundation
+import SwiftProtobuf
+
+/// A profile's call sites as a pprof profile: gzip-compressed protobuf
+/// (perftools.profiles.Profile), read by `go tool pprof`, Pyroscope, Parca.
+///
+/// Sample types are Go's heap-profile names, so `-sample_index` works as
+/// pprof users expect: `alloc_objects` and `alloc_space` (what each site
+/// allocated), `inuse_objects` and `inuse_space` (what was still live at
+/// exit, the default).
+public enum PprofWriter {
+    public enum Failure: Error, CustomStringConvertible {
+        case noSites
+        case compression(Int32)
+
+        public var description: String {
+            switch self {
+            case .noSites: return "the profile has no call sites (sampling was off)"
+            case .compression(let code): return "gzip compression failed (zlib \(code))"
+            }
+        }
+    }
+
+    public static func data(_ profile: Profile) throws -> Data {
+        guard let sites = profile.sites, let sampling = profile.sampling else { throw Failure.noSites }
+        var builder = Builder()
+        var message = Perftools_Profiles_Profile()
+        message.sampleType = [
+            builder.valueType("alloc_objects", "count"),
+            builder.valueType("alloc_space", "bytes"),
+            builder.valueType("inuse_objects", "count"),
+            builder.valueType("inuse_space", "bytes"),
+        ]
+        message.defaultSampleType = builder.string("inuse_space")
+        message.periodType = builder.valueType("space", "bytes")
+        message.period = sampling.meanBytes
+        message.comment = [builder.string("swalloc profile of \(profile.program ?? "?") [pid \(profile.pid)]")]
+        for site in sites {
+            var sample = Perftools_Profiles_Sample()
+            sample.locationID = site.frames.map { builder.location($0) }
+            sample.value = [Int64(site.calls), Int64(site.bytes), Int64(site.liveAllocations), Int64(site.liveBytes)]
+            message.sample.append(sample)
+        }
+        message.mapping = builder.mappings
+        message.location = builder.locations
+        message.function = builder.functions
+        message.stringTable = builder.strings
+        return try gzip(message.serializedData())
+    }
+
+    /// Interns strings, functions, locations and mappings.
+    struct Builder {
+        var strings: [String] = [""]
+        var stringIndex: [String: Int64] = ["": 0]
+        var functions: [Perftools_Profiles_Function] = []
+        var functionIndex: [String: UInt64] = [:]
+        var locations: [Perftools_Profiles_Location] = []
+        var locationIndex: [UInt64: UInt64] = [:]
+        var mappings: [Perftools_Profiles_Mapping] = []
+        var mappingIndex: [String: Int] = [:]
+
+        mutating func string(_ value: String) -> Int64 {
+            if let index = stringIndex[value] { return index }
+            strings.append(value)
+            stringIndex[value] = Int64(strings.count - 1)
+            return Int64(strings.count - 1)
+        }
+
+        mutating func valueType(_ type: String, _ unit: String) -> Perftools_Profiles_ValueType {
+            var value = Perftools_Profiles_ValueType()
+            value.type = string(type)
+            value.unit = string(unit)
+            return value
+        }
+
+        mutating func location(_ frame: Profile.Frame) -> UInt64 {
+            if let id = locationIndex[frame.address] { return id }
+            var location = Perftools_Profiles_Location()
+            location.id = UInt64(locations.count + 1)
+            location.address = frame.address
+            location.mappingID = mapping(frame)
+            var line = Perftools_Profiles_Line()
+            line.functionID = function(SiteReport.name(frame), module: frame.module ?? "")
+            location.line = [line]
+            locations.append(location)
+            locationIndex[frame.address] = location.id
+            return location.id
+        }
+
+        mutating func function(_ name: String, module: String) -> UInt64 {
+            if let id = functionIndex[name] { return id }
+            var function = Perftools_Profiles_Function()
+            function.id = UInt64(functions.count + 1)
+            function.name = string(name)
+            function.systemName = function.name
+            function.filename = string(module)
+            functions.append(function)
+            functionIndex[name] = function.id
+            return function.id
+        }
+
+        /// One mapping per module: from its load base to the highest
+        /// address seen in it.
+        mutating func mapping(_ frame: Profile.Frame) -> UInt64 {
+            let module = frame.module ?? "?"
+            let base = frame.address &- frame.offset
+            if let index = mappingIndex[module] {
+                mappings[index].memoryLimit = max(mappings[index].memoryLimit, frame.address + 1)
+                return mappings[index].id
+            }
+            var mapping = Perftools_Profiles_Mapping()
+            mapping.id = UInt64(mappings.count + 1)
+            mapping.memoryStart = base
+            mapping.memoryLimit = frame.address + 1
+            mapping.filename = string(module)
+            mapping.hasFunctions_p = true
+            mappings.append(mapping)
+            mappingIndex[module] = mappings.count - 1
+            return mapping.id
+        }
+    }
+
+    /// gzip (RFC 1952) with zlib: windowBits 15 + 16 selects the gzip wrapper.
+    static func gzip(_ input: Data) throws -> Data {
+        var stream = z_stream()
+        var status = deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw Failure.compression(status) }
+        defer { deflateEnd(&stream) }
+        var output = Data(count: Int(deflateBound(&stream, UInt(input.count))) + 64)
+        let written: Int = input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.bindMemory(to: Bytef.self).baseAddress
+                stream.avail_out = uInt(target.count)
+                status = deflate(&stream, Z_FINISH)
+                return target.count - Int(stream.avail_out)
+            }
+        }
+        guard status == Z_STREAM_END else { throw Failure.compression(status) }
+        return output.prefix(written)
+    }
+}

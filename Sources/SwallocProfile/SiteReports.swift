@@ -1,0 +1,80 @@
+/// What the text report says about call sites, and the folded-stacks
+/// format for flame graphs.
+public enum SiteReport {
+    /// Which number a flame graph or ranking uses.
+    public enum Metric: String, CaseIterable, Sendable {
+        case bytes, calls
+        case liveBytes = "live-bytes"
+        case liveAllocations = "live-allocations"
+
+        public func value(_ site: Profile.Site) -> UInt64 {
+            switch self {
+            case .bytes: return site.bytes
+            case .calls: return site.calls
+            case .liveBytes: return site.liveBytes
+            case .liveAllocations: return site.liveAllocations
+            }
+        }
+    }
+
+    /// A frame as one line: the function (or the address in its module).
+    public static func name(_ frame: Profile.Frame) -> String {
+        if let function = frame.function { return function }
+        let module = frame.module.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? "?"
+        return "\(module)+0x\(String(frame.offset, radix: 16))"
+    }
+
+    /// The text report's sections: top sites by bytes and by calls, and the
+    /// sites that leaked, each with its stack.
+    public static func render(_ profile: Profile, top: Int = 10, depth: Int = 8) -> String {
+        guard let sites = profile.sites, let sampling = profile.sampling else { return "" }
+        var lines: [String] = []
+        let exact = sampling.meanBytes == 1
+        lines.append("")
+        lines.append("call sites (\(exact ? "every allocation" : "sampled every \(TextReport.bytes(UInt64(sampling.meanBytes))) on average: estimates"); \(TextReport.grouped(sampling.samples)) samples, \(sites.count) sites\(sampling.dropped > 0 ? ", \(sampling.dropped) dropped" : "")\(sampling.stackTableOverflowed ? ", stack table full" : ""))")
+        func section(_ title: String, _ chosen: [Profile.Site], _ describe: (Profile.Site) -> String) {
+            guard !chosen.isEmpty else { return }
+            lines.append("")
+            lines.append(title)
+            for (rank, site) in chosen.enumerated() {
+                lines.append("  \(rank + 1). \(describe(site))")
+                for frame in site.frames.prefix(depth) {
+                    lines.append("       \(name(frame))")
+                }
+                if site.frames.count > depth { lines.append("       … \(site.frames.count - depth) more frames") }
+            }
+        }
+        section("top sites by bytes", Array(sites.sorted { $0.bytes > $1.bytes }.prefix(top))) {
+            "\(TextReport.bytes($0.bytes)) in \(TextReport.grouped($0.calls)) calls"
+        }
+        section("top sites by calls", Array(sites.sorted { $0.calls > $1.calls }.prefix(top))) {
+            "\(TextReport.grouped($0.calls)) calls, \(TextReport.bytes($0.bytes))"
+        }
+        let leaks = sites.filter { $0.liveAllocations > 0 }.sorted { $0.liveBytes > $1.liveBytes }
+        section("still live at exit, by site", Array(leaks.prefix(top))) {
+            "\(TextReport.bytes($0.liveBytes)) in \(TextReport.grouped($0.liveAllocations)) blocks"
+        }
+        if leaks.isEmpty { lines.append(""); lines.append("still live at exit, by site: nothing") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Brendan Gregg's folded stacks: `outermost;…;innermost value`, one line
+    /// per site, for flamegraph.pl, inferno and speedscope.
+    public static func folded(_ profile: Profile, metric: Metric = .bytes) -> String {
+        var lines: [String] = []
+        for site in profile.sites ?? [] {
+            let value = metric.value(site)
+            guard value > 0 else { continue }
+            // Semicolons separate frames; a name must not contain one.
+            let stack = site.frames.reversed().map { name($0).replacingSemicolons() }.joined(separator: ";")
+            lines.append("\(stack) \(value)")
+        }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    func replacingSemicolons() -> String {
+        String(map { $0 == ";" ? ":" : $0 })
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import SwallocProfile
+import XCTest
+
+/// swalloc report's formats for call sites: text, folded, pprof, html.
+final class ReportFormatTests: XCTestCase {
+    override func setUpWithError() throws {
+        try Harness.requireBuilt()
+        guard FileManager.default.fileExists(atPath: Harness.tool) else { throw XCTSkip("dist/bin/swalloc missing") }
+    }
+
+    /// A profile of the callsites host with every allocation sampled.
+    func makeProfile() -> (directory: URL, path: String) {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([Harness.host("callsites")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return (directory, path)
+    }
+
+    func swalloc(_ arguments: [String]) -> Harness.Result {
+        Harness.run([Harness.tool] + arguments, preload: false)
+    }
+
+    func testTextReportHasSitesAndLeaks() {
+        let (_, path) = makeProfile()
+        let text = swalloc(["report", path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        let out = text.stdout
+        XCTAssertTrue(out.contains("call sites (every allocation;"), out)
+        XCTAssertTrue(out.contains("top sites by bytes\n  1. 1000 KiB in 1,000 calls\n       churn_kilobytes\n       main"), out)
+        XCTAssertTrue(out.contains("top sites by calls\n  1. 1,000 calls, 1000 KiB\n       churn_kilobytes"), out)
+        XCTAssertTrue(out.contains("still live at exit, by site\n  1. 40 KiB in 10 blocks\n       leak_pages\n       main"), out)
+    }
+
+    func testFoldedStacks() {
+        let (_, path) = makeProfile()
+        let folded = swalloc(["report", "--format", "folded", path])
+        XCTAssertEqual(folded.status, 0, folded.stderr)
+        let lines = folded.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasSuffix(";main;churn_kilobytes 1024000") }, folded.stdout)
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("_start;") && UInt64($0.split(separator: " ").last!) != nil })
+        let live = swalloc(["report", "--format", "folded", "--value", "live-bytes", path])
+        XCTAssertTrue(live.stdout.contains(";main;leak_pages 40960\n"), live.stdout)
+        XCTAssertFalse(live.stdout.contains("churn_kilobytes"))
+    }
+
+    /// `go tool pprof` reads the file and lists the same top sites.
+    func testPprofOpensInGoToolPprof() throws {
+        let (directory, path) = makeProfile()
+        let pprof = directory.appendingPathComponent("p.pb.gz").path
+        let write = swalloc(["report", "--format", "pprof", "-o", pprof, path])
+        XCTAssertEqual(write.status, 0, write.stderr)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: pprof))
+        XCTAssertEqual(Array(bytes.prefix(2)), [0x1F, 0x8B], "gzip")
+        let top = Harness.run(["go", "tool", "pprof", "-top", "-sample_index=alloc_space", pprof], preload: false,
+                              environment: ["HOME": directory.path, "PPROF_TMPDIR": directory.path], timeout: 300)
+        XCTAssertEqual(top.status, 0, "go tool pprof: \(top.stderr)")
+        // The table's rows: "  flat flat% sum% cum cum% name", flat non-zero.
+        let rows = top.stdout.split(separator: "\n").filter {
+            let fields = $0.split(separator: " ")
+            return fields.count >= 6 && fields[0].hasSuffix("kB") && fields[1].hasSuffix("%")
+        }
+        XCTAssertTrue(rows.first?.hasSuffix("churn_kilobytes") ?? false, top.stdout)
+        XCTAssertTrue(rows.count > 2 && rows[1].hasSuffix("leak_pages") && rows[2].hasSuffix("zero_records"), top.stdout)
+        let live = Harness.run(["go", "tool", "pprof", "-top", "-sample_index=inuse_objects", pprof], preload: false,
+                               environment: ["HOME": directory.path, "PPROF_TMPDIR": directory.path], timeout: 300)
+        XCTAssertTrue(live.stdout.contains("leak_pages"), live.stdout)
+        XCTAssertFalse(live.stdout.split(separator: "\n").contains { $0.hasSuffix(" churn_kilobytes") && !$0.hasPrefix("         0") },
+                       "nothing of churn_kilobytes is live")
+    }
+
+    /// The HTML page renders in headless Chromium with a visible flame graph.
+    func testHTMLFlameGraphRendersInChromium() throws {
+        let (directory, path) = makeProfile()
+        let html = directory.appendingPathComponent("p.html").path
+        let write = swalloc(["report", "--format", "html", "-o", html, path])
+        XCTAssertEqual(write.status, 0, write.stderr)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertFalse(page.contains("src=\"http"), "self-contained")
+        let chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--window-size=1100,700", "--virtual-time-budget=2000",
+                        "--user-data-dir=\(directory.path)/chromium"]
+        let dom = Harness.run(chromium + ["--dump-dom", "file://\(html)"], preload: false, timeout: 120)
+        XCTAssertEqual(dom.status, 0, dom.stderr)
+        // The script drew the frames: one element per frame of the graph.
+        XCTAssertGreaterThan(dom.stdout.components(separatedBy: "class=\"frame\"").count - 1, 5, dom.stdout.prefix(2000).description)
+        XCTAssertTrue(dom.stdout.contains(">churn_kilobytes</div>"))
+        let png = directory.appendingPathComponent("p.png").path
+        let shot = Harness.run(chromium + ["--screenshot=\(png)", "file://\(html)"], preload: false, timeout: 120)
+        XCTAssertEqual(shot.status, 0, shot.stderr)
+        let image = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(image.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "a PNG")
+        XCTAssertGreaterThan(image.count, 10_000, "a page with a graph, not a blank one")
+    }
+
+    func testFormatsThatNeedSitesOrAFile() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("nosites.json").path
+        _ = Harness.run([Harness.host("exit_status"), "0"], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "0"])
+        let folded = swalloc(["report", "--format", "folded", path])
+        XCTAssertEqual(folded.status, 2)
+        XCTAssertTrue(folded.stderr.hasPrefix("swalloc: ") && folded.stderr.contains("has no call sites"), folded.stderr)
+        let pprof = swalloc(["report", "--format", "pprof", path])
+        XCTAssertNotEqual(pprof.status, 0)
+        XCTAssertTrue(pprof.stderr.contains("-o FILE"), pprof.stderr)
+    }
+}
