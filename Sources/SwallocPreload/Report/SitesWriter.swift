@@ -77,18 +77,13 @@ enum SitesWriter {
         out.decimal(site.samples)
         out.text(",\n     \"frames\": [")
         let depth = Int(StackTable.sites![site.slot].depth)
-        let frames = StackTable.frames! + site.slot &* StackTable.maximumDepth
+        let frames = StackTable.frames(of: site.slot)
         for index in 0..<depth {
             guard let address = frames[index] else { continue }
-            let frame = Symbolizer.symbolize(address)
+            let frame = Symbolizer.describe(address)
             out.text(index == 0 ? "\n       {\"function\": " : ",\n       {\"function\": ")
-            if let name = frame.function {
-                if let demangled = Symbolizer.demangle(name) {
-                    out.jsonString(cString: UnsafePointer(demangled))
-                    free(demangled)
-                } else {
-                    out.jsonString(cString: name)
-                }
+            if let name = frame.name {
+                out.jsonString(cString: name)
             } else {
                 out.text("null")
             }

@@ -19,10 +19,17 @@ enum Symbolizer {
         var base: UInt
         var mapping: UnsafeMutableRawPointer?
         var mappingBytes: Int
-        var symbols: UnsafePointer<Elf64_Sym>?
-        var symbolCount: Int
+        /// The module's function symbols, sorted by start address.
+        var functions: UnsafeMutablePointer<FunctionSymbol>?
+        var functionCount: Int
         var strings: UnsafePointer<CChar>?
         var isExecutable: Bool
+    }
+
+    struct FunctionSymbol {
+        var start: UInt
+        var end: UInt
+        var name: UInt32
     }
 
     static let moduleCapacity = 128
@@ -47,9 +54,13 @@ enum Symbolizer {
 
     /// Unmaps the modules' files.
     static func finish() {
+        AddressCache.release()
         guard let modules else { return }
-        for index in 0..<moduleCount where modules[index].mapping != nil {
-            _ = swalloc_unmap(modules[index].mapping!, modules[index].mappingBytes)
+        for index in 0..<moduleCount {
+            if let mapping = modules[index].mapping { _ = swalloc_unmap(mapping, modules[index].mappingBytes) }
+            if let functions = modules[index].functions {
+                _ = swalloc_unmap(UnsafeMutableRawPointer(functions), max(modules[index].functionCount, 1) &* MemoryLayout<FunctionSymbol>.stride)
+            }
         }
         _ = swalloc_unmap(UnsafeMutableRawPointer(modules), moduleCapacity &* MemoryLayout<Module>.stride)
         self.modules = nil
@@ -62,6 +73,26 @@ enum Symbolizer {
         var offset: UInt
         /// The module is the main program (its name: /proc/self/exe).
         var isMain: Bool
+    }
+
+    /// `symbolize`, once per address, demangled: what the sites print.
+    static func describe(_ address: UnsafeMutableRawPointer) -> AddressCache.Entry {
+        if let cached = AddressCache.find(address) { return cached }
+        let frame = symbolize(address)
+        var name = frame.function
+        var owned = false
+        if let function = frame.function, let demangled = demangle(function) {
+            name = UnsafePointer(demangled)
+            owned = true
+        }
+        let entry = AddressCache.Entry(address: UInt(bitPattern: address), name: name, module: frame.module,
+                                       offset: frame.offset, isMain: frame.isMain, ownsName: owned)
+        if !AddressCache.insert(entry), owned {
+            // Beyond the cache's 49,152 addresses a demangled name is not
+            // freed: the process is exiting, and it is printed right away.
+            AddressCache.uncachedOwnedNames &+= 1
+        }
+        return entry
     }
 
     static func symbolize(_ address: UnsafeMutableRawPointer) -> Frame {
@@ -87,7 +118,7 @@ enum Symbolizer {
         guard let modules else { return nil }
         for index in 0..<moduleCount where modules[index].base == base { return modules + index }
         guard moduleCount < moduleCapacity else { return nil }
-        var module = Module(base: base, mapping: nil, mappingBytes: 0, symbols: nil, symbolCount: 0,
+        var module = Module(base: base, mapping: nil, mappingBytes: 0, functions: nil, functionCount: 0,
                             strings: nil, isExecutable: false)
         load(&module, path: path ?? CString.pointer("/proc/self/exe"))
         modules[moduleCount] = module
@@ -119,24 +150,73 @@ enum Symbolizer {
             guard link < Int(header.e_shnum),
                   Int(table.sh_offset) &+ Int(table.sh_size) <= bytes,
                   Int(sections[link].sh_offset) &+ Int(sections[link].sh_size) <= bytes else { return }
-            module.symbols = UnsafePointer((mapping + Int(table.sh_offset)).assumingMemoryBound(to: Elf64_Sym.self))
-            module.symbolCount = Int(table.sh_size) / MemoryLayout<Elf64_Sym>.size
+            let symbols = UnsafePointer((mapping + Int(table.sh_offset)).assumingMemoryBound(to: Elf64_Sym.self))
+            let symbolCount = Int(table.sh_size) / MemoryLayout<Elf64_Sym>.size
             module.strings = UnsafePointer((mapping + Int(sections[link].sh_offset)).assumingMemoryBound(to: CChar.self))
+            indexFunctions(&module, symbols, symbolCount)
             return
         }
     }
 
-    /// The function symbol of the module's .symtab that contains `address`.
-    static func lookupSymbol(_ module: UnsafeMutablePointer<Module>, _ address: UInt) -> UnsafePointer<CChar>? {
-        guard let symbols = module.pointee.symbols, let strings = module.pointee.strings else { return nil }
-        let target = module.pointee.isExecutable ? address : address &- module.pointee.base
-        for index in 0..<module.pointee.symbolCount {
+    /// Collects the function symbols and sorts them by address, once per
+    /// module, for binary search.
+    static func indexFunctions(_ module: inout Module, _ symbols: UnsafePointer<Elf64_Sym>, _ count: Int) {
+        guard let memory = swalloc_map_anonymous(max(count, 1) &* MemoryLayout<FunctionSymbol>.stride) else { return }
+        let functions = memory.assumingMemoryBound(to: FunctionSymbol.self)
+        var found = 0
+        for index in 0..<count {
             let symbol = symbols[index]
             guard symbol.st_info & 0xF == UInt8(STT_FUNC), symbol.st_size > 0 else { continue }
-            let start = UInt(symbol.st_value)
-            if target >= start && target < start &+ UInt(symbol.st_size) {
-                return strings + Int(symbol.st_name)
+            functions[found] = FunctionSymbol(start: UInt(symbol.st_value), end: UInt(symbol.st_value) &+ UInt(symbol.st_size),
+                                              name: symbol.st_name)
+            found &+= 1
+        }
+        // Heap sort by start.
+        func sink(_ start: Int, _ end: Int) {
+            var root = start
+            while true {
+                var child = 2 &* root &+ 1
+                if child >= end { return }
+                if child &+ 1 < end && functions[child &+ 1].start > functions[child].start { child &+= 1 }
+                if functions[root].start >= functions[child].start { return }
+                let swap = functions[root]
+                functions[root] = functions[child]
+                functions[child] = swap
+                root = child
             }
+        }
+        var start = found / 2 &- 1
+        while start >= 0 { sink(start, found); start &-= 1 }
+        var end = found &- 1
+        while end > 0 {
+            let swap = functions[0]
+            functions[0] = functions[end]
+            functions[end] = swap
+            sink(0, end)
+            end &-= 1
+        }
+        module.functions = functions
+        module.functionCount = found
+    }
+
+    /// The function symbol of the module's .symtab that contains `address`:
+    /// the last one starting at or below it, if it reaches that far (and
+    /// the few before it, for nested or aliased symbols).
+    static func lookupSymbol(_ module: UnsafeMutablePointer<Module>, _ address: UInt) -> UnsafePointer<CChar>? {
+        guard let functions = module.pointee.functions, let strings = module.pointee.strings else { return nil }
+        let target = module.pointee.isExecutable ? address : address &- module.pointee.base
+        var low = 0
+        var high = module.pointee.functionCount
+        while low < high {
+            let middle = (low &+ high) / 2
+            if functions[middle].start <= target { low = middle &+ 1 } else { high = middle }
+        }
+        var index = low &- 1
+        var checked = 0
+        while index >= 0 && checked < 8 {
+            if target < functions[index].end { return strings + Int(functions[index].name) }
+            index &-= 1
+            checked &+= 1
         }
         return nil
     }
@@ -158,5 +238,60 @@ enum Symbolizer {
             return unsafeBitCast(function, to: SwiftDemangle.self)(name, CString.length(name), nil, nil, 0)
         }
         return nil
+    }
+}
+
+/// Symbolized frames by address, for the report: many sites share frames.
+/// Open addressing in mapped memory; demangled names are freed at the end.
+enum AddressCache {
+    struct Entry {
+        var address: UInt
+        var name: UnsafePointer<CChar>?
+        var module: UnsafePointer<CChar>?
+        var offset: UInt
+        var isMain: Bool
+        var ownsName: Bool
+    }
+
+    static let capacity = 1 << 16
+    nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
+    nonisolated(unsafe) static var count = 0
+    nonisolated(unsafe) static var uncachedOwnedNames = 0
+
+    static func slot(_ address: UInt) -> Int {
+        Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) &>> 48)
+    }
+
+    static func find(_ address: UnsafeMutableRawPointer) -> Entry? {
+        guard let entries else { return nil }
+        let key = UInt(bitPattern: address)
+        var index = slot(key)
+        while entries[index].address != 0 {
+            if entries[index].address == key { return entries[index] }
+            index = (index &+ 1) & (capacity &- 1)
+        }
+        return nil
+    }
+
+    static func insert(_ entry: Entry) -> Bool {
+        if entries == nil {
+            entries = swalloc_map_anonymous(capacity &* MemoryLayout<Entry>.stride)?.assumingMemoryBound(to: Entry.self)
+        }
+        guard let entries, count < capacity / 4 * 3 else { return false }
+        var index = slot(entry.address)
+        while entries[index].address != 0 { index = (index &+ 1) & (capacity &- 1) }
+        entries[index] = entry
+        count &+= 1
+        return true
+    }
+
+    static func release() {
+        guard let entries else { return }
+        for index in 0..<capacity where entries[index].address != 0 && entries[index].ownsName {
+            free(UnsafeMutableRawPointer(mutating: entries[index].name))
+        }
+        _ = swalloc_unmap(UnsafeMutableRawPointer(entries), capacity &* MemoryLayout<Entry>.stride)
+        self.entries = nil
+        count = 0
     }
 }

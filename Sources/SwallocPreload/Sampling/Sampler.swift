@@ -114,7 +114,9 @@ enum Sampler {
         var span = buffer.mutableSpan
         span.withUnsafeMutableBufferPointer { frames in
             let stack = frames.baseAddress!
-            let captured = Backtrace.capture(stack, capacity: frames.count)
+            // Unwind no deeper than needed: the library's own frames (a
+            // handful) plus the depth kept. Unwinding costs per frame.
+            let captured = Backtrace.capture(stack, capacity: min(frames.count, Sampler.depth &+ 12))
             // Cut the library's frames off the top.
             var first = 0
             while first < captured, let frame = stack[first],

@@ -2,19 +2,21 @@ import CSwallocPreload
 
 /// Interned call stacks ("sites") and what was allocated at each.
 ///
-/// Fixed capacity in mapped memory (taken at the first sample): up to
-/// 16,384 distinct stacks of up to 64 frames (8 MiB of address space,
-/// touched as used). When it is three-quarters full, samples with new
-/// stacks are dropped and counted, and the profile says the table
-/// overflowed. Guarded by ``Sampler``'s lock.
+/// Fixed capacity in mapped memory (taken at the first sample, touched as
+/// used): up to 98,304 distinct stacks (three-quarters of 2^17 slots) whose
+/// frames share a pool of 2^22 return addresses (32 MiB of address space).
+/// Beyond that, samples with new stacks are dropped and counted, and the
+/// profile says the table overflowed. Guarded by ``Sampler``'s lock.
 enum StackTable {
-    static let capacity = 1 << 14
+    static let capacity = 1 << 17
     static let maximumDepth = 64
+    static let framePoolCapacity = 1 << 22
 
     /// Per site; the estimates are sums of sample weights (exact counts
     /// when every allocation is sampled).
     struct Site {
         var hash: UInt64
+        var firstFrame: Int32   // index into the frame pool
         var depth: Int32
         var used: Bool
         var samples: Int64
@@ -27,12 +29,18 @@ enum StackTable {
     nonisolated(unsafe) static var sites: UnsafeMutablePointer<Site>? = nil
     nonisolated(unsafe) static var frames: UnsafeMutablePointer<UnsafeMutableRawPointer?>? = nil
     nonisolated(unsafe) static var count = 0
+    nonisolated(unsafe) static var framesUsed = 0
     nonisolated(unsafe) static var overflowed = false
+
+    /// The frames of a site, innermost first.
+    static func frames(of site: Int) -> UnsafeMutablePointer<UnsafeMutableRawPointer?> {
+        frames! + Int(sites![site].firstFrame)
+    }
 
     static func prepare() -> Bool {
         if sites != nil { return true }
         guard let siteMemory = swalloc_map_anonymous(capacity &* MemoryLayout<Site>.stride),
-              let frameMemory = swalloc_map_anonymous(capacity &* maximumDepth &* 8) else { return false }
+              let frameMemory = swalloc_map_anonymous(framePoolCapacity &* 8) else { return false }
         frames = frameMemory.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         sites = siteMemory.assumingMemoryBound(to: Site.self)
         return true
@@ -53,18 +61,19 @@ enum StackTable {
         var slot = Int(truncatingIfNeeded: h) & (capacity &- 1)
         while sites[slot].used {
             if sites[slot].hash == h && Int(sites[slot].depth) == depth
-                && memcmp(frames + slot &* maximumDepth, stack, depth &* 8) == 0 {
+                && memcmp(frames + Int(sites[slot].firstFrame), stack, depth &* 8) == 0 {
                 return slot
             }
             slot = (slot &+ 1) & (capacity &- 1)
         }
-        guard count < capacity / 4 * 3 else {
+        guard count < capacity / 4 * 3, framesUsed &+ depth <= framePoolCapacity else {
             overflowed = true
             return nil
         }
-        _ = memcpy(frames + slot &* maximumDepth, stack, depth &* 8)
-        sites[slot] = Site(hash: h, depth: Int32(depth), used: true, samples: 0, allocations: 0, bytes: 0,
-                           liveAllocations: 0, liveBytes: 0)
+        _ = memcpy(frames + framesUsed, stack, depth &* 8)
+        sites[slot] = Site(hash: h, firstFrame: Int32(framesUsed), depth: Int32(depth), used: true, samples: 0,
+                           allocations: 0, bytes: 0, liveAllocations: 0, liveBytes: 0)
+        framesUsed &+= depth
         count &+= 1
         return slot
     }
