@@ -71,6 +71,29 @@ extension Allocator {
     }
 }
 
+extension Allocator {
+    /// The opening every `grow` shares: checks the contract, and growing a
+    /// zero-sized block is allocating one. Returns that block, or nil to go on.
+    @inlinable
+    public func growingFromZero(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer? {
+        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
+        return old.size == 0 ? try allocate(new) : nil
+    }
+
+    /// The opening every `shrink` shares: checks the contract, and shrinking
+    /// to zero bytes gives the block back. Returns the zero-sized block, or
+    /// nil to go on.
+    @inlinable
+    public func shrinkingToZero(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout)
+        -> UnsafeMutableRawBufferPointer? {
+        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
+        guard new.size == 0 else { return nil }
+        deallocate(pointer, layout: old)
+        return zeroSizedBlock(new)
+    }
+}
+
 /// An allocator that can tell its own blocks from others' (what
 /// ``FallbackAllocator`` needs to route a `deallocate`).
 public protocol OwnershipAwareAllocator: Allocator {

@@ -71,8 +71,7 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
-        if old.size == 0 { return try allocate(new) }
+        if let block = try growingFromZero(pointer, from: old, to: new) { return block }
         let address = UInt(bitPattern: pointer)
         // The newest block grows in place while the chunk has room.
         if address == newest, address & UInt(new.alignment &- 1) == 0, UInt(new.size) <= end &- address {
@@ -87,11 +86,7 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        if new.size == 0 {
-            deallocate(pointer, layout: old)
-            return zeroSizedBlock(new)
-        }
+        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
         if UInt(bitPattern: pointer) == newest { cursor = newest &+ UInt(new.size) }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
     }

@@ -67,8 +67,7 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
-        if old.size == 0 { return try allocate(new) }
+        if let block = try growingFromZero(pointer, from: old, to: new) { return block }
         let offset = pointer - region
         if offset == newest, UInt(bitPattern: pointer) & UInt(new.alignment &- 1) == 0 {
             guard new.size <= capacity &- offset else { throw AllocError(.exhausted, layout: new) }
@@ -83,11 +82,7 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        if new.size == 0 {
-            deallocate(pointer, layout: old)
-            return zeroSizedBlock(new)
-        }
+        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
         if pointer - region == newest { top = newest &+ new.size }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
     }

@@ -54,8 +54,7 @@ public final class PoolAllocator: OwnershipAwareAllocator {
     /// In place while the new size fits a block.
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
-        if old.size == 0 { return try allocate(new) }
+        if let block = try growingFromZero(pointer, from: old, to: new) { return block }
         guard new.size <= blockSize, new.alignment <= blockAlignment else {
             throw AllocError(.unsupportedLayout, layout: new)
         }
@@ -64,11 +63,7 @@ public final class PoolAllocator: OwnershipAwareAllocator {
 
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        if new.size == 0 {
-            deallocate(pointer, layout: old)
-            return zeroSizedBlock(new)
-        }
+        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
         return UnsafeMutableRawBufferPointer(start: pointer, count: blockSize)
     }
 

@@ -58,8 +58,7 @@ public struct SystemAllocator: Allocator, Sendable {
     @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
-        if old.size == 0 { return try allocate(new) }
+        if let block = try growingFromZero(pointer, from: old, to: new) { return block }
         guard new.alignment <= Self.mallocAlignment else { return try defaultGrow(pointer, from: old, to: new) }
         // realloc keeps the block on failure, as the contract wants.
         guard let block = realloc(pointer, new.size) else { throw AllocError(.exhausted, layout: new) }
@@ -69,11 +68,7 @@ public struct SystemAllocator: Allocator, Sendable {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        if new.size == 0 {
-            deallocate(pointer, layout: old)
-            return zeroSizedBlock(new)
-        }
+        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
         guard new.alignment <= Self.mallocAlignment else {
             return UnsafeMutableRawBufferPointer(start: pointer, count: old.size) // in place
         }

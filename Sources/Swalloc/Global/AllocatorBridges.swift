@@ -58,8 +58,7 @@ public struct GlobalAsAllocator<Base: GlobalAllocator>: Allocator, Sendable {
 
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
-        if old.size == 0 { return try allocate(new) }
+        if let block = try growingFromZero(pointer, from: old, to: new) { return block }
         if new.alignment != old.alignment {
             // realloc keeps the alignment: move by hand.
             let block = try allocate(new)
@@ -75,11 +74,7 @@ public struct GlobalAsAllocator<Base: GlobalAllocator>: Allocator, Sendable {
 
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        if new.size == 0 {
-            deallocate(pointer, layout: old)
-            return zeroSizedBlock(new)
-        }
+        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
         guard let block = base.realloc(pointer, layout: old, newSize: new.size) else {
             throw AllocError(.exhausted, layout: new)
         }
