@@ -138,6 +138,15 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertTrue(line.hasSuffix("(128 bytes)"), line)
     }
 
+    /// With every allocation sampled, the fault names where the block came from.
+    func testGuardNamesTheAllocationSiteOfASampledBlock() {
+        let result = Harness.run([Harness.host("guard_faults"), "overflow"],
+                                 environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "summary", "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(result.status, SIGSEGV)
+        let line = String(result.reportLines.first ?? "")
+        XCTAssertTrue(line.contains("(128 bytes), allocated at 0x"), result.stderr)
+    }
+
     func testGuardCatchesAWriteAfterFree() {
         let result = Harness.run([Harness.host("guard_faults"), "use-after-free"],
                                  environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "off"])

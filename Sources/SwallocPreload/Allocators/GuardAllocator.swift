@@ -149,7 +149,8 @@ enum GuardAllocator {
         if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true)
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
-            report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false)
+            report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
+                   alignment: metadata.alignment)
         }
         swalloc_reset_fault_handler()
     }
@@ -188,9 +189,10 @@ enum GuardAllocator {
         return nil
     }
 
-    static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool) {
-        // The program's view of the block: the library's header comes first.
-        let header = UInt(BlockHeader.byteCount)
+    static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16) {
+        // The program's view of the block: the library's header (and the
+        // alignment's padding) comes first.
+        let header = UInt(max(BlockHeader.byteCount, alignment))
         let userStart = blockStart &+ header
         let userEnd = blockStart &+ UInt(size)
         Diagnostics.line { out in
@@ -211,6 +213,18 @@ enum GuardAllocator {
             out.text(" (")
             out.decimal(UInt64(userEnd &- userStart))
             out.text(" bytes)")
+            // A sampled live block: where it was allocated, as the return
+            // addresses the profile symbolizes (no symbolizing in a signal
+            // handler: dladdr takes the loader's lock).
+            if let sampled = SampledBlocks.find(userStart), let sites = StackTable.sites {
+                let depth = min(Int(sites[Int(sampled.site)].depth), 6)
+                let frames = StackTable.frames(of: Int(sampled.site))
+                out.text(", allocated at")
+                for index in 0..<depth {
+                    out.byte(0x20)
+                    out.hex(UInt64(UInt(bitPattern: frames[index])))
+                }
+            }
         }
     }
 }

@@ -121,6 +121,20 @@ enum SampledBlocks {
         return true
     }
 
+    /// The entry of a live sampled block, without the lock: for the guard
+    /// allocator's fault handler, in a process that is about to die.
+    static func find(_ pointer: UInt) -> Entry? {
+        guard let entries else { return nil }
+        var slot = home(pointer)
+        var probes = 0
+        while entries[slot].pointer != 0 && probes < capacity {
+            if entries[slot].pointer == pointer { return entries[slot] }
+            slot = (slot &+ 1) & (capacity &- 1)
+            probes &+= 1
+        }
+        return nil
+    }
+
     static func remove(_ pointer: UInt) -> Entry? {
         guard let entries else { return nil }
         var slot = home(pointer)
