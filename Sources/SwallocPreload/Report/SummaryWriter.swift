@@ -9,7 +9,7 @@ import CSwallocPreload
 /// swalloc: freed      67,118 blocks   9.8 MiB
 /// swalloc: peak live  2.3 MiB
 /// swalloc: at exit    1,618 blocks   601.2 KiB still live
-/// swalloc: sizes      ≤ 16 B    12,204  17.8% ███████
+/// swalloc: sizes      < 32 B       12,204      17.8% ███████
 /// ```
 enum SummaryWriter {
     static func write(_ profile: Profile, to fd: Int32) {
@@ -99,9 +99,13 @@ enum SummaryWriter {
             out.text(first ? "swalloc: sizes      " : "swalloc:            ")
             first = false
             let lineStart = out.count
-            let range = Profile.bucketRange(index)
-            out.text("<= ")
-            out.bytes(range.high)
+            // Bucket b holds sizes below 2^b: "< 64 B", "< 2 KiB" (bucket 0: size 0).
+            if index == 0 {
+                out.text("0 B")
+            } else {
+                out.text("< ")
+                powerOfTwo(index, &out)
+            }
             out.padding(to: 13, from: lineStart)
             let countStart = out.count
             out.grouped(count)
@@ -118,6 +122,16 @@ enum SummaryWriter {
             for _ in 0..<cells { out.text("█") }
             out.byte(0x0A)
         }
+    }
+
+    /// 2^exponent with a binary unit, exactly: "64 B", "2 KiB", "1 GiB".
+    static func powerOfTwo(_ exponent: Int, _ out: inout OutputBuffer) {
+        let units: StaticString = "B  KiBMiBGiBTiBPiBEiB"
+        let unit = min(exponent / 10, 6)
+        out.decimal(UInt64(1) &<< UInt64(exponent &- unit &* 10))
+        out.byte(0x20)
+        let start = units.utf8Start + unit &* 3
+        for index in 0..<3 where start[index] != 0x20 { out.byte(start[index]) }
     }
 
     static func baseName(_ path: UnsafePointer<CChar>) -> UnsafePointer<CChar> {
