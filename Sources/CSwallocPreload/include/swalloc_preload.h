@@ -299,9 +299,6 @@ static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]
 static inline int64_t swalloc_atomic_add_i64(int64_t *value, int64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_ACQ_REL);
 }
-static inline int64_t swalloc_atomic_load_i64(const int64_t *value) {
-    return __atomic_load_n(value, __ATOMIC_ACQUIRE);
-}
 static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
 }
@@ -371,7 +368,6 @@ static inline int swalloc_protect_none(void *address, size_t bytes) {
 }
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }
-static inline pid_t swalloc_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 #pragma clang assume_nonnull end
 

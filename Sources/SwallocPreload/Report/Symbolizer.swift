@@ -87,11 +87,9 @@ enum Symbolizer {
         }
         let entry = AddressCache.Entry(address: UInt(bitPattern: address), name: name, module: frame.module,
                                        offset: frame.offset, isMain: frame.isMain, ownsName: owned)
-        if !AddressCache.insert(entry), owned {
-            // Beyond the cache's 49,152 addresses a demangled name is not
-            // freed: the process is exiting, and it is printed right away.
-            AddressCache.uncachedOwnedNames &+= 1
-        }
+        // Beyond the cache's 49,152 addresses an entry is not kept, and its
+        // demangled name is not freed: the process is exiting.
+        _ = AddressCache.insert(entry)
         return entry
     }
 
@@ -256,7 +254,6 @@ enum AddressCache {
     static let capacity = 1 << 16
     nonisolated(unsafe) static var entries: UnsafeMutablePointer<Entry>? = nil
     nonisolated(unsafe) static var count = 0
-    nonisolated(unsafe) static var uncachedOwnedNames = 0
 
     static func slot(_ address: UInt) -> Int {
         Int(truncatingIfNeeded: (UInt64(address) &* 0x9E37_79B9_7F4A_7C15) &>> 48)
