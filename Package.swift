@@ -21,18 +21,18 @@ let package = Package(
         .target(name: "Swalloc", dependencies: ["CSwalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
-            name: "SwallocProfile",
+            name: "SwallocReport",
             dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Pprof/pprof.proto"]),
         .executableTarget(
             name: "SwallocCLI",
             dependencies: [
-                "SwallocProfile",
+                "SwallocReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "SwallocAPIBench", dependencies: ["Swalloc"]),
         .testTarget(name: "SwallocTests", dependencies: ["Swalloc"]),
-        .testTarget(name: "SwallocProfileTests", dependencies: ["SwallocProfile"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SwallocProfile"]),
+        .testTarget(name: "SwallocReportTests", dependencies: ["SwallocReport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SwallocReport"]),
     ]
 )

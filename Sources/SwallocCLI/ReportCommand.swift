@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwallocProfile
+import SwallocReport
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

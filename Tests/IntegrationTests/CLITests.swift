@@ -1,5 +1,5 @@
 import Foundation
-import SwallocProfile
+import SwallocReport
 import XCTest
 
 /// The swalloc tool: lib, run, report.

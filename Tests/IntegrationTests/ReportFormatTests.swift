@@ -1,5 +1,5 @@
 import Foundation
-import SwallocProfile
+import SwallocReport
 import XCTest
 
 /// swalloc report's formats for call sites: text, folded, pprof, html.

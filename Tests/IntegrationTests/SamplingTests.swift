@@ -1,5 +1,5 @@
 import Foundation
-import SwallocProfile
+import SwallocReport
 import XCTest
 
 /// Call sites: sampled stacks, symbolized and demangled, in the profile.

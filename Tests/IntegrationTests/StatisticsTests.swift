@@ -1,5 +1,5 @@
 import Foundation
-import SwallocProfile
+import SwallocReport
 import XCTest
 
 /// The profile's numbers against workloads whose allocations are known.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import SwallocProfile
+@testable import SwallocReport
 import XCTest
 
 final class TextReportTests: XCTestCase {

@@ -15,7 +15,7 @@
 /// expect; fields Swalloc does not write are left out.
 ///
 /// The Swift code next to this file is generated from it, once, with
-///   protoc --swift_out=Sources/SwallocProfile/Pprof Sources/SwallocProfile/Pprof/pprof.proto
+///   protoc --swift_out=Sources/SwallocReport/Pprof Sources/SwallocReport/Pprof/pprof.proto
 /// (protoc from Debian's protobuf-compiler, protoc-gen-swift built from
 /// swift-protobuf 1.39.0), and committed, so that builds need neither.
 
