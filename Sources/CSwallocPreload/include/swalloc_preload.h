@@ -119,6 +119,7 @@ struct swalloc_thread_state {
     int64_t live_down;
     struct swalloc_counters counters;
     void *_Nullable bump_chunk;   /* the bump allocator's current chunk */
+    void *_Nullable bump_spare;   /* a recycled chunk of this thread's, kept for its next */
     /* Call-site sampling: bytes left before the next sample (the next
        allocation that takes it to 0 or below is sampled), and the state of
        this thread's random generator (0: not seeded yet). */

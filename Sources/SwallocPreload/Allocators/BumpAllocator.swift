@@ -11,6 +11,9 @@ import CSwallocPreload
 /// - A chunk is recycled whole once it is retired (its thread moved on to a
 ///   new one) and every block in it was freed; that keeps a long-running
 ///   program's memory bounded by what it keeps live, in chunk granularity.
+///   A chunk its own thread recycles stays with that thread (one spare, in
+///   TLS), so that its cache lines do not migrate between cores; the others
+///   go to a shared list. (A thread's spare is not reclaimed when it ends.)
 /// - The newest block of a thread's chunk can be given back (`free` right
 ///   after `malloc`) and grown in place (`realloc`).
 /// - Blocks of 256 KiB and more get a mapping of their own, unmapped on free.
@@ -143,6 +146,11 @@ enum BumpAllocator {
     }
 
     static func recycle(_ chunk: UnsafeMutablePointer<Chunk>) {
+        let thread = swalloc_current_thread()
+        if chunk.pointee.owner == UnsafeMutableRawPointer(thread) && thread.pointee.bump_spare == nil {
+            thread.pointee.bump_spare = UnsafeMutableRawPointer(chunk)
+            return
+        }
         swalloc_spin_lock(&recycledLock)
         chunk.pointee.next = recycled
         recycled = chunk
@@ -151,10 +159,15 @@ enum BumpAllocator {
 
     /// A recycled chunk, or a new 1 MiB-aligned mapping.
     static func takeChunk(owner: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Chunk>? {
-        swalloc_spin_lock(&recycledLock)
-        var chunk = recycled
-        if let taken = chunk { recycled = taken.pointee.next }
-        swalloc_spin_unlock(&recycledLock)
+        let thread = swalloc_current_thread()
+        var chunk = thread.pointee.bump_spare?.assumingMemoryBound(to: Chunk.self)
+        thread.pointee.bump_spare = nil
+        if chunk == nil {
+            swalloc_spin_lock(&recycledLock)
+            chunk = recycled
+            if let taken = chunk { recycled = taken.pointee.next }
+            swalloc_spin_unlock(&recycledLock)
+        }
         if chunk == nil {
             // Map twice the size and trim to an aligned chunk.
             guard let mapping = swalloc_map_anonymous(2 &* chunkBytes) else { return nil }
