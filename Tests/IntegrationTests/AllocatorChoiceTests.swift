@@ -145,6 +145,11 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertEqual(result.status, SIGSEGV)
         let line = String(result.reportLines.first ?? "")
         XCTAssertTrue(line.contains("(128 bytes), allocated at 0x"), result.stderr)
+        let freed = Harness.run([Harness.host("guard_faults"), "use-after-free"],
+                                environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "summary", "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(freed.status, SIGSEGV)
+        XCTAssertTrue(String(freed.reportLines.first ?? "").contains("use after free of block 0x")
+                      && String(freed.reportLines.first ?? "").contains("(64 bytes), allocated at 0x"), freed.stderr)
     }
 
     func testGuardCatchesAWriteAfterFree() {

@@ -125,6 +125,9 @@ struct swalloc_thread_state {
        this thread's random generator (0: not seeded yet). */
     int64_t sample_countdown;
     uint64_t sample_random;
+    /* The site (+1; 0: none) of the sampled block being freed right now,
+       for the guard allocator's quarantine: set around its dealloc only. */
+    int32_t freeing_site;
     struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
     struct swalloc_thread_state *_Nullable prev;
 };

@@ -45,6 +45,8 @@ enum GuardAllocator {
         var bytes: Int
         var blockStart: UInt
         var size: Int
+        /// The sampled site the block was allocated at (+1; 0: not sampled).
+        var site: Int32 = 0
     }
 
     static let quarantineCapacity = 4096
@@ -124,7 +126,8 @@ enum GuardAllocator {
         let admitted = quarantineCount < quarantineCapacity
         if admitted {
             quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] =
-                QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size)
+                QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size,
+                                site: swalloc_current_thread().pointee.freeing_site)
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
@@ -147,7 +150,8 @@ enum GuardAllocator {
         handlingFault = true
         let faulting = UInt(bitPattern: address)
         if let entry = quarantined(containing: faulting) {
-            report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true)
+            report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
+                   freedSite: entry.site > 0 ? entry.site &- 1 : nil)
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
             report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
                    alignment: metadata.alignment)
@@ -189,7 +193,8 @@ enum GuardAllocator {
         return nil
     }
 
-    static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16) {
+    static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16,
+                       freedSite: Int32? = nil) {
         // The program's view of the block: the library's header (and the
         // alignment's padding) comes first.
         let header = UInt(max(BlockHeader.byteCount, alignment))
@@ -216,9 +221,12 @@ enum GuardAllocator {
             // A sampled live block: where it was allocated, as the return
             // addresses the profile symbolizes (no symbolizing in a signal
             // handler: dladdr takes the loader's lock).
-            if let sampled = SampledBlocks.find(userStart), let sites = StackTable.sites {
-                let depth = min(Int(sites[Int(sampled.site)].depth), 6)
-                let frames = StackTable.frames(of: Int(sampled.site))
+            // A live block is still in the sampled-block table; a freed one
+            // brought its site along into the quarantine.
+            let site = freedSite ?? SampledBlocks.find(userStart).map { $0.site }
+            if let site, let sites = StackTable.sites {
+                let depth = min(Int(sites[Int(site)].depth), 6)
+                let frames = StackTable.frames(of: Int(site))
                 out.text(", allocated at")
                 for index in 0..<depth {
                     out.byte(0x20)

@@ -64,8 +64,16 @@ enum FramedAllocation {
             return
         }
         if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
-        if header.isSampled { Sampler.released(user, size: header.requestedSize) }
+        guard header.isSampled else {
+            release(user, header)
+            return
+        }
+        // The site goes along to the allocator's dealloc (the guard
+        // allocator keeps it for a fault on the freed block), then is cleared.
+        let thread = swalloc_current_thread()
+        thread.pointee.freeing_site = Sampler.released(user, size: header.requestedSize).map { $0 &+ 1 } ?? 0
         release(user, header)
+        thread.pointee.freeing_site = 0
     }
 
     /// Returns a block to its owner without touching the statistics.

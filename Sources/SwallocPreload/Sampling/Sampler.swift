@@ -145,14 +145,15 @@ enum Sampler {
         }
     }
 
-    /// A sampled block of `size` bytes at `user` is being freed.
-    @inline(never)
-    static func released(_ user: UnsafeMutableRawPointer, size: Int) {
+    /// A sampled block of `size` bytes at `user` is being freed; returns
+    /// its site, if it was tracked.
+    @inline(never) @discardableResult
+    static func released(_ user: UnsafeMutableRawPointer, size: Int) -> Int32? {
         swalloc_spin_lock(&lock)
-        if let entry = SampledBlocks.remove(UInt(bitPattern: user)), let sites = StackTable.sites {
-            sites[Int(entry.site)].liveAllocations -= entry.weight
-            sites[Int(entry.site)].liveBytes -= entry.weight * Double(size)
-        }
-        swalloc_spin_unlock(&lock)
+        defer { swalloc_spin_unlock(&lock) }
+        guard let entry = SampledBlocks.remove(UInt(bitPattern: user)), let sites = StackTable.sites else { return nil }
+        sites[Int(entry.site)].liveAllocations -= entry.weight
+        sites[Int(entry.site)].liveBytes -= entry.weight * Double(size)
+        return entry.site
     }
 }
