@@ -97,6 +97,28 @@ final class SamplingTests: XCTestCase {
         ])
     }
 
+    /// A failed dlopen's message survives the library's own work: no dl*
+    /// call of the library runs on the program's thread inside the malloc
+    /// family (glibc frees the thread's pending dlerror() message on any).
+    /// Against the library before this was fixed, part 1 printed LOST and
+    /// part 2 died under guard (bash's `enable -f` did, 1 run in 30).
+    func testDlerrorMessageSurvivesTheLibrary() {
+        // "default": SWALLOC_SAMPLE unset, libunwind loaded at the first
+        // sample on a helper thread; the others load it in the constructor.
+        for allocator in ["system", "guard"] {
+            for sample in ["default", "64m", "1"] {
+                for stats in ["off", "summary"] {
+                    var environment = ["SWALLOC_ALLOCATOR": allocator, "SWALLOC_STATS": stats]
+                    if sample != "default" { environment["SWALLOC_SAMPLE"] = sample }
+                    let result = Harness.run([Harness.host("dlerror_keep")], environment: environment)
+                    XCTAssertEqual(result.status, 0, "\(allocator) \(sample) \(stats): \(result.stderr)")
+                    XCTAssertEqual(result.stdout, "1: handle=no usable=ok message=kept\n2: message=intact\n",
+                                   "\(allocator) \(sample) \(stats)")
+                }
+            }
+        }
+    }
+
     /// Sampling every allocation must not change what programs do.
     func testRealProgramsUnderFullSampling() {
         _ = assertSameBehaviour([Harness.host("cxx_threads")], environment: ["SWALLOC_SAMPLE": "1"], stats: "summary")

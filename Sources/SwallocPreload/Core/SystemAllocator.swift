@@ -6,19 +6,17 @@ import CSwallocPreload
 enum SystemAllocator {
     typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
 
-    /// glibc's `malloc_usable_size`, from `dlsym(RTLD_NEXT)` on first use:
-    /// most processes never ask, and `dlsym` is the dearest thing start-up
-    /// would do. Two threads racing here store the same value.
+    /// glibc's `malloc_usable_size`, from `dlsym(RTLD_NEXT)` in the
+    /// constructor (glibc exports it under no other name, and the library
+    /// defines this one). Never later: any dl* call frees the calling
+    /// thread's pending dlerror() message, which a program may be about to
+    /// read when it calls malloc_usable_size.
     nonisolated(unsafe) static var glibcUsableSize: UsableSize? = nil
 
-    static func resolve() -> UsableSize? {
-        if let resolved = glibcUsableSize { return resolved }
-        Reentrancy.enter() // dlsym may allocate: those calls are ours
-        defer { Reentrancy.leave() }
-        guard let symbol = dlsym(swalloc_rtld_next(), "malloc_usable_size") else { return nil }
-        let function = unsafeBitCast(symbol, to: UsableSize.self)
-        glibcUsableSize = function
-        return function
+    static func resolve() {
+        if let symbol = dlsym(swalloc_rtld_next(), "malloc_usable_size") {
+            glibcUsableSize = unsafeBitCast(symbol, to: UsableSize.self)
+        }
     }
 
     @inline(__always)
@@ -38,6 +36,6 @@ enum SystemAllocator {
 
     /// The usable size of a block glibc handed out.
     static func usableSize(_ block: UnsafeMutableRawPointer) -> Int? {
-        resolve().map { $0(block) }
+        glibcUsableSize.map { $0(block) }
     }
 }

@@ -143,6 +143,15 @@ enum MallocFamily {
             if let pointer, swalloc_is_bootstrap(pointer) { BootstrapArena.free(pointer) }
             return
         }
+        // free(NULL) from a thread that never counted anything: counted
+        // without admitting the thread. glibc calls it at thread exit, after
+        // the key destructors, when admission would leave the thread in the
+        // list after it is gone.
+        if pointer == nil && statisticsEnabled && !Reentrancy.isInside
+            && swalloc_current_thread().pointee.registration == UInt32(SWALLOC_THREAD_FRESH) {
+            ThreadRegistry.countWithoutAdmission(.free)
+            return
+        }
         let counted = Statistics.begin()
         if counted { Statistics.countCall(.free, Statistics.thread) }
         if let pointer {

@@ -20,15 +20,45 @@ enum Backtrace {
     /// many (0: no stack, the sample is dropped). Called inside the
     /// reentrancy guard.
     static func capture(_ frames: UnsafeMutablePointer<UnsafeMutableRawPointer?>, capacity: Int) -> Int {
-        if swalloc_atomic_load_i32(&state) != 1 {
-            // One thread loads; the others drop their sample meanwhile
-            // rather than wait: waiting could deadlock against a thread
-            // that holds the loader's lock and allocates.
-            guard swalloc_atomic_cas_i32(&state, 0, 3) else { return 0 }
-            load()
-            if swalloc_atomic_load_i32(&state) != 1 { return 0 }
+        if _slowPath(swalloc_atomic_load_i32(&state) != 1) {
+            // Start the load once, elsewhere, and never wait for it:
+            // waiting could deadlock against a thread that holds the
+            // loader's lock and allocates.
+            if swalloc_atomic_cas_i32(&state, 0, 3) { startLoading() }
+            return 0
         }
         return Int(backtrace!(frames, Int32(capacity)))
+    }
+
+    /// Loads libunwind right away (the constructor, when SWALLOC_SAMPLE was
+    /// given).
+    static func loadNow() {
+        if swalloc_atomic_cas_i32(&state, 0, 3) { load() }
+    }
+
+    /// Loads libunwind on a detached helper thread.
+    static func startLoading() {
+        var attributes = pthread_attr_t()
+        var thread = pthread_t()
+        _ = pthread_attr_init(&attributes)
+        _ = pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let created = pthread_create(&thread, &attributes, { _ in
+            // Everything the helper does is the library's own, to its very
+            // end: glibc frees its dlerror() state after the thread's key
+            // destructors ran, and a thread admitted to the statistics that
+            // late would stay in the thread list after it is gone.
+            Reentrancy.enter()
+            Backtrace.load()
+            return nil
+        }, nil)
+        _ = pthread_attr_destroy(&attributes)
+        if created != 0 { swalloc_atomic_store_i32(&state, 2) }
+    }
+
+    /// In a forked child: a load that was under way in the parent never
+    /// finishes here (its thread was not copied), so start over.
+    static func resetInChild() {
+        if swalloc_atomic_load_i32(&state) == 3 { swalloc_atomic_store_i32(&state, 0) }
     }
 
     static func load() {

@@ -23,6 +23,7 @@ enum Startup {
         guard servingMode == .starting else { return }
         isSecure = getauxval(UInt(AT_SECURE)) != 0
         settings = Settings.read()
+        SystemAllocator.resolve()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
         if page > 0 { MallocFamily.pageSize = page }
 

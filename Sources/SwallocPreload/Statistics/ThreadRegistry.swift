@@ -23,6 +23,27 @@ enum ThreadRegistry {
             { ThreadRegistry.resetInChild() })
     }
 
+    /// A call counted straight into the process totals, for a thread that
+    /// is not (and should not become) a member of the list.
+    @inline(never)
+    static func countWithoutAdmission(_ kind: CallKind) {
+        let process = swalloc_process_ptr()
+        swalloc_lock()
+        switch kind {
+        case .free: process.pointee.retired.free_calls &+= 1
+        case .malloc: process.pointee.retired.malloc_calls &+= 1
+        case .calloc: process.pointee.retired.calloc_calls &+= 1
+        case .realloc: process.pointee.retired.realloc_calls &+= 1
+        case .aligned: process.pointee.retired.aligned_calls &+= 1
+        }
+        swalloc_unlock()
+    }
+
+    /// The list holds at most as many threads as were ever admitted: a walk
+    /// longer than that would mean a broken list, and stops rather than
+    /// hang the process.
+    static var walkLimit: UInt64 { swalloc_process_ptr().pointee.threads_seen &+ 1 }
+
     /// Folds the events of a thread that already retired, one by one.
     @inline(never)
     static func foldLate(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
@@ -81,10 +102,12 @@ enum ThreadRegistry {
         var totals = swalloc_counters()
         var unpublished: Int64 = 0
         var node = process.pointee.threads
-        while let thread = node {
+        var steps: UInt64 = 0
+        while let thread = node, steps < walkLimit {
             Counters.add(&thread.pointee.counters, into: &totals)
             unpublished &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
+            steps &+= 1
         }
         Counters.add(&process.pointee.retired, into: &totals)
         process.pointee.inherited_blocks = process.pointee.inherited_blocks
@@ -116,10 +139,12 @@ enum ThreadRegistry {
         // Live now: the published total and every live thread's drift.
         var live = swalloc_published_live()
         var node = process.pointee.threads
-        while let thread = node {
+        var steps: UInt64 = 0
+        while let thread = node, steps < walkLimit {
             Counters.add(&thread.pointee.counters, into: &totals)
             live &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
+            steps &+= 1
         }
         let peak = max(process.pointee.peak_live_bytes, live)
         swalloc_unlock()
