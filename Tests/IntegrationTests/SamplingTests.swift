@@ -103,8 +103,7 @@ final class SamplingTests: XCTestCase {
     /// Against the library before this was fixed, part 1 printed LOST and
     /// part 2 died under guard (bash's `enable -f` did, 1 run in 30).
     func testDlerrorMessageSurvivesTheLibrary() {
-        // "default": SWALLOC_SAMPLE unset, libunwind loaded at the first
-        // sample on a helper thread; the others load it in the constructor.
+        // "default": SWALLOC_SAMPLE unset.
         for allocator in ["system", "guard"] {
             for sample in ["default", "64m", "1"] {
                 for stats in ["off", "summary"] {

@@ -24,8 +24,6 @@ enum Sampler {
     nonisolated(unsafe) static var meanBytes: Int64 = 512 << 10
     nonisolated(unsafe) static var depth = 32
     nonisolated(unsafe) static var enabled = false
-    /// SWALLOC_SAMPLE was given: libunwind is loaded by the constructor.
-    nonisolated(unsafe) static var requested = false
     nonisolated(unsafe) static var lock: Int32 = 0
     nonisolated(unsafe) static var samples: UInt64 = 0
     nonisolated(unsafe) static var dropped: UInt64 = 0
@@ -37,7 +35,6 @@ enum Sampler {
         if let sample, sample[0] != 0 {
             if let bytes = SizeParser.parse(sample) {
                 meanBytes = Int64(bytes)
-                requested = bytes > 0
             } else {
                 Diagnostics.badSetting("SWALLOC_SAMPLE", value: sample,
                                        problem: "not a number of bytes (0 off, 1 every allocation, like 512k)",
@@ -64,17 +61,13 @@ enum Sampler {
             libraryStart = UInt(bitPattern: base)
             libraryEnd = UInt(bitPattern: swalloc_bootstrap_base())
         }
-        // Asked for call sites: load libunwind now, before any code of the
-        // program ran (no dlerror() state to disturb, no sample dropped). By
-        // default it is loaded at the first sample, on a helper thread.
-        if requested { Backtrace.loadNow() }
+        // Load libunwind now, before any code of the program ran: never
+        // inside the malloc family (see Backtrace).
+        Backtrace.loadNow()
         _ = pthread_atfork(
             { swalloc_spin_lock(&Sampler.lock) },
             { swalloc_spin_unlock(&Sampler.lock) },
-            {
-                swalloc_spin_unlock(&Sampler.lock)
-                Backtrace.resetInChild()
-            })
+            { swalloc_spin_unlock(&Sampler.lock) })
     }
 
     /// The countdown reached zero for this allocation of `size` bytes at
