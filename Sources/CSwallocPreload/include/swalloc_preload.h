@@ -306,15 +306,6 @@ static inline int64_t swalloc_atomic_add_i64(int64_t *value, int64_t delta) {
 static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
 }
-static inline bool swalloc_atomic_cas_i32(int32_t *value, int32_t expected, int32_t desired) {
-    return __atomic_compare_exchange_n(value, &expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-}
-static inline int32_t swalloc_atomic_load_i32(const int32_t *value) {
-    return __atomic_load_n(value, __ATOMIC_ACQUIRE);
-}
-static inline void swalloc_atomic_store_i32(int32_t *value, int32_t desired) {
-    __atomic_store_n(value, desired, __ATOMIC_RELEASE);
-}
 /* A spin lock on any int. */
 static inline void swalloc_spin_lock(int *lock) {
     while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {

@@ -149,7 +149,7 @@ enum MallocFamily {
         // list after it is gone.
         if pointer == nil && statisticsEnabled && !Reentrancy.isInside
             && swalloc_current_thread().pointee.registration == UInt32(SWALLOC_THREAD_FRESH) {
-            ThreadRegistry.countWithoutAdmission(.free)
+            ThreadRegistry.countFreeWithoutAdmission()
             return
         }
         let counted = Statistics.begin()

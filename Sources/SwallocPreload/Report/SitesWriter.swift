@@ -54,7 +54,7 @@ enum SitesWriter {
             return
         }
         let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
-        sortByBytes(snapshot, taken)
+        HeapSort.sort(snapshot, count: taken) { $0.bytes > $1.bytes } // largest first
         Symbolizer.prepare()
         for index in 0..<taken {
             writeSite(snapshot[index], first: index == 0, &out)
@@ -106,36 +106,5 @@ enum SitesWriter {
 
     static func rounded(_ value: Double) -> UInt64 {
         value <= 0 ? 0 : UInt64(value + 0.5)
-    }
-
-    /// Heap sort, largest bytes first (no allocation, n log n).
-    static func sortByBytes(_ items: UnsafeMutablePointer<Snapshot>, _ count: Int) {
-        func sink(_ start: Int, _ end: Int) {
-            var root = start
-            while true {
-                var child = 2 &* root &+ 1
-                if child >= end { return }
-                // A min-heap on bytes, so that the sorted array is descending.
-                if child &+ 1 < end && items[child &+ 1].bytes < items[child].bytes { child &+= 1 }
-                if items[root].bytes <= items[child].bytes { return }
-                let swap = items[root]
-                items[root] = items[child]
-                items[child] = swap
-                root = child
-            }
-        }
-        var start = count / 2 &- 1
-        while start >= 0 {
-            sink(start, count)
-            start &-= 1
-        }
-        var end = count &- 1
-        while end > 0 {
-            let swap = items[0]
-            items[0] = items[end]
-            items[end] = swap
-            sink(0, end)
-            end &-= 1
-        }
     }
 }

@@ -169,30 +169,7 @@ enum Symbolizer {
                                               name: symbol.st_name)
             found &+= 1
         }
-        // Heap sort by start.
-        func sink(_ start: Int, _ end: Int) {
-            var root = start
-            while true {
-                var child = 2 &* root &+ 1
-                if child >= end { return }
-                if child &+ 1 < end && functions[child &+ 1].start > functions[child].start { child &+= 1 }
-                if functions[root].start >= functions[child].start { return }
-                let swap = functions[root]
-                functions[root] = functions[child]
-                functions[child] = swap
-                root = child
-            }
-        }
-        var start = found / 2 &- 1
-        while start >= 0 { sink(start, found); start &-= 1 }
-        var end = found &- 1
-        while end > 0 {
-            let swap = functions[0]
-            functions[0] = functions[end]
-            functions[end] = swap
-            sink(0, end)
-            end &-= 1
-        }
+        HeapSort.sort(functions, count: found) { $0.start < $1.start }
         module.functions = functions
         module.functionCount = found
     }

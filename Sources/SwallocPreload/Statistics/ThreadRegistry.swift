@@ -23,19 +23,12 @@ enum ThreadRegistry {
             { ThreadRegistry.resetInChild() })
     }
 
-    /// A call counted straight into the process totals, for a thread that
-    /// is not (and should not become) a member of the list.
+    /// A free(NULL) counted straight into the process totals, for a thread
+    /// that is not (and should not become) a member of the list.
     @inline(never)
-    static func countWithoutAdmission(_ kind: CallKind) {
-        let process = swalloc_process_ptr()
+    static func countFreeWithoutAdmission() {
         swalloc_lock()
-        switch kind {
-        case .free: process.pointee.retired.free_calls &+= 1
-        case .malloc: process.pointee.retired.malloc_calls &+= 1
-        case .calloc: process.pointee.retired.calloc_calls &+= 1
-        case .realloc: process.pointee.retired.realloc_calls &+= 1
-        case .aligned: process.pointee.retired.aligned_calls &+= 1
-        }
+        swalloc_process_ptr().pointee.retired.free_calls &+= 1
         swalloc_unlock()
     }
 
