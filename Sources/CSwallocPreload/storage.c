@@ -17,6 +17,43 @@ struct swalloc_process_state swalloc_process;
 uintptr_t swalloc_slow_free_base = 0;
 uintptr_t swalloc_slow_free_size = UINTPTR_MAX;
 
+/* The paths of each mode, defined in Swift (Exports/FastPaths.swift). Until
+   the constructor chose, every call takes the general path, which serves
+   the starting mode from the arena. */
+void *swalloc_general_malloc(size_t size);
+void swalloc_general_free(void *ptr);
+void swalloc_direct_free(void *ptr);
+void *swalloc_counting_malloc(size_t size);
+void swalloc_counting_free(void *ptr);
+void *swalloc_registered_malloc(size_t size);
+void swalloc_registered_free(void *ptr);
+
+void *(*swalloc_malloc_entry)(size_t) = swalloc_general_malloc;
+void (*swalloc_free_entry)(void *) = swalloc_general_free;
+
+/* The raw values of ServingMode (Core/ServingMode.swift). */
+enum { MODE_DIRECT = 1, MODE_COUNTING = 2, MODE_REGISTERED = 4 };
+
+void swalloc_install_entries(uint8_t mode) {
+    switch (mode) {
+    case MODE_DIRECT:
+        swalloc_malloc_entry = __libc_malloc;
+        swalloc_free_entry = swalloc_direct_free;
+        break;
+    case MODE_COUNTING:
+        swalloc_malloc_entry = swalloc_counting_malloc;
+        swalloc_free_entry = swalloc_counting_free;
+        break;
+    case MODE_REGISTERED:
+        swalloc_malloc_entry = swalloc_registered_malloc;
+        swalloc_free_entry = swalloc_registered_free;
+        break;
+    default:
+        swalloc_malloc_entry = swalloc_general_malloc;
+        swalloc_free_entry = swalloc_general_free;
+    }
+}
+
 struct swalloc_global_allocator swalloc_registered;
 
 unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];

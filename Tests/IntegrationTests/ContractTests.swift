@@ -39,8 +39,9 @@ final class ContractTests: XCTestCase {
         XCTAssertTrue(needed.first?.contains("libc.so.6") ?? false)
     }
 
-    /// The direct path of malloc and free is a compare and a jump to glibc:
-    /// no call into the Swift runtime (swift_once, retain/release, allocation).
+    /// malloc and free are one indirect jump to the mode's entry, and the
+    /// entries make no call into the Swift runtime (swift_once,
+    /// retain/release, allocation).
     func testHotPathCallsNoSwiftRuntime() {
         let disassembly = Harness.run(["objdump", "-d", "--no-show-raw-insn", Harness.library], preload: false).stdout
         let symbols = Harness.run(["nm", "-D", "--defined-only", Harness.library], preload: false).stdout
@@ -57,6 +58,20 @@ final class ContractTests: XCTestCase {
             let text = String(body[..<(body.range(of: "\n\n")?.lowerBound ?? body.endIndex)])
             XCTAssertFalse(text.contains("swift_"), "\(function) calls the Swift runtime:\n\(text)")
             XCTAssertLessThan(text.split(separator: "\n").count, 12, "\(function) is not small:\n\(text)")
+        }
+        // What the exported malloc and free jump to (swalloc_install_entries):
+        // straight-line paths with no call into the Swift runtime either.
+        for (entry, limit) in [("swalloc_direct_free", 10), ("swalloc_counting_malloc", 60),
+                               ("swalloc_counting_free", 40), ("swalloc_registered_malloc", 50),
+                               ("swalloc_registered_free", 50)] {
+            guard let start = disassembly.range(of: " <\(entry)>:\n") else {
+                XCTFail("\(entry) not found")
+                continue
+            }
+            let body = disassembly[start.upperBound...]
+            let text = String(body[..<(body.range(of: "\n\n")?.lowerBound ?? body.endIndex)])
+            XCTAssertFalse(text.contains("swift_"), "\(entry) calls the Swift runtime:\n\(text)")
+            XCTAssertLessThan(text.split(separator: "\n").count, limit, "\(entry) is not small:\n\(text)")
         }
     }
 }

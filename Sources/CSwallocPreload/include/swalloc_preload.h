@@ -55,10 +55,10 @@ void *_Nullable __libc_pvalloc(size_t size);
    them is one indirect jump, like a GOT call, and unlike a PLT call it does
    not jump twice; unlike -fno-plt, it does not make every other libc
    function the library uses an eager relocation at start-up. */
-extern void *_Nullable (*const swalloc_glibc_malloc)(size_t) __attribute__((visibility("hidden")));
-extern void (*const swalloc_glibc_free)(void *_Nullable) __attribute__((visibility("hidden")));
-extern void *_Nullable (*const swalloc_glibc_calloc)(size_t, size_t) __attribute__((visibility("hidden")));
-extern void *_Nullable (*const swalloc_glibc_realloc)(void *_Nullable, size_t) __attribute__((visibility("hidden")));
+extern void *_Nullable (*_Nonnull const swalloc_glibc_malloc)(size_t) __attribute__((visibility("hidden")));
+extern void (*_Nonnull const swalloc_glibc_free)(void *_Nullable) __attribute__((visibility("hidden")));
+extern void *_Nullable (*_Nonnull const swalloc_glibc_calloc)(size_t, size_t) __attribute__((visibility("hidden")));
+extern void *_Nullable (*_Nonnull const swalloc_glibc_realloc)(void *_Nullable, size_t) __attribute__((visibility("hidden")));
 static inline void *_Nullable swalloc_libc_malloc(size_t size) { return swalloc_glibc_malloc(size); }
 static inline void swalloc_libc_free(void *_Nullable ptr) { swalloc_glibc_free(ptr); }
 static inline void *_Nullable swalloc_libc_calloc(size_t count, size_t size) { return swalloc_glibc_calloc(count, size); }
@@ -205,6 +205,19 @@ extern uintptr_t swalloc_slow_free_size __attribute__((visibility("hidden")));
 static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
     return (uintptr_t)ptr - swalloc_slow_free_base >= swalloc_slow_free_size;
 }
+/* The mode's malloc, and its free for what the range above does not send
+   to glibc: set once by the constructor (swalloc_set_entries), before the
+   program's code runs; until then the general path, which serves the
+   starting mode from the arena. The exported malloc is then one indirect
+   jump to glibc (direct mode) or to the mode's fast path: no compare of the
+   mode, no second jump. */
+extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
+extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
+static inline void *_Nullable swalloc_dispatch_malloc(size_t size) { return swalloc_malloc_entry(size); }
+static inline void swalloc_dispatch_free(void *_Nullable ptr) { swalloc_free_entry(ptr); }
+/* Points the entries at the paths of a ServingMode (its raw value). */
+void swalloc_install_entries(uint8_t mode) __attribute__((visibility("hidden")));
+
 static inline void swalloc_set_direct_free_range(bool direct) {
     swalloc_slow_free_base = direct ? (uintptr_t)swalloc_bootstrap_storage : 0;
     swalloc_slow_free_size = direct ? SWALLOC_BOOTSTRAP_BYTES : UINTPTR_MAX;
@@ -285,6 +298,14 @@ static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
 extern struct swalloc_global_allocator swalloc_registered __attribute__((visibility("hidden")));
 static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
     return &swalloc_registered;
+}
+/* The table's alloc and dealloc, called without a null check: the registry
+   accepts only a table with both (GlobalAllocatorRegistry.install). */
+static inline void *_Nullable swalloc_registered_alloc(size_t size, size_t align) {
+    return swalloc_registered.alloc(swalloc_registered.context, size, align);
+}
+static inline void swalloc_registered_dealloc(void *ptr, size_t size, size_t align) {
+    swalloc_registered.dealloc(swalloc_registered.context, ptr, size, align);
 }
 
 /* A buffer for the exit report: it is written once per process (the report

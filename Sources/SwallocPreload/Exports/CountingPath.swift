@@ -39,15 +39,16 @@ enum CountingPath {
     @inline(__always)
     static func free(_ pointer: UnsafeMutableRawPointer?) {
         let thread = swalloc_current_thread()
+        // Three separate guards: joined, the compiler computes all three
+        // conditions into flags before one branch.
+        guard _fastPath(swalloc_thread_counts(thread)) else { return MallocFamily.free(pointer) }
+        guard let pointer else { return MallocFamily.free(nil) }
         // An arena block never matches: the word before its payload holds an
         // offset below 1 MiB in its low half, never the magic number.
-        guard _fastPath(swalloc_thread_counts(thread)), let pointer,
-              // Unsafe: any pointer the program may free has 16 readable
-              // bytes before it (a header, an arena header, or glibc's chunk
-              // header).
-              _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
-            MallocFamily.free(pointer)
-            return
+        // Unsafe: any pointer the program may free has 16 readable bytes
+        // before it (a header, an arena header, or glibc's chunk header).
+        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
+            return MallocFamily.free(pointer)
         }
         thread.pointee.counters.free_calls &+= 1
         Statistics.recordFree(pointer.load(fromByteOffset: -16, as: Int.self), thread)

@@ -1,30 +1,41 @@
 import CSwallocPreload
 
-/// Dispatch from the exported `malloc` and `free` to the mode's fast path,
-/// out of line so that the direct path of the exported functions stays a
-/// tail call with no prologue.
-enum FastPaths {
-    // Each mode's path is a function of its own, reached by a tail call:
-    // inlined together, they spill each other's registers.
-    @inline(never)
-    static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
-        if _fastPath(servingMode == .counting) { return countingMalloc(size) }
-        if servingMode == .registered { return registeredMalloc(size) }
-        return MallocFamily.malloc(size)
-    }
+/// The entries the exported `malloc` and `free` jump to, one pair per mode
+/// (`swalloc_malloc_entry`, `swalloc_free_entry`), chosen once by the
+/// constructor (`swalloc_install_entries` in storage.c picks them by these
+/// names). Each mode's path is a function of its own: inlined together,
+/// they spill each other's registers.
 
-    @inline(never)
-    static func free(_ pointer: UnsafeMutableRawPointer?) {
-        if _fastPath(servingMode == .counting) { return countingFree(pointer) }
-        if servingMode == .registered { return registeredFree(pointer) }
-        MallocFamily.free(pointer)
-    }
+/// The general path: every mode's fallback, and the entries' value until
+/// the constructor chose.
+@c(swalloc_general_malloc)
+public func swallocGeneralMalloc(_ size: Int) -> UnsafeMutableRawPointer? { MallocFamily.malloc(size) }
 
-    @inline(never) static func countingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.malloc(size) }
-    @inline(never) static func registeredMalloc(_ size: Int) -> UnsafeMutableRawPointer? { RegisteredPath.malloc(size) }
-    @inline(never) static func countingFree(_ pointer: UnsafeMutableRawPointer?) { CountingPath.free(pointer) }
-    @inline(never) static func registeredFree(_ pointer: UnsafeMutableRawPointer?) { RegisteredPath.free(pointer) }
+@c(swalloc_general_free)
+public func swallocGeneralFree(_ pointer: UnsafeMutableRawPointer?) { MallocFamily.free(pointer) }
+
+/// Direct mode's free (its malloc is glibc's): everything but arena blocks
+/// goes to glibc, after one range check (see swalloc_set_direct_free_range).
+@c(swalloc_direct_free)
+public func swallocDirectFree(_ pointer: UnsafeMutableRawPointer?) {
+    if _fastPath(swalloc_free_is_direct(pointer)) {
+        swalloc_libc_free(pointer)
+        return
+    }
+    MallocFamily.free(pointer)
 }
+
+@c(swalloc_counting_malloc)
+public func swallocCountingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.malloc(size) }
+
+@c(swalloc_counting_free)
+public func swallocCountingFree(_ pointer: UnsafeMutableRawPointer?) { CountingPath.free(pointer) }
+
+@c(swalloc_registered_malloc)
+public func swallocRegisteredMalloc(_ size: Int) -> UnsafeMutableRawPointer? { RegisteredPath.malloc(size) }
+
+@c(swalloc_registered_free)
+public func swallocRegisteredFree(_ pointer: UnsafeMutableRawPointer?) { RegisteredPath.free(pointer) }
 
 /// The fast path of ``ServingMode/registered``: a registered allocator with
 /// no statistics and no wrappers. malloc and free of ordinary blocks call the
@@ -39,9 +50,8 @@ enum RegisteredPath {
               _fastPath(UInt(bitPattern: size) <= UInt(CountingPath.largestFastSize)) else {
             return MallocFamily.malloc(size)
         }
-        let table = swalloc_registered_ptr()
         thread.pointee.depth = 1
-        let base = table.pointee.alloc!(table.pointee.context, size &+ BlockHeader.byteCount, BlockHeader.byteCount)
+        let base = swalloc_registered_alloc(size &+ BlockHeader.byteCount, BlockHeader.byteCount)
         thread.pointee.depth = 0
         guard let base else { return FramedAllocation.failure(counted: false) }
         // Unsafe: the allocator returned size + 16 writable bytes.
@@ -53,17 +63,17 @@ enum RegisteredPath {
     @inline(__always)
     static func free(_ pointer: UnsafeMutableRawPointer?) {
         let thread = swalloc_current_thread()
-        guard _fastPath(swalloc_thread_outside(thread)), let pointer,
-              // Unsafe: as in CountingPath.free; arena blocks never match.
-              _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.registeredTag) else {
-            MallocFamily.free(pointer)
-            return
+        // Separate guards, as in CountingPath.free.
+        guard _fastPath(swalloc_thread_outside(thread)) else { return MallocFamily.free(pointer) }
+        guard let pointer else { return MallocFamily.free(nil) }
+        // Unsafe: as in CountingPath.free; arena blocks never match.
+        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.registeredTag) else {
+            return MallocFamily.free(pointer)
         }
         let size = pointer.load(fromByteOffset: -16, as: Int.self)
-        let table = swalloc_registered_ptr()
         thread.pointee.depth = 1
-        table.pointee.dealloc!(table.pointee.context, pointer - BlockHeader.byteCount,
-                               size &+ BlockHeader.byteCount, BlockHeader.byteCount)
+        swalloc_registered_dealloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount,
+                                   BlockHeader.byteCount)
         thread.pointee.depth = 0
     }
 }

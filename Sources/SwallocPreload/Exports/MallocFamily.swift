@@ -8,25 +8,21 @@ import CSwallocPreload
 // the aliases keep all eleven uniform. `@c` (unlike `@_cdecl`) lets the C
 // helpers inline, so the direct path is a compare and a tail call.
 //
-// The hot path of each function is its first line: in ``ServingMode/direct``
-// it goes straight to glibc. Everything else is in ``MallocFamily``.
+// The hot path of each function is its first line. malloc and free are one
+// indirect jump to the mode's entry (``FastPaths``: glibc itself for malloc
+// in ``ServingMode/direct``); the others go straight to glibc in direct
+// mode. Everything else is in ``MallocFamily``.
 
 @c(swalloc_malloc)
 public func swallocMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(servingMode == .direct) { return swalloc_libc_malloc(size) }
-    // One call site besides glibc's, so that both stay tail calls.
-    return FastPaths.malloc(size)
+    // glibc itself in direct mode, else the mode's path: one indirect jump.
+    swalloc_dispatch_malloc(size)
 }
 
 @c(swalloc_free)
 public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
-    // Direct mode, not an arena block: one range check (see
-    // swalloc_set_direct_free_range).
-    if _fastPath(swalloc_free_is_direct(pointer)) {
-        swalloc_libc_free(pointer)
-        return
-    }
-    FastPaths.free(pointer)
+    // The mode's free: one indirect jump.
+    swalloc_dispatch_free(pointer)
 }
 
 @c(swalloc_calloc)

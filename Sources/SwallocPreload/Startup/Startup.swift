@@ -47,6 +47,7 @@ enum Startup {
             mode = statisticsEnabled ? .counting : .direct
         }
         swalloc_set_direct_free_range(mode == .direct)
+        swalloc_install_entries(mode.rawValue)
         servingMode = mode
     }
 }
