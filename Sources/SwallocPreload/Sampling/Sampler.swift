@@ -113,9 +113,9 @@ enum Sampler {
     static func record(_ user: UnsafeMutableRawPointer, size: Int) {
         Reentrancy.enter()
         defer { Reentrancy.leave() }
-        var buffer = InlineArray<80, UnsafeMutableRawPointer?>(repeating: nil)
-        var span = buffer.mutableSpan
-        span.withUnsafeMutableBufferPointer { frames in
+        // On the stack and left uninitialised: unw_backtrace writes the
+        // frames it returns, and only those are read.
+        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: 80) { frames in
             let stack = frames.baseAddress!
             // Unwind no deeper than needed: the library's own frames (a
             // handful) plus the depth kept. Unwinding costs per frame.
