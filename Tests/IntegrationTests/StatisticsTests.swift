@@ -60,6 +60,26 @@ final class StatisticsTests: XCTestCase {
         XCTAssertLessThan(profile.totals.liveBytesAtExit, mib)
     }
 
+    /// A request glibc refuses (1 GiB under a 512 MiB address-space limit:
+    /// the counting fast path's size range) is a failed call and allocates
+    /// nothing: what the fast path counted before calling glibc comes back
+    /// off, histogram included.
+    func testFailedRequestsCountNoBytes() throws {
+        func limited(_ fails: Int) throws -> Profile {
+            try profile(["/bin/sh", "-c", "ulimit -v 524288 && exec \"$0\" 100 0 0 \(fails)",
+                         Harness.host("workload")])
+        }
+        let none = try limited(0)
+        let three = try limited(3)
+        XCTAssertEqual(none.totals.failedCalls, 0)
+        XCTAssertEqual(three.totals.failedCalls, 3)
+        XCTAssertEqual(three.totals.mallocCalls - none.totals.mallocCalls, 3)
+        XCTAssertEqual(three.totals.bytesAllocated, none.totals.bytesAllocated)
+        XCTAssertEqual(three.totals.allocations, none.totals.allocations)
+        XCTAssertEqual(three.histogram.reduce(0) { $0 + $1.count }, three.totals.allocations)
+        XCTAssertEqual(three.totals.peakLiveBytes, none.totals.peakLiveBytes)
+    }
+
     func testHistogramCountsEveryRequest() throws {
         let profile = try profile([Harness.host("workload"), "1000"])
         let total = profile.histogram.reduce(0) { $0 + $1.count }

@@ -1,5 +1,5 @@
 /*
- * workload N LEAKS PEAK_MIB — allocation calls whose numbers are known
+ * workload N LEAKS PEAK_MIB FAILS — allocation calls whose numbers are known
  * exactly, for checking the statistics:
  *   N × (malloc(100) + free)            N malloc, N free, 100·N bytes
  *   N × (calloc(10, 10) + free)         N calloc, N free, 100·N bytes
@@ -9,6 +9,9 @@
  *   N × (posix_memalign(64, 256) + free) N aligned, N free, 256·N bytes
  *   LEAKS × malloc(1000), never freed
  *   PEAK_MIB × malloc(1 MiB), then all freed: the peak rises by PEAK_MIB MiB
+ *   FAILS × malloc(1 GiB), each expected to fail (run it under a memory
+ *                                       limit): FAILS failed malloc calls
+ *                                       and no bytes; exits 2 if one succeeds
  * Prints nothing it allocated; its own buffers are on the stack.
  */
 #include <stdio.h>
@@ -21,6 +24,7 @@ int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 1000;
     long leaks = argc > 2 ? atol(argv[2]) : 0;
     long peak = argc > 3 ? atol(argv[3]) : 0;
+    long fails = argc > 4 ? atol(argv[4]) : 0;
     for (long i = 0; i < n; i++) { sink = malloc(100); free(sink); }
     for (long i = 0; i < n; i++) { sink = calloc(10, 10); free(sink); }
     for (long i = 0; i < n; i++) {
@@ -40,5 +44,8 @@ int main(int argc, char **argv) {
     if (peak > 4096) peak = 4096;
     for (long i = 0; i < peak; i++) { blocks[i] = malloc(1 << 20); memset(blocks[i], 2, 4096); }
     for (long i = 0; i < peak; i++) free(blocks[i]);
+    for (long i = 0; i < fails; i++) {
+        if ((sink = malloc(1 << 30)) != NULL) return 2;
+    }
     return 0;
 }

@@ -9,6 +9,12 @@ import CSwallocPreload
 /// free, when the block's tag is the counting tag (one compare: a counted,
 /// 16-aligned glibc block). It writes and reads the same ``BlockHeader``
 /// as the general path; the two are interchangeable for any block.
+///
+/// malloc counts before it calls glibc, so that only the size has to live
+/// across the call (one saved register, not three). The rare events divert
+/// the whole call to a function of their own: a publication of live bytes
+/// or a sample (which need the block, so they come after glibc's call), and
+/// a failure (which takes back what was counted).
 enum CountingPath {
     /// Larger requests take the general path (which checks for overflow);
     /// below 2^31, the check is one compare with an immediate.
@@ -22,18 +28,17 @@ enum CountingPath {
             return MallocFamily.malloc(size)
         }
         thread.pointee.counters.malloc_calls &+= 1
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return FramedAllocation.failure(counted: true)
+        countBytes(size, thread)
+        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) {
+            return mallocThenPublish(size)
         }
-        // Unsafe: glibc returned at least size + 16 writable bytes.
-        base.storeBytes(of: size, as: Int.self)
-        base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
-        Statistics.recordAllocation(size, thread)
-        let user = base + BlockHeader.byteCount
         if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
-            Sampler.allocationDue(user, size: size)
+            return mallocThenSample(size)
         }
-        return user
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return failedAfterCounting(size)
+        }
+        return frame(base, size)
     }
 
     @inline(__always)
@@ -50,8 +55,76 @@ enum CountingPath {
         guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
             return MallocFamily.free(pointer)
         }
+        let size = pointer.load(fromByteOffset: -16, as: Int.self)
         thread.pointee.counters.free_calls &+= 1
-        Statistics.recordFree(pointer.load(fromByteOffset: -16, as: Int.self), thread)
+        thread.pointee.counters.blocks_freed &+= 1
+        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
+        if _slowPath(swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))) {
+            return freeThenPublish(pointer - BlockHeader.byteCount)
+        }
         swalloc_libc_free(pointer - BlockHeader.byteCount)
+    }
+
+    // MARK: Pieces
+
+    /// Bytes allocated and the size's histogram bucket.
+    @inline(__always)
+    static func countBytes(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
+        swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &+= 1
+    }
+
+    /// Writes the counting header in front of glibc's block.
+    /// Unsafe: glibc returned at least size + 16 writable bytes at `base`.
+    @inline(__always)
+    static func frame(_ base: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer {
+        base.storeBytes(of: size, as: Int.self)
+        base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
+        return base + BlockHeader.byteCount
+    }
+
+    // MARK: The rare events, each a whole call of its own
+
+    /// The thread's live bytes passed the publication step: allocate, then
+    /// publish (the block exists, so the new total is a true peak
+    /// candidate), then the sample countdown the fast path did not reach.
+    @inline(never)
+    static func mallocThenPublish(_ size: Int) -> UnsafeMutableRawPointer? {
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return failedAfterCounting(size)
+        }
+        let user = frame(base, size)
+        let thread = swalloc_current_thread()
+        Statistics.publish(thread)
+        if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
+        return user
+    }
+
+    @inline(never)
+    static func mallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? {
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return failedAfterCounting(size)
+        }
+        let user = frame(base, size)
+        Sampler.allocationDue(user, size: size)
+        return user
+    }
+
+    /// glibc failed: the call counts as failed and its bytes come back off.
+    @inline(never)
+    static func failedAfterCounting(_ size: Int) -> UnsafeMutableRawPointer? {
+        let thread = swalloc_current_thread()
+        thread.pointee.counters.bytes_allocated &-= UInt64(truncatingIfNeeded: size)
+        swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &-= 1
+        // Not published since it was added (a publication diverts before
+        // glibc's call), so taking it back leaves no trace.
+        _ = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))
+        return FramedAllocation.failure(counted: true)
+    }
+
+    @inline(never)
+    static func freeThenPublish(_ base: UnsafeMutableRawPointer) {
+        swalloc_libc_free(base)
+        Statistics.publish()
     }
 }

@@ -42,11 +42,16 @@ enum Statistics {
     @inline(__always)
     static func recordAllocation(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
-        // 64 - clz(size), written as log2(2·size + 1) so that 0 needs no
-        // special case (sizes here are below 2^62).
-        let bucket = Int.bitWidth &- 1 &- (size &<< 1 | 1).leadingZeroBitCount
-        swalloc_histogram(&thread.pointee.counters)[bucket] &+= 1
+        swalloc_histogram(&thread.pointee.counters)[bucket(size)] &+= 1
         if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) { publish() }
+    }
+
+    /// The histogram bucket of a request: 64 - clz(size), written as
+    /// log2(2·size + 1) so that 0 needs no special case (sizes here are
+    /// below 2^62).
+    @inline(__always)
+    static func bucket(_ size: Int) -> Int {
+        Int.bitWidth &- 1 &- (size &<< 1 | 1).leadingZeroBitCount
     }
 
     /// A block of `size` requested bytes came back.
