@@ -9,9 +9,11 @@
  *   N × (posix_memalign(64, 256) + free) N aligned, N free, 256·N bytes
  *   LEAKS × malloc(1000), never freed
  *   PEAK_MIB × malloc(1 MiB), then all freed: the peak rises by PEAK_MIB MiB
- *   FAILS × malloc(1 GiB), each expected to fail (run it under a memory
- *                                       limit): FAILS failed malloc calls
- *                                       and no bytes; exits 2 if one succeeds
+ *   FAILS × (malloc(1 GiB); malloc(10), realloc to 1 GiB, free), the
+ *   1 GiB requests expected to fail (run it under a memory limit):
+ *                                       2·FAILS malloc, FAILS realloc,
+ *                                       2·FAILS failed calls, FAILS × 10
+ *                                       bytes; exits 2 if one succeeds
  * Prints nothing it allocated; its own buffers are on the stack.
  */
 #include <stdio.h>
@@ -46,6 +48,10 @@ int main(int argc, char **argv) {
     for (long i = 0; i < peak; i++) free(blocks[i]);
     for (long i = 0; i < fails; i++) {
         if ((sink = malloc(1 << 30)) != NULL) return 2;
+        char *p = malloc(10);
+        if (realloc(p, 1 << 30) != NULL) return 2;
+        sink = p;
+        free(p);
     }
     return 0;
 }

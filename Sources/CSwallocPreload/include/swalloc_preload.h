@@ -197,20 +197,20 @@ static inline bool swalloc_is_bootstrap(const void *_Nullable ptr) {
     return (uintptr_t)ptr - (uintptr_t)swalloc_bootstrap_storage < SWALLOC_BOOTSTRAP_BYTES;
 }
 
-/* The range `free` hands to glibc without looking further: everything but
-   the arena in direct mode. In the other modes the range is set empty
+/* The range direct mode's free hands to glibc without looking further:
+   everything but the arena. In the other modes the range is set empty
    (limit 0), so that one compare sends every free down the mode's path. */
 extern uintptr_t swalloc_slow_free_base __attribute__((visibility("hidden")));
 extern uintptr_t swalloc_slow_free_size __attribute__((visibility("hidden")));
 static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
     return (uintptr_t)ptr - swalloc_slow_free_base >= swalloc_slow_free_size;
 }
-/* The mode's malloc, and its free for what the range above does not send
-   to glibc: set once by the constructor (swalloc_set_entries), before the
-   program's code runs; until then the general path, which serves the
-   starting mode from the arena. The exported malloc is then one indirect
-   jump to glibc (direct mode) or to the mode's fast path: no compare of the
-   mode, no second jump. */
+/* The mode's malloc and free: set once by the constructor
+   (swalloc_install_entries), before the program's code runs; until then
+   the general path, which serves the starting mode from the arena. The
+   exported malloc and free are each one indirect jump: to glibc's malloc
+   itself in direct mode (whose free entry applies the range check above),
+   else to the mode's path. No compare of the mode, no second jump. */
 extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
 extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
 static inline void *_Nullable swalloc_dispatch_malloc(size_t size) { return swalloc_malloc_entry(size); }

@@ -65,6 +65,45 @@ enum CountingPath {
         swalloc_libc_free(pointer - BlockHeader.byteCount)
     }
 
+    /// realloc of a counting block to a size in the fast range: glibc moves
+    /// or resizes the block with its header (realloc keeps the contents),
+    /// and the statistics see the old block freed and the new one
+    /// allocated, as on the general path. Everything else (NULL, size 0,
+    /// other blocks, a thread that does not count) goes there.
+    @inline(__always)
+    static func realloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+        let thread = swalloc_current_thread()
+        // Separate guards, as in free.
+        guard _fastPath(swalloc_thread_counts(thread)) else { return MallocFamily.realloc(pointer, size) }
+        guard let pointer else { return MallocFamily.realloc(nil, size) }
+        // 1...largestFastSize in one unsigned compare.
+        guard _fastPath(UInt(bitPattern: size &- 1) < UInt(largestFastSize)) else {
+            return MallocFamily.realloc(pointer, size)
+        }
+        // Unsafe: as in free.
+        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
+            return MallocFamily.realloc(pointer, size)
+        }
+        let oldSize = pointer.load(fromByteOffset: -16, as: Int.self)
+        thread.pointee.counters.realloc_calls &+= 1
+        guard let base = swalloc_libc_realloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount) else {
+            // glibc left the old block as it was.
+            return FramedAllocation.failure(counted: true)
+        }
+        base.storeBytes(of: size, as: Int.self)
+        let user = base + BlockHeader.byteCount
+        thread.pointee.counters.blocks_freed &+= 1
+        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
+        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
+        countBytes(size, thread)
+        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
+        if _slowPath(shrunk || grown) { Statistics.publish(thread) }
+        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
+            Sampler.allocationDue(user, size: size)
+        }
+        return user
+    }
+
     // MARK: Pieces
 
     /// Bytes allocated and the size's histogram bucket.

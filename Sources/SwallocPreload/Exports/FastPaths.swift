@@ -1,10 +1,11 @@
 import CSwallocPreload
 
-/// The entries the exported `malloc` and `free` jump to, one pair per mode
-/// (`swalloc_malloc_entry`, `swalloc_free_entry`), chosen once by the
-/// constructor (`swalloc_install_entries` in storage.c picks them by these
-/// names). Each mode's path is a function of its own: inlined together,
-/// they spill each other's registers.
+// The entries the exported `malloc` and `free` jump to, one pair per mode
+// (`swalloc_malloc_entry`, `swalloc_free_entry`), chosen once by the
+// constructor (`swalloc_install_entries` in storage.c picks them by these
+// names). Each mode's path is a function of its own: inlined together,
+// they spill each other's registers. The paths themselves are
+// ``CountingPath`` and ``RegisteredPath``.
 
 /// The general path: every mode's fallback, and the entries' value until
 /// the constructor chose.
@@ -31,49 +32,15 @@ public func swallocCountingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { Cou
 @c(swalloc_counting_free)
 public func swallocCountingFree(_ pointer: UnsafeMutableRawPointer?) { CountingPath.free(pointer) }
 
+/// Counting mode's realloc (reached from the exported realloc by a compare
+/// of the mode: realloc has no entry of its own).
+@c(swalloc_counting_realloc)
+public func swallocCountingRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    CountingPath.realloc(pointer, size)
+}
+
 @c(swalloc_registered_malloc)
 public func swallocRegisteredMalloc(_ size: Int) -> UnsafeMutableRawPointer? { RegisteredPath.malloc(size) }
 
 @c(swalloc_registered_free)
 public func swallocRegisteredFree(_ pointer: UnsafeMutableRawPointer?) { RegisteredPath.free(pointer) }
-
-/// The fast path of ``ServingMode/registered``: a registered allocator with
-/// no statistics and no wrappers. malloc and free of ordinary blocks call the
-/// allocator's table under the reentrancy guard and frame the block;
-/// everything else (the library's own calls, aligned blocks, huge sizes,
-/// blocks of glibc) takes the general path. Same header, same blocks.
-enum RegisteredPath {
-    @inline(__always)
-    static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
-        let thread = swalloc_current_thread()
-        guard _fastPath(swalloc_thread_outside(thread)),
-              _fastPath(UInt(bitPattern: size) <= UInt(CountingPath.largestFastSize)) else {
-            return MallocFamily.malloc(size)
-        }
-        thread.pointee.depth = 1
-        let base = swalloc_registered_alloc(size &+ BlockHeader.byteCount, BlockHeader.byteCount)
-        thread.pointee.depth = 0
-        guard let base else { return FramedAllocation.failure(counted: false) }
-        // Unsafe: the allocator returned size + 16 writable bytes.
-        base.storeBytes(of: size, as: Int.self)
-        base.storeBytes(of: BlockHeader.registeredTag, toByteOffset: 8, as: UInt64.self)
-        return base + BlockHeader.byteCount
-    }
-
-    @inline(__always)
-    static func free(_ pointer: UnsafeMutableRawPointer?) {
-        let thread = swalloc_current_thread()
-        // Separate guards, as in CountingPath.free.
-        guard _fastPath(swalloc_thread_outside(thread)) else { return MallocFamily.free(pointer) }
-        guard let pointer else { return MallocFamily.free(nil) }
-        // Unsafe: as in CountingPath.free; arena blocks never match.
-        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.registeredTag) else {
-            return MallocFamily.free(pointer)
-        }
-        let size = pointer.load(fromByteOffset: -16, as: Int.self)
-        thread.pointee.depth = 1
-        swalloc_registered_dealloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount,
-                                   BlockHeader.byteCount)
-        thread.pointee.depth = 0
-    }
-}

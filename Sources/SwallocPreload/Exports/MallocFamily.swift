@@ -33,8 +33,11 @@ public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer?
 
 @c(swalloc_realloc)
 public func swallocRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
-    if _fastPath(swalloc_free_is_direct(pointer)) && servingMode == .direct {
-        return swalloc_libc_realloc(pointer, size)
+    // Nested, not joined: joined, the conditions are computed into flags.
+    if _fastPath(servingMode == .direct) {
+        if _fastPath(swalloc_free_is_direct(pointer)) { return swalloc_libc_realloc(pointer, size) }
+    } else if servingMode == .counting {
+        return swallocCountingRealloc(pointer, size)
     }
     return MallocFamily.realloc(pointer, size)
 }
