@@ -84,6 +84,22 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(three.histogram.reduce(0) { $0 + $1.count }, three.totals.allocations)
     }
 
+    /// Counting adds no header to small blocks (TrailerBlock): a request
+    /// takes the glibc chunk it takes without the library, unless it fills
+    /// its chunk exactly (sizes 8 mod 16: the trailer byte moves those up).
+    /// With a 16-byte header every one of them moved up a size class.
+    func testSmallBlocksKeepTheirChunkSize() throws {
+        for (size, chunk) in [(20, 32), (100, 112), (1020, 1040), (40, 64)] {
+            let bare = Harness.run([Harness.host("footprint"), String(size)], preload: false)
+            let counted = Harness.run([Harness.host("footprint"), String(size)],
+                                      environment: ["SWALLOC_STATS": "summary", "SWALLOC_SAMPLE": "0"])
+            XCTAssertEqual(counted.status, 0, counted.stderr)
+            let expectedBare = size == 40 ? "48" : String(chunk)
+            XCTAssertEqual(bare.stdout, expectedBare + "\n", "glibc alone, \(size) bytes")
+            XCTAssertEqual(counted.stdout, String(chunk) + "\n", "counting, \(size) bytes")
+        }
+    }
+
     func testHistogramCountsEveryRequest() throws {
         let profile = try profile([Harness.host("workload"), "1000"])
         let total = profile.histogram.reduce(0) { $0 + $1.count }

@@ -88,6 +88,20 @@ int main(void) {
         r = grown;
         size = next;
     }
+    /* across the library's block formats: small (a trailer), above 64 KiB
+       (a header), small again */
+    for (size_t i = 0; i < size; i++) r[i] = (unsigned char)(i * 7);
+    size_t sizes[] = {1000, 100000, 70000, 200, 24, 65535, 65536, 40};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        unsigned char *moved = realloc(r, sizes[k]);
+        CHECK(moved != NULL, "realloc to %zu", sizes[k]);
+        for (size_t i = 0; i < size && i < sizes[k]; i++)
+            CHECK(moved[i] == (unsigned char)(i * 7), "realloc to %zu lost byte %zu", sizes[k], i);
+        for (size_t i = 0; i < sizes[k]; i++) moved[i] = (unsigned char)(i * 7);
+        CHECK(malloc_usable_size(moved) >= sizes[k], "usable after realloc to %zu", sizes[k]);
+        r = moved;
+        size = sizes[k];
+    }
     errno = 0;
     p = realloc(r, SIZE_MAX - 4);
     fact("realloc(p, huge)", p, errno);

@@ -58,8 +58,13 @@ enum FramedAllocation {
     /// Frees a framed block. `user` is neither nil nor an arena pointer.
     static func free(_ user: UnsafeMutableRawPointer) {
         guard let header = BlockHeader.read(before: user) else {
-            // Not framed by this library: glibc's own, or invalid (then
-            // glibc's checks report it as they would without us).
+            // A trailer block of the counting mode, or not framed by this
+            // library: glibc's own, or invalid (then glibc's checks report
+            // it as they would without us).
+            if servingMode == .counting, let trailer = TrailerBlock.read(user) {
+                Statistics.recordFreeAnywhere(trailer.size)
+                if trailer.sampled { Sampler.released(user, size: trailer.size) }
+            }
             swalloc_libc_free(user)
             return
         }
@@ -93,6 +98,9 @@ enum FramedAllocation {
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
         guard let header = BlockHeader.read(before: user) else {
+            if servingMode == .counting, let trailer = TrailerBlock.read(user) {
+                return moveTrailerBlock(user, trailer, to: size)
+            }
             return swalloc_libc_realloc(user, size)
         }
         let offset = header.offset
@@ -148,9 +156,26 @@ enum FramedAllocation {
         return newUser
     }
 
+    /// realloc of a trailer block that the counting fast path left to the
+    /// general one (a size above the trailer range, a sampled block): a new
+    /// block, the contents copied, the old one freed. Trailer blocks are
+    /// always counted, and so is the new block.
+    static func moveTrailerBlock(_ user: UnsafeMutableRawPointer, _ trailer: (size: Int, sampled: Bool),
+                                 to size: Int) -> UnsafeMutableRawPointer? {
+        guard let moved = allocate(size, alignmentShift: 4, zeroed: false, counted: true) else { return nil }
+        _ = memcpy(moved, user, min(size, trailer.size))
+        Statistics.recordFreeAnywhere(trailer.size)
+        if trailer.sampled { Sampler.released(user, size: trailer.size) }
+        swalloc_libc_free(user)
+        return moved
+    }
+
     /// `malloc_usable_size` for a framed block.
     static func usableSize(_ user: UnsafeMutableRawPointer) -> Int {
         guard let header = BlockHeader.read(before: user) else {
+            // A trailer block's bytes beyond its size hold the trailer:
+            // the requested size is all the program may use.
+            if servingMode == .counting, let trailer = TrailerBlock.read(user) { return trailer.size }
             return SystemAllocator.usableSize(user) ?? 0
         }
         if header.owner == .system, let usable = SystemAllocator.usableSize(header.base(of: user)) {

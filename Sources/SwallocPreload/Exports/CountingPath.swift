@@ -35,10 +35,7 @@ enum CountingPath {
         if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
             return mallocThenSample(size)
         }
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return failedAfterCounting(size)
-        }
-        return frame(base, size)
+        return allocateCounted(size)
     }
 
     @inline(__always)
@@ -48,21 +45,36 @@ enum CountingPath {
         // conditions into flags before one branch.
         guard _fastPath(swalloc_thread_counts(thread)) else { return MallocFamily.free(pointer) }
         guard let pointer else { return MallocFamily.free(nil) }
-        // An arena block never matches: the word before its payload holds an
-        // offset below 1 MiB in its low half, never the magic number.
         // Unsafe: any pointer the program may free has 16 readable bytes
         // before it (a header, an arena header, or glibc's chunk header).
-        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
-            return MallocFamily.free(pointer)
+        let word = pointer.load(fromByteOffset: -8, as: UInt64.self)
+        let size: Int
+        let base: UnsafeMutableRawPointer
+        if _fastPath(word & TrailerBlock.notTrailerWordBits == 0) {
+            // A glibc chunk, not mmapped, with no header: a trailer block
+            // (see TrailerBlock). Unsafe: its usable bytes are readable.
+            let usable = Int(truncatingIfNeeded: word & ~7) &- 8
+            let slack = pointer.load(fromByteOffset: usable &- 1, as: UInt8.self)
+            // 1...127: not sampled, and a valid slack.
+            guard _fastPath(slack &- 1 < UInt8(TrailerBlock.largestSlack)) else {
+                return MallocFamily.free(pointer)
+            }
+            size = usable &- Int(slack)
+            base = pointer
+        } else {
+            // A header, or an arena block (the word before its payload holds
+            // an offset below 1 MiB in its low half, never the magic number).
+            guard _fastPath(word == BlockHeader.countingTag) else { return MallocFamily.free(pointer) }
+            size = pointer.load(fromByteOffset: -16, as: Int.self)
+            base = pointer - BlockHeader.byteCount
         }
-        let size = pointer.load(fromByteOffset: -16, as: Int.self)
         thread.pointee.counters.free_calls &+= 1
         thread.pointee.counters.blocks_freed &+= 1
         thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
         if _slowPath(swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))) {
-            return freeThenPublish(pointer - BlockHeader.byteCount)
+            return freeThenPublish(base)
         }
-        swalloc_libc_free(pointer - BlockHeader.byteCount)
+        swalloc_libc_free(base)
     }
 
     /// realloc of a counting block to a size in the fast range: glibc moves
@@ -81,17 +93,40 @@ enum CountingPath {
             return MallocFamily.realloc(pointer, size)
         }
         // Unsafe: as in free.
-        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.countingTag) else {
-            return MallocFamily.realloc(pointer, size)
+        let word = pointer.load(fromByteOffset: -8, as: UInt64.self)
+        let oldSize: Int
+        let user: UnsafeMutableRawPointer
+        if word & TrailerBlock.notTrailerWordBits == 0 {
+            // A trailer block stays one when the new size allows; otherwise
+            // (a larger size, a sampled block) the general path moves it.
+            let usable = Int(truncatingIfNeeded: word & ~7) &- 8
+            let slack = pointer.load(fromByteOffset: usable &- 1, as: UInt8.self)
+            guard slack &- 1 < UInt8(TrailerBlock.largestSlack), size <= TrailerBlock.largestSize else {
+                return MallocFamily.realloc(pointer, size)
+            }
+            oldSize = usable &- Int(slack)
+            thread.pointee.counters.realloc_calls &+= 1
+            // glibc's realloc copies the old usable bytes, trailer included;
+            // the new one is written over them.
+            guard let block = swalloc_libc_realloc(pointer, size &+ 1) else {
+                return FramedAllocation.failure(counted: true)
+            }
+            guard TrailerBlock.mark(block, size: size) else {
+                // Out of the byte's range (an mmapped chunk): frame a copy.
+                return reframeReallocated(block, size: size, oldSize: oldSize)
+            }
+            user = block
+        } else {
+            guard _fastPath(word == BlockHeader.countingTag) else { return MallocFamily.realloc(pointer, size) }
+            oldSize = pointer.load(fromByteOffset: -16, as: Int.self)
+            thread.pointee.counters.realloc_calls &+= 1
+            guard let base = swalloc_libc_realloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount) else {
+                // glibc left the old block as it was.
+                return FramedAllocation.failure(counted: true)
+            }
+            base.storeBytes(of: size, as: Int.self)
+            user = base + BlockHeader.byteCount
         }
-        let oldSize = pointer.load(fromByteOffset: -16, as: Int.self)
-        thread.pointee.counters.realloc_calls &+= 1
-        guard let base = swalloc_libc_realloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount) else {
-            // glibc left the old block as it was.
-            return FramedAllocation.failure(counted: true)
-        }
-        base.storeBytes(of: size, as: Int.self)
-        let user = base + BlockHeader.byteCount
         thread.pointee.counters.blocks_freed &+= 1
         thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
         let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
@@ -113,6 +148,21 @@ enum CountingPath {
         swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &+= 1
     }
 
+    /// glibc's block for a request already counted: a trailer block up to
+    /// ``TrailerBlock/largestSize`` bytes, a header block above.
+    @inline(__always)
+    static func allocateCounted(_ size: Int) -> UnsafeMutableRawPointer? {
+        if size <= TrailerBlock.largestSize {
+            guard let block = swalloc_libc_malloc(size &+ 1) else { return failedAfterCounting(size) }
+            guard _fastPath(TrailerBlock.mark(block, size: size)) else { return reframe(block, size) }
+            return block
+        }
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return failedAfterCounting(size)
+        }
+        return frame(base, size)
+    }
+
     /// Writes the counting header in front of glibc's block.
     /// Unsafe: glibc returned at least size + 16 writable bytes at `base`.
     @inline(__always)
@@ -129,10 +179,7 @@ enum CountingPath {
     /// candidate), then the sample countdown the fast path did not reach.
     @inline(never)
     static func mallocThenPublish(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return failedAfterCounting(size)
-        }
-        let user = frame(base, size)
+        guard let user = allocateCounted(size) else { return nil }
         let thread = swalloc_current_thread()
         Statistics.publish(thread)
         if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
@@ -141,10 +188,7 @@ enum CountingPath {
 
     @inline(never)
     static func mallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return failedAfterCounting(size)
-        }
-        let user = frame(base, size)
+        guard let user = allocateCounted(size) else { return nil }
         Sampler.allocationDue(user, size: size)
         return user
     }
@@ -159,6 +203,48 @@ enum CountingPath {
         // glibc's call), so taking it back leaves no trace.
         _ = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))
         return FramedAllocation.failure(counted: true)
+    }
+
+    /// glibc's block cannot carry a trailer (see TrailerBlock.mark): give
+    /// it back and take one with room for a header. Already counted.
+    @inline(never)
+    static func reframe(_ block: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
+        swalloc_libc_free(block)
+        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
+            return failedAfterCounting(size)
+        }
+        return frame(base, size)
+    }
+
+    /// As ``reframe(_:_:)`` for a block glibc's realloc returned, whose
+    /// first `min(size, oldSize)` bytes are the program's. The fast path has
+    /// counted the call; this counts the old block's free and the new one.
+    @inline(never)
+    static func reframeReallocated(_ block: UnsafeMutableRawPointer, size: Int, oldSize: Int) -> UnsafeMutableRawPointer? {
+        let thread = swalloc_current_thread()
+        let user: UnsafeMutableRawPointer
+        if let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) {
+            _ = memcpy(base + BlockHeader.byteCount, block, min(size, oldSize))
+            swalloc_libc_free(block)
+            user = frame(base, size)
+        } else {
+            // Out of memory with the program's bytes in `block` (the old
+            // block may be gone): hand it out uncounted. A zero byte is no
+            // valid slack, so its free will be glibc's alone.
+            let usable = TrailerBlock.usableSize(word: block.load(fromByteOffset: -8, as: UInt64.self))
+            block.storeBytes(of: 0 as UInt8, toByteOffset: usable &- 1, as: UInt8.self)
+            thread.pointee.counters.blocks_freed &+= 1
+            thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
+            if swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize)) { Statistics.publish(thread) }
+            return block
+        }
+        thread.pointee.counters.blocks_freed &+= 1
+        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
+        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
+        countBytes(size, thread)
+        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
+        if shrunk || grown { Statistics.publish(thread) }
+        return user
     }
 
     @inline(never)

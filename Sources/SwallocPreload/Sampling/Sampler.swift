@@ -14,7 +14,7 @@ import CSwallocPreload
 ///
 /// A sample captures the stack (``Backtrace``), cuts the library's own
 /// frames off the top, interns it (``StackTable``), and remembers the block
-/// (``SampledBlocks``, a flag in its header) so that its free is attributed
+/// (``SampledBlocks``, a flag in its header or trailer) so that its free is attributed
 /// to the site. All of it runs inside the reentrancy guard, under one spin
 /// lock that `fork` cannot leave held.
 enum Sampler {
@@ -143,7 +143,11 @@ enum Sampler {
             if SampledBlocks.insert(UInt(bitPattern: user), site: site, weight: weight) {
                 sites[site].liveAllocations += weight
                 sites[site].liveBytes += weight * Double(size)
-                BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
+                if TrailerBlock.isFramed(user) {
+                    BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
+                } else {
+                    TrailerBlock.setSampled(true, user)
+                }
             }
         }
     }

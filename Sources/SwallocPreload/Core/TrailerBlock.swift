@@ -1,0 +1,96 @@
+import CSwallocPreload
+
+/// The small blocks of ``ServingMode/counting``: no header in front; the
+/// requested size is kept in the last byte of glibc's usable area.
+///
+/// ```
+///   glibc's chunk word      user                         user + usable - 1
+///   | size | flags (p - 8)  | payload (size bytes) … free | slack
+/// ```
+/// The block is requested from glibc as `size + 1` bytes, so glibc's usable
+/// size exceeds `size` by at least one byte, and `slack = usable - size`
+/// (1 to about 56: glibc splits off any remainder of 32 bytes or more) goes
+/// in that last byte. `free` finds it through glibc's own chunk word at
+/// `user - 8`, which `malloc_usable_size` reads too: usable = chunk size - 8
+/// (- 16 for an mmapped chunk). Bit 7 of the byte marks a sampled block.
+///
+/// Why not the 16-byte ``BlockHeader`` for every block: it moves each
+/// request up one glibc size class. On python3 (68 % of requests are 32–63
+/// bytes) a shim that only adds the header slowed the run by 16–18 %; one
+/// that only adds this trailer, by 3 % (docs/benchmarks.md). Requests above
+/// ``largestSize`` keep the header: 16 bytes are little beside them, and the
+/// trailer would touch a page the program may never use. Below it, every
+/// request gets a trailer: a choice of format by size would be a branch
+/// that random sizes mispredict (1.8× instead of 1.3× glibc's time on the
+/// malloc+free microbenchmark when the line was drawn at 255 bytes).
+///
+/// Telling the formats apart on `free` takes one test of the word at
+/// `user - 8`: a header's tag is at least 2^32 (the magic number), an arena
+/// block's word at least 2^36 (its reservation in the high half); a trailer
+/// block's is a chunk size below 2^17 without the IS_MMAPPED flag
+/// (``notTrailerWordBits``).
+enum TrailerBlock {
+    /// Requests up to this many bytes get a trailer.
+    static let largestSize = (1 << 16) - 1
+    /// The bits of the word at `user - 8` that are all clear for a trailer
+    /// block: at or above 2^17 (above every chunk of at most 2^16 + 24
+    /// bytes plus an unsplit remainder below 32; below a tag and an arena
+    /// word), and glibc's IS_MMAPPED flag. One `test` with a sign-extended
+    /// 32-bit immediate.
+    static let notTrailerWordBits: UInt64 = 0xFFFF_FFFF_FFFE_0002
+    static let sampledBit: UInt8 = 0x80
+    /// The largest slack the byte holds besides the sampled bit.
+    static let largestSlack = 127
+
+    /// glibc's usable size of the chunk whose word is `word`.
+    @inline(__always)
+    static func usableSize(word: UInt64) -> Int {
+        Int(truncatingIfNeeded: word & ~7) &- 8 &- Int(truncatingIfNeeded: (word & 2) &<< 2)
+    }
+
+    /// Writes the slack of a block glibc returned for `size + 1` bytes;
+    /// false when it does not fit in the byte (an mmapped chunk, when the
+    /// program lowered glibc's mmap threshold: the caller frames it instead).
+    /// Unsafe: `user` came from glibc's malloc or realloc.
+    @inline(__always)
+    static func mark(_ user: UnsafeMutableRawPointer, size: Int) -> Bool {
+        // An mmapped chunk's usable size is 8 bytes less than this, but
+        // such a chunk is at least a page long, so its slack fails the
+        // check below before anything is written (sizes here are at most
+        // ``largestSize``).
+        let usable = Int(truncatingIfNeeded: user.load(fromByteOffset: -8, as: UInt64.self) & ~7) &- 8
+        let slack = usable &- size
+        guard _fastPath(slack <= largestSlack) else { return false }
+        user.storeBytes(of: UInt8(truncatingIfNeeded: slack), toByteOffset: usable &- 1, as: UInt8.self)
+        return true
+    }
+
+    /// A trailer block's requested size and whether it was sampled; nil
+    /// when the byte holds no valid slack (the block is not one: glibc's
+    /// own, or its trailer was overwritten by the program).
+    /// Unsafe: `user` is a glibc block (not framed, not in the arena).
+    @inline(__always)
+    static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
+        let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
+        guard usable >= 1 else { return nil }
+        let byte = user.load(fromByteOffset: usable &- 1, as: UInt8.self)
+        let slack = Int(byte & ~sampledBit)
+        guard slack >= 1, slack <= usable else { return nil }
+        return (usable &- slack, byte & sampledBit != 0)
+    }
+
+    /// Marks a trailer block sampled, or not.
+    @inline(__always)
+    static func setSampled(_ sampled: Bool, _ user: UnsafeMutableRawPointer) {
+        let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
+        let byte = user.load(fromByteOffset: usable &- 1, as: UInt8.self)
+        user.storeBytes(of: sampled ? byte | sampledBit : byte & ~sampledBit,
+                        toByteOffset: usable &- 1, as: UInt8.self)
+    }
+
+    /// Whether `user` (not in the arena) has a ``BlockHeader`` in front.
+    @inline(__always)
+    static func isFramed(_ user: UnsafeMutableRawPointer) -> Bool {
+        user.load(fromByteOffset: -8, as: UInt64.self) & 0xFFFF_FFFF == BlockHeader.magic
+    }
+}
