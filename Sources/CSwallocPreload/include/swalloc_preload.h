@@ -132,6 +132,19 @@ struct swalloc_thread_state {
     struct swalloc_thread_state *_Nullable prev;
 };
 
+/* Where a sample's stack is captured: per thread, so that capturing needs
+   no lock and no buffer on the stack to clear (a sample runs inside the
+   reentrancy guard, so it is never nested on one thread). */
+#define SWALLOC_FRAME_BUFFER 80
+extern __thread void *_Nullable swalloc_frames[SWALLOC_FRAME_BUFFER]
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+static inline void *_Nullable *_Nonnull swalloc_frame_buffer(void) { return swalloc_frames; }
+
+/* Counting mode's sampled malloc (Exports/FastPaths.swift), declared here
+   so that Swift calls it with C's convention: the counting malloc can then
+   tail-call it, and its frame is not one more for libunwind to walk. */
+void *_Nullable swalloc_malloc_then_sample(size_t size) __attribute__((visibility("hidden")));
+
 extern __thread struct swalloc_thread_state swalloc_thread
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 

@@ -33,7 +33,8 @@ enum CountingPath {
             return mallocThenPublish(size)
         }
         if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
-            return mallocThenSample(size)
+            // Through the C declaration: a tail call (see swalloc_preload.h).
+            return swalloc_malloc_then_sample(size)
         }
         return allocateCounted(size)
     }
@@ -57,7 +58,7 @@ enum CountingPath {
             let slack = pointer.load(fromByteOffset: usable &- 1, as: UInt8.self)
             // 1...127: not sampled, and a valid slack.
             guard _fastPath(slack &- 1 < UInt8(TrailerBlock.largestSlack)) else {
-                return MallocFamily.free(pointer)
+                return freeSampledOrOther(pointer, usable: usable, slack: slack)
             }
             size = usable &- Int(slack)
             base = pointer
@@ -186,11 +187,12 @@ enum CountingPath {
         return user
     }
 
-    @inline(never)
+    /// Reached by a tail call, and tail-calls the sampler in turn: between
+    /// the program's frame and libunwind there is only the sampler's.
+    @inline(__always)
     static func mallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? {
         guard let user = allocateCounted(size) else { return nil }
-        Sampler.allocationDue(user, size: size)
-        return user
+        return Sampler.allocationDue(user, size: size)
     }
 
     /// glibc failed: the call counts as failed and its bytes come back off.
@@ -245,6 +247,24 @@ enum CountingPath {
         let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
         if shrunk || grown { Statistics.publish(thread) }
         return user
+    }
+
+    /// A trailer block whose byte is not a plain slack: sampled (bit 7 and
+    /// a valid slack: every sampled small block, so every allocation with
+    /// `SWALLOC_SAMPLE=1`), or not a trailer block at all (the general path
+    /// sorts that out).
+    @inline(never)
+    static func freeSampledOrOther(_ pointer: UnsafeMutableRawPointer, usable: Int, slack: UInt8) {
+        let plain = Int(slack & ~TrailerBlock.sampledBit)
+        guard slack & TrailerBlock.sampledBit != 0, plain >= 1, plain <= usable else {
+            return MallocFamily.free(pointer)
+        }
+        let size = usable &- plain
+        let thread = swalloc_current_thread()
+        thread.pointee.counters.free_calls &+= 1
+        Statistics.recordFree(size, thread)
+        Sampler.released(pointer, size: size)
+        swalloc_libc_free(pointer)
     }
 
     @inline(never)

@@ -29,6 +29,9 @@ public func swallocDirectFree(_ pointer: UnsafeMutableRawPointer?) {
 @c(swalloc_counting_malloc)
 public func swallocCountingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.malloc(size) }
 
+@c(swalloc_malloc_then_sample)
+public func swallocMallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.mallocThenSample(size) }
+
 @c(swalloc_counting_free)
 public func swallocCountingFree(_ pointer: UnsafeMutableRawPointer?) { CountingPath.free(pointer) }
 

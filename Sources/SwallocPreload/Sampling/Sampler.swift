@@ -72,21 +72,23 @@ enum Sampler {
 
     /// The countdown reached zero for this allocation of `size` bytes at
     /// `user` (a counted, framed block).
-    @inline(never)
-    static func allocationDue(_ user: UnsafeMutableRawPointer, size: Int) {
+    /// Returns `user`, so that callers can tail-call it (a frame fewer to
+    /// unwind on every sample).
+    @inline(never) @discardableResult
+    static func allocationDue(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
         let thread = swalloc_current_thread()
         guard enabled else {
             thread.pointee.sample_countdown = Int64.max
-            return
+            return user
         }
         if thread.pointee.sample_random == 0 {
             // A new thread: seed, and start its first gap now.
             thread.pointee.sample_random = (UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15) | 1
             thread.pointee.sample_countdown = nextGap(thread) &- Int64(size)
-            if thread.pointee.sample_countdown > 0 { return }
+            if thread.pointee.sample_countdown > 0 { return user }
         }
         thread.pointee.sample_countdown = nextGap(thread)
-        record(user, size: size)
+        return record(user, size: size)
     }
 
     /// The bytes until the next sample: exponential with the mean.
@@ -110,46 +112,46 @@ enum Sampler {
         return probability > 0 ? 1 / probability : 1
     }
 
-    static func record(_ user: UnsafeMutableRawPointer, size: Int) {
+    @discardableResult
+    static func record(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
         Reentrancy.enter()
         defer { Reentrancy.leave() }
-        // On the stack and left uninitialised: unw_backtrace writes the
-        // frames it returns, and only those are read.
-        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: 80) { frames in
-            let stack = frames.baseAddress!
-            // Unwind no deeper than needed: the library's own frames (a
-            // handful) plus the depth kept. Unwinding costs per frame.
-            let captured = Backtrace.capture(stack, capacity: min(frames.count, Sampler.depth &+ 12))
-            // Cut the library's frames off the top.
-            var first = 0
-            while first < captured, let frame = stack[first],
-                  UInt(bitPattern: frame) >= libraryStart, UInt(bitPattern: frame) < libraryEnd {
-                first &+= 1
-            }
-            let depth = min(captured &- first, Sampler.depth)
-            swalloc_spin_lock(&lock)
-            defer { swalloc_spin_unlock(&lock) }
-            guard depth > 0, StackTable.prepare(), SampledBlocks.prepare(),
-                  let site = StackTable.intern(stack + first, depth: depth) else {
-                dropped &+= 1
-                return
-            }
-            samples &+= 1
-            let weight = weight(size)
-            let sites = StackTable.sites!
-            sites[site].samples &+= 1
-            sites[site].allocations += weight
-            sites[site].bytes += weight * Double(size)
-            if SampledBlocks.insert(UInt(bitPattern: user), site: site, weight: weight) {
-                sites[site].liveAllocations += weight
-                sites[site].liveBytes += weight * Double(size)
-                if TrailerBlock.isFramed(user) {
-                    BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
-                } else {
-                    TrailerBlock.setSampled(true, user)
-                }
+        // The thread's frame buffer: unw_backtrace writes the frames it
+        // returns, and only those are read.
+        let stack = swalloc_frame_buffer()
+        // Unwind no deeper than needed: the library's own frames (a
+        // handful) plus the depth kept. Unwinding costs per frame.
+        let captured = Backtrace.capture(stack, capacity: min(Int(SWALLOC_FRAME_BUFFER), Sampler.depth &+ 12))
+        // Cut the library's frames off the top.
+        var first = 0
+        while first < captured, let frame = stack[first],
+              UInt(bitPattern: frame) >= libraryStart, UInt(bitPattern: frame) < libraryEnd {
+            first &+= 1
+        }
+        let depth = min(captured &- first, Sampler.depth)
+        swalloc_spin_lock(&lock)
+        defer { swalloc_spin_unlock(&lock) }
+        guard depth > 0, StackTable.prepare(), SampledBlocks.prepare(),
+              let site = StackTable.intern(stack + first, depth: depth) else {
+            dropped &+= 1
+            return user
+        }
+        samples &+= 1
+        let weight = weight(size)
+        let sites = StackTable.sites!
+        sites[site].samples &+= 1
+        sites[site].allocations += weight
+        sites[site].bytes += weight * Double(size)
+        if SampledBlocks.insert(UInt(bitPattern: user), site: site, weight: weight) {
+            sites[site].liveAllocations += weight
+            sites[site].liveBytes += weight * Double(size)
+            if TrailerBlock.isFramed(user) {
+                BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
+            } else {
+                TrailerBlock.setSampled(true, user)
             }
         }
+        return user
     }
 
     /// A sampled block of `size` bytes at `user` is being freed; returns
