@@ -100,6 +100,19 @@ final class StatisticsTests: XCTestCase {
         }
     }
 
+    /// A terminating zero written one past a 23-byte request (the classic
+    /// C off-by-one, harmless in glibc's slack) lands on the trailer byte;
+    /// the block is still counted as freed, with its size.
+    func testOffByOneTerminatorKeepsTheCounts() throws {
+        let none = try profile([Harness.host("workload"), "10", "0", "0", "0", "0"]).totals
+        let buggy = try profile([Harness.host("workload"), "10", "0", "0", "0", "100"]).totals
+        XCTAssertEqual(buggy.mallocCalls - none.mallocCalls, 100)
+        XCTAssertEqual(buggy.freeCalls - none.freeCalls, 100)
+        XCTAssertEqual(buggy.bytesFreed - none.bytesFreed, 2300)
+        XCTAssertEqual(buggy.liveAllocationsAtExit, none.liveAllocationsAtExit)
+        XCTAssertEqual(buggy.liveBytesAtExit, none.liveBytesAtExit)
+    }
+
     func testHistogramCountsEveryRequest() throws {
         let profile = try profile([Harness.host("workload"), "1000"])
         let total = profile.histogram.reduce(0) { $0 + $1.count }

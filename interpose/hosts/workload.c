@@ -1,5 +1,5 @@
 /*
- * workload N LEAKS PEAK_MIB FAILS — allocation calls whose numbers are known
+ * workload N LEAKS PEAK_MIB FAILS OFF_BY_ONE — allocation calls whose numbers are known
  * exactly, for checking the statistics:
  *   N × (malloc(100) + free)            N malloc, N free, 100·N bytes
  *   N × (calloc(10, 10) + free)         N calloc, N free, 100·N bytes
@@ -14,6 +14,9 @@
  *                                       2·FAILS malloc, FAILS realloc,
  *                                       2·FAILS failed calls, FAILS × 10
  *                                       bytes; exits 2 if one succeeds
+ *   OFF_BY_ONE × (malloc(23), 23 bytes and a terminating zero written,
+ *   free): C's classic off-by-one (23 + 1 bytes fill glibc's 24 usable
+ *   bytes exactly); OFF_BY_ONE malloc, free, 23·OFF_BY_ONE bytes
  * Prints nothing it allocated; its own buffers are on the stack.
  */
 #include <stdio.h>
@@ -27,6 +30,7 @@ int main(int argc, char **argv) {
     long leaks = argc > 2 ? atol(argv[2]) : 0;
     long peak = argc > 3 ? atol(argv[3]) : 0;
     long fails = argc > 4 ? atol(argv[4]) : 0;
+    long off_by_one = argc > 5 ? atol(argv[5]) : 0;
     for (long i = 0; i < n; i++) { sink = malloc(100); free(sink); }
     for (long i = 0; i < n; i++) { sink = calloc(10, 10); free(sink); }
     for (long i = 0; i < n; i++) {
@@ -52,6 +56,14 @@ int main(int argc, char **argv) {
         if (realloc(p, 1 << 30) != NULL) return 2;
         sink = p;
         free(p);
+    }
+    for (long i = 0; i < off_by_one; i++) {
+        char *s = malloc(23);
+        memset(s, 'x', 23);
+        /* the bug on purpose: glibc's slack absorbs it */
+        ((volatile char *)s)[23] = 0;
+        sink = s;
+        free(s);
     }
     return 0;
 }

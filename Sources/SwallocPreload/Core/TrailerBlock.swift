@@ -68,13 +68,18 @@ enum TrailerBlock {
     /// A trailer block's requested size and whether it was sampled; nil
     /// when the byte holds no valid slack (the block is not one: glibc's
     /// own, or its trailer was overwritten by the program).
+    ///
+    /// A zero byte reads as a slack of 1: the byte sits right after the
+    /// program's bytes only when the slack is 1, and a zero there is C's
+    /// classic off-by-one, the string terminator written one past the
+    /// request. The block is then still counted as freed, with its size.
     /// Unsafe: `user` is a glibc block (not framed, not in the arena).
     @inline(__always)
     static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
         let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
         guard usable >= 1 else { return nil }
         let byte = user.load(fromByteOffset: usable &- 1, as: UInt8.self)
-        let slack = Int(byte & ~sampledBit)
+        let slack = byte == 0 ? 1 : Int(byte & ~sampledBit)
         guard slack >= 1, slack <= usable else { return nil }
         return (usable &- slack, byte & sampledBit != 0)
     }
