@@ -140,6 +140,37 @@ enum CountingPath {
         return user
     }
 
+    /// calloc of up to ``TrailerBlock/largestSize`` bytes: glibc's calloc
+    /// of one more byte, and a trailer. Counted after glibc's call (calloc
+    /// is rarer than malloc, and zeroing dwarfs the rest); larger or
+    /// overflowing requests take the general path.
+    @inline(__always)
+    static func calloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+        let thread = swalloc_current_thread()
+        let (product, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
+        guard _fastPath(swalloc_thread_counts(thread)), !overflow,
+              _fastPath(product <= UInt(TrailerBlock.largestSize)) else {
+            return MallocFamily.calloc(count, size)
+        }
+        let total = Int(product)
+        thread.pointee.counters.calloc_calls &+= 1
+        guard let block = swalloc_libc_calloc(1, total &+ 1) else { return FramedAllocation.failure(counted: true) }
+        var user = block
+        if _slowPath(!TrailerBlock.mark(block, size: total)) {
+            // An mmapped chunk (see TrailerBlock.mark): a header block.
+            swalloc_libc_free(block)
+            guard let base = swalloc_libc_calloc(1, total &+ BlockHeader.byteCount) else {
+                return FramedAllocation.failure(counted: true)
+            }
+            user = frame(base, total)
+        }
+        Statistics.recordAllocation(total, thread)
+        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: total))) {
+            return Sampler.allocationDue(user, size: total)
+        }
+        return user
+    }
+
     // MARK: Pieces
 
     /// Bytes allocated and the size's histogram bucket.

@@ -32,6 +32,13 @@ public func swallocCountingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { Cou
 @c(swalloc_malloc_then_sample)
 public func swallocMallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.mallocThenSample(size) }
 
+/// Counting mode's calloc (reached from the exported calloc by a compare of
+/// the mode, as realloc).
+@c(swalloc_counting_calloc)
+public func swallocCountingCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    CountingPath.calloc(count, size)
+}
+
 @c(swalloc_counting_free)
 public func swallocCountingFree(_ pointer: UnsafeMutableRawPointer?) { CountingPath.free(pointer) }
 

@@ -28,6 +28,7 @@ public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
 @c(swalloc_calloc)
 public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     if _fastPath(servingMode == .direct) { return swalloc_libc_calloc(count, size) }
+    if servingMode == .counting { return swallocCountingCalloc(count, size) }
     return MallocFamily.calloc(count, size)
 }
 
