@@ -1,20 +1,24 @@
 import CSwallocPreload
 
 /// The fast path of ``ServingMode/counting`` (the system allocator with
-/// statistics, the default): malloc and free of ordinary blocks in straight
-/// line, everything else handed to ``MallocFamily``'s general path.
+/// statistics, the default): malloc, free, realloc and calloc of ordinary
+/// blocks in straight line, everything else handed to ``MallocFamily``'s
+/// general path.
 ///
 /// The fast path applies when the thread is active in the statistics and
-/// not inside the library (one compare: `swalloc_thread_counts`), and, for
-/// free, when the block's tag is the counting tag (one compare: a counted,
-/// 16-aligned glibc block). It writes and reads the same ``BlockHeader``
-/// as the general path; the two are interchangeable for any block.
+/// not inside the library (one compare: `swalloc_thread_counts`). Blocks up
+/// to 64 KiB are ``TrailerBlock``s, larger ones carry the counting
+/// ``BlockHeader`` (a counted, 16-aligned glibc block); free tells them
+/// apart with one test of the word before the block. The general path
+/// reads and writes both formats, so the two paths are interchangeable for
+/// any block.
 ///
 /// malloc counts before it calls glibc, so that only the size has to live
 /// across the call (one saved register, not three). The rare events divert
-/// the whole call to a function of their own: a publication of live bytes
-/// or a sample (which need the block, so they come after glibc's call), and
-/// a failure (which takes back what was counted).
+/// the whole call to a function of their own (CountingPath+RareEvents): a
+/// publication of live bytes or a sample (which need the block, so they
+/// come after glibc's call), and a failure (which takes back what was
+/// counted).
 enum CountingPath {
     /// Larger requests take the general path (which checks for overflow);
     /// below 2^31, the check is one compare with an immediate.
@@ -202,105 +206,5 @@ enum CountingPath {
         base.storeBytes(of: size, as: Int.self)
         base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
         return base + BlockHeader.byteCount
-    }
-
-    // MARK: The rare events, each a whole call of its own
-
-    /// The thread's live bytes passed the publication step: allocate, then
-    /// publish (the block exists, so the new total is a true peak
-    /// candidate), then the sample countdown the fast path did not reach.
-    @inline(never)
-    static func mallocThenPublish(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let user = allocateCounted(size) else { return nil }
-        let thread = swalloc_current_thread()
-        Statistics.publish(thread)
-        if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
-        return user
-    }
-
-    /// Reached by a tail call, and tail-calls the sampler in turn: between
-    /// the program's frame and libunwind there is only the sampler's.
-    @inline(__always)
-    static func mallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let user = allocateCounted(size) else { return nil }
-        return Sampler.allocationDue(user, size: size)
-    }
-
-    /// glibc failed: the call counts as failed and its bytes come back off.
-    @inline(never)
-    static func failedAfterCounting(_ size: Int) -> UnsafeMutableRawPointer? {
-        let thread = swalloc_current_thread()
-        thread.pointee.counters.bytes_allocated &-= UInt64(truncatingIfNeeded: size)
-        swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &-= 1
-        // Not published since it was added (a publication diverts before
-        // glibc's call), so taking it back leaves no trace.
-        _ = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))
-        return FramedAllocation.failure(counted: true)
-    }
-
-    /// glibc's block cannot carry a trailer (see TrailerBlock.mark): give
-    /// it back and take one with room for a header. Already counted.
-    @inline(never)
-    static func reframe(_ block: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
-        swalloc_libc_free(block)
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return failedAfterCounting(size)
-        }
-        return frame(base, size)
-    }
-
-    /// As ``reframe(_:_:)`` for a block glibc's realloc returned, whose
-    /// first `min(size, oldSize)` bytes are the program's. The fast path has
-    /// counted the call; this counts the old block's free and the new one.
-    @inline(never)
-    static func reframeReallocated(_ block: UnsafeMutableRawPointer, size: Int, oldSize: Int) -> UnsafeMutableRawPointer? {
-        let thread = swalloc_current_thread()
-        let user: UnsafeMutableRawPointer
-        if let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) {
-            _ = memcpy(base + BlockHeader.byteCount, block, min(size, oldSize))
-            swalloc_libc_free(block)
-            user = frame(base, size)
-        } else {
-            // Out of memory with the program's bytes in `block` (the old
-            // block may be gone): hand it out uncounted. A zero byte is no
-            // valid slack, so its free will be glibc's alone.
-            let usable = TrailerBlock.usableSize(word: block.load(fromByteOffset: -8, as: UInt64.self))
-            block.storeBytes(of: 0 as UInt8, toByteOffset: usable &- 1, as: UInt8.self)
-            thread.pointee.counters.blocks_freed &+= 1
-            thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-            if swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize)) { Statistics.publish(thread) }
-            return block
-        }
-        thread.pointee.counters.blocks_freed &+= 1
-        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
-        countBytes(size, thread)
-        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
-        if shrunk || grown { Statistics.publish(thread) }
-        return user
-    }
-
-    /// A trailer block whose byte is not a plain slack: sampled (bit 7 and
-    /// a valid slack: every sampled small block, so every allocation with
-    /// `SWALLOC_SAMPLE=1`), or not a trailer block at all (the general path
-    /// sorts that out).
-    @inline(never)
-    static func freeSampledOrOther(_ pointer: UnsafeMutableRawPointer, usable: Int, slack: UInt8) {
-        let plain = Int(slack & ~TrailerBlock.sampledBit)
-        guard slack & TrailerBlock.sampledBit != 0, plain >= 1, plain <= usable else {
-            return MallocFamily.free(pointer)
-        }
-        let size = usable &- plain
-        let thread = swalloc_current_thread()
-        thread.pointee.counters.free_calls &+= 1
-        Statistics.recordFree(size, thread)
-        Sampler.released(pointer, size: size)
-        swalloc_libc_free(pointer)
-    }
-
-    @inline(never)
-    static func freeThenPublish(_ base: UnsafeMutableRawPointer) {
-        swalloc_libc_free(base)
-        Statistics.publish()
     }
 }
