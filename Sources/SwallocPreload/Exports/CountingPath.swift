@@ -10,8 +10,8 @@ import CSwallocPreload
 /// to 64 KiB are ``TrailerBlock``s, larger ones carry the counting
 /// ``BlockHeader`` (a counted, 16-aligned glibc block); free tells them
 /// apart with one test of the word before the block. The general path
-/// reads and writes both formats, so the two paths are interchangeable for
-/// any block.
+/// reads both formats (and writes headers), so either path can free or
+/// resize any block.
 ///
 /// malloc counts before it calls glibc, so that only the size has to live
 /// across the call (one saved register, not three). The rare events divert
