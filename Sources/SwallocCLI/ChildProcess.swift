@@ -24,7 +24,19 @@ enum ChildProcess {
         sigaddset(&defaults, SIGINT)
         sigaddset(&defaults, SIGQUIT)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        // The forwarded signals are blocked from before the spawn until the
+        // handlers are in place, so one that arrives in between (the child
+        // may already be running and talking) waits and is forwarded, rather
+        // than killing swalloc and orphaning the child. The child starts
+        // with the mask swalloc had.
+        var forwardedSet = sigset_t()
+        sigemptyset(&forwardedSet)
+        for signalNumber in Self.forwarded { sigaddset(&forwardedSet, signalNumber) }
+        var previousMask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &forwardedSet, &previousMask)
+        defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
+        posix_spawnattr_setsigmask(&attributes, &previousMask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let arguments = command.map { strdup($0) } + [nil]
         let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -45,6 +57,8 @@ enum ChildProcess {
                 if ChildProcess.childPID > 0 { kill(ChildProcess.childPID, received) }
             }
         }
+        // Now anything pending is forwarded.
+        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { throw CLIError("waitpid failed: \(String(cString: strerror(errno)))") }

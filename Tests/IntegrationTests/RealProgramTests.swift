@@ -27,6 +27,29 @@ final class RealProgramTests: XCTestCase {
         }
     }
 
+    /// gcc and g++ compile the same object, and print nothing more: cc1 is
+    /// a non-PIE executable that takes free's address, for which glibc's
+    /// loader warned about the library's protected free when Swift exported
+    /// it (see CSwallocPreload/exports.c).
+    func testGccAndGxxCompileTheSame() throws {
+        let gcc = try which("gcc")
+        let gxx = try which("g++")
+        let directory = Harness.temporaryDirectory(self)
+        for stats in modes {
+            let out = directory.appendingPathComponent("stress-\(stats).o").path
+            _ = assertSameBehaviour([gcc, "-O2", "-c", Harness.root.appendingPathComponent("interpose/hosts/stress.c").path, "-o", out],
+                                    stats: stats)
+            _ = assertSameBehaviour([gxx, "-O1", "-fsyntax-only", Harness.root.appendingPathComponent("interpose/hosts/cxx_threads.cpp").path],
+                                    stats: stats)
+            let bare = directory.appendingPathComponent("bare.o").path
+            let built = Harness.run([gcc, "-O2", "-c", Harness.root.appendingPathComponent("interpose/hosts/stress.c").path, "-o", bare],
+                                    preload: false)
+            XCTAssertEqual(built.status, 0, built.stderr)
+            XCTAssertEqual(FileManager.default.contents(atPath: out), FileManager.default.contents(atPath: bare),
+                           "the object files differ (\(stats))")
+        }
+    }
+
     func testPerl() throws {
         let perl = try which("perl")
         for stats in modes {

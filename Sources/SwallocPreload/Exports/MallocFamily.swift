@@ -2,28 +2,15 @@ import CSwallocPreload
 
 // The malloc family, exported to the whole process.
 //
-// Each function is exported as `swalloc_<name>` and aliased to `<name>` at
-// link time (`--defsym`, see interpose/exports.map and scripts/build): Swift
-// reserves `malloc` and `free` for its runtime and warns on `@c(malloc)`, and
-// the aliases keep all eleven uniform. `@c` (unlike `@_cdecl`) lets the C
-// helpers inline, so the direct path is a compare and a tail call.
+// Each function is `@c(swalloc_<name>)` here and exported as `<name>` by a
+// one-jump C function with default visibility (CSwallocPreload/exports.c:
+// Swift's public symbols are protected, which glibc's loader warns about).
+// malloc and free are C alone: one indirect jump to the mode's entry
+// (``FastPaths``: glibc itself for malloc in ``ServingMode/direct``). `@c`
+// (unlike `@_cdecl`) lets the C helpers inline.
 //
-// The hot path of each function is its first line. malloc and free are one
-// indirect jump to the mode's entry (``FastPaths``: glibc itself for malloc
-// in ``ServingMode/direct``); the others go straight to glibc in direct
-// mode. Everything else is in ``MallocFamily``.
-
-@c(swalloc_malloc)
-public func swallocMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    // glibc itself in direct mode, else the mode's path: one indirect jump.
-    swalloc_dispatch_malloc(size)
-}
-
-@c(swalloc_free)
-public func swallocFree(_ pointer: UnsafeMutableRawPointer?) {
-    // The mode's free: one indirect jump.
-    swalloc_dispatch_free(pointer)
-}
+// The hot path of each function is its first line: in direct mode it goes
+// straight to glibc. Everything else is in ``MallocFamily``.
 
 @c(swalloc_calloc)
 public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
@@ -114,11 +101,9 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
 
 // glibc's surface beyond the eleven: `cfree` (a GLIBC_2.2.5 compatibility
 // symbol old binaries still call) and C23 `free_sized` and
-// `free_aligned_sized` are link-time aliases of swalloc_free (scripts/build),
-// so no block reaches an allocator that did not hand it out. (Their extra
-// arguments are ignored under the SysV calling convention; separate Swift
-// functions with the same body were merged by the optimizer into a thunk
-// that cost free two extra jumps.) mallopt, malloc_trim, mallinfo2,
+// `free_aligned_sized` are free itself (exports.c: one jump through free's
+// entry), so no block reaches an allocator that did not hand it out.
+// mallopt, malloc_trim, mallinfo2,
 // malloc_stats and malloc_info take no pointer: they stay glibc's and
 // describe glibc's heap, which `system` uses.
 

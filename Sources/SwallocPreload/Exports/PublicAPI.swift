@@ -1,7 +1,7 @@
 import CSwallocPreload
 
-/// `swalloc_set_global_allocator` (swalloc.h).
-@c(swalloc_set_global_allocator)
+/// `swalloc_set_global_allocator` (swalloc.h), exported by exports.c.
+@c(swalloc_set_global_allocator_impl)
 public func swallocSetGlobalAllocator(_ allocator: UnsafePointer<swalloc_global_allocator>?) -> Int32 {
     guard let allocator else {
         Diagnostics.line { $0.text("swalloc_set_global_allocator: NULL table; keeping the current allocator") }
