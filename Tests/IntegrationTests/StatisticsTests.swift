@@ -40,6 +40,22 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(large.failedCalls, 0)
     }
 
+    /// With glibc's mmap threshold at 0 every chunk is mmapped, and no
+    /// trailer fits its slack (TrailerBlock.mark): every small block then
+    /// takes the header instead, and the counts stay exact.
+    func testCountersStayExactWhenGlibcMapsEveryBlock() throws {
+        let environment = ["MALLOC_MMAP_THRESHOLD_": "0"]
+        let small = try profile([Harness.host("workload"), "500"], environment: environment).totals
+        let large = try profile([Harness.host("workload"), "1000"], environment: environment).totals
+        let n: UInt64 = 500
+        XCTAssertEqual(large.mallocCalls - small.mallocCalls, 2 * n)
+        XCTAssertEqual(large.reallocCalls - small.reallocCalls, n)
+        XCTAssertEqual(large.freeCalls - small.freeCalls, 4 * n)
+        XCTAssertEqual(large.bytesAllocated - small.bytesAllocated, 706 * n)
+        XCTAssertEqual(large.bytesFreed - small.bytesFreed, 706 * n)
+        XCTAssertEqual(large.liveBytesAtExit, small.liveBytesAtExit)
+    }
+
     func testLeaksAreLiveAtExit() throws {
         let none = try profile([Harness.host("workload"), "10", "0"])
         let leaky = try profile([Harness.host("workload"), "10", "37"])

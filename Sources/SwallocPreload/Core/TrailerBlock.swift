@@ -65,6 +65,23 @@ enum TrailerBlock {
         return true
     }
 
+    /// The usable size and the trailer byte of a block whose word passed
+    /// ``notTrailerWordBits`` (not mmapped: usable = chunk size - 8): the
+    /// fast paths' decoding. Unsafe: `user` is that glibc block.
+    @inline(__always)
+    static func byte(_ user: UnsafeMutableRawPointer, word: UInt64) -> (usable: Int, byte: UInt8) {
+        let usable = Int(truncatingIfNeeded: word & ~7) &- 8
+        return (usable, user.load(fromByteOffset: usable &- 1, as: UInt8.self))
+    }
+
+    /// Marks a block as carrying no trailer (the sampled bit with a slack of
+    /// 0, which ``read(_:)`` refuses): its free is then glibc's alone.
+    @inline(__always)
+    static func unmark(_ user: UnsafeMutableRawPointer) {
+        let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
+        user.storeBytes(of: sampledBit, toByteOffset: usable &- 1, as: UInt8.self)
+    }
+
     /// A trailer block's requested size and whether it was sampled; nil
     /// when the byte holds no valid slack (the block is not one: glibc's
     /// own, or its trailer was overwritten by the program).

@@ -60,21 +60,13 @@ extension CountingPath {
             user = frame(base, size)
         } else {
             // Out of memory with the program's bytes in `block` (the old
-            // block may be gone): hand it out uncounted. A zero byte is no
-            // valid slack, so its free will be glibc's alone.
-            let usable = TrailerBlock.usableSize(word: block.load(fromByteOffset: -8, as: UInt64.self))
-            block.storeBytes(of: 0 as UInt8, toByteOffset: usable &- 1, as: UInt8.self)
-            thread.pointee.counters.blocks_freed &+= 1
-            thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-            if swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize)) { Statistics.publish(thread) }
+            // block may be gone): hand it out uncounted, so that its free
+            // is glibc's alone.
+            TrailerBlock.unmark(block)
+            Statistics.recordFree(oldSize, thread)
             return block
         }
-        thread.pointee.counters.blocks_freed &+= 1
-        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
-        countBytes(size, thread)
-        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
-        if shrunk || grown { Statistics.publish(thread) }
+        countResize(from: oldSize, to: size, thread)
         return user
     }
 

@@ -58,8 +58,7 @@ enum CountingPath {
         if _fastPath(word & TrailerBlock.notTrailerWordBits == 0) {
             // A glibc chunk, not mmapped, with no header: a trailer block
             // (see TrailerBlock). Unsafe: its usable bytes are readable.
-            let usable = Int(truncatingIfNeeded: word & ~7) &- 8
-            let slack = pointer.load(fromByteOffset: usable &- 1, as: UInt8.self)
+            let (usable, slack) = TrailerBlock.byte(pointer, word: word)
             // 1...127: not sampled, and a valid slack.
             guard _fastPath(slack &- 1 < UInt8(TrailerBlock.largestSlack)) else {
                 return freeSampledOrOther(pointer, usable: usable, slack: slack)
@@ -104,8 +103,7 @@ enum CountingPath {
         if word & TrailerBlock.notTrailerWordBits == 0 {
             // A trailer block stays one when the new size allows; otherwise
             // (a larger size, a sampled block) the general path moves it.
-            let usable = Int(truncatingIfNeeded: word & ~7) &- 8
-            let slack = pointer.load(fromByteOffset: usable &- 1, as: UInt8.self)
+            let (usable, slack) = TrailerBlock.byte(pointer, word: word)
             guard slack &- 1 < UInt8(TrailerBlock.largestSlack), size <= TrailerBlock.largestSize else {
                 return MallocFamily.realloc(pointer, size)
             }
@@ -132,12 +130,7 @@ enum CountingPath {
             base.storeBytes(of: size, as: Int.self)
             user = base + BlockHeader.byteCount
         }
-        thread.pointee.counters.blocks_freed &+= 1
-        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
-        countBytes(size, thread)
-        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
-        if _slowPath(shrunk || grown) { Statistics.publish(thread) }
+        countResize(from: oldSize, to: size, thread)
         if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
             Sampler.allocationDue(user, size: size)
         }
@@ -197,6 +190,18 @@ enum CountingPath {
             return failedAfterCounting(size)
         }
         return frame(base, size)
+    }
+
+    /// A resize, as the statistics see it: the old block freed, a block of
+    /// the new size allocated.
+    @inline(__always)
+    static func countResize(from oldSize: Int, to size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.counters.blocks_freed &+= 1
+        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
+        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
+        countBytes(size, thread)
+        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
+        if _slowPath(shrunk || grown) { Statistics.publish(thread) }
     }
 
     /// Writes the counting header in front of glibc's block.
