@@ -226,8 +226,6 @@ static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
    else to the mode's path. No compare of the mode, no second jump. */
 extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
 extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
-static inline void *_Nullable swalloc_dispatch_malloc(size_t size) { return swalloc_malloc_entry(size); }
-static inline void swalloc_dispatch_free(void *_Nullable ptr) { swalloc_free_entry(ptr); }
 /* Points the entries at the paths of a ServingMode (its raw value). */
 void swalloc_install_entries(uint8_t mode) __attribute__((visibility("hidden")));
 
