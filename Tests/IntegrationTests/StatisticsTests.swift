@@ -197,6 +197,43 @@ final class StatisticsTests: XCTestCase {
     }
 
     /// An unwritable SWALLOC_OUT: one swalloc: line, the program unaffected.
+    /// A FIFO at SWALLOC_OUT receives the profile and stays a FIFO (a
+    /// rename over it, as for files, would have put a regular file there:
+    /// with /dev/null, a regular /dev/null). With no reader, one line and no
+    /// hang.
+    func testFIFOAtOutputIsWrittenInPlace() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let fifo = directory.appendingPathComponent("profile.fifo").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        // The reader: this process, open before the program runs (a small
+        // profile, no call sites, fits in the pipe's buffer).
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        XCTAssertGreaterThanOrEqual(reader, 0)
+        let result = Harness.run([Harness.host("workload"), "10"],
+                                 environment: ["SWALLOC_OUT": fifo, "SWALLOC_SAMPLE": "0"], timeout: 30)
+        var received = Data()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(reader, &chunk, chunk.count)
+            if count <= 0 { break }
+            received.append(contentsOf: chunk[0..<count])
+        }
+        close(reader)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "")
+        let copy = directory.appendingPathComponent("copy.json")
+        try received.write(to: copy)
+        XCTAssertGreaterThanOrEqual(try Profile.load(path: copy.path).totals.mallocCalls, 20)
+        var status = stat()
+        XCTAssertEqual(lstat(fifo, &status), 0)
+        XCTAssertEqual(status.st_mode & S_IFMT, S_IFIFO, "the FIFO was replaced")
+
+        let unread = Harness.run([Harness.host("workload"), "10"],
+                                 environment: ["SWALLOC_OUT": fifo, "SWALLOC_SAMPLE": "0"], timeout: 30)
+        XCTAssertEqual(unread.status, 0)
+        XCTAssertTrue(unread.stderr.hasPrefix("swalloc: SWALLOC_OUT: cannot open"), unread.stderr)
+    }
+
     func testUnwritableOutputIsReported() {
         let result = Harness.run([Harness.host("exit_status"), "0"],
                                  environment: ["SWALLOC_OUT": "/nonexistent-dir/p.json"])

@@ -69,7 +69,10 @@ enum JSONProfileWriter {
 /// Writes the profile to a file whole or not at all: a temporary sibling
 /// created with O_EXCL | O_NOFOLLOW (mode 0600), then rename(2), which
 /// replaces whatever is at the path, a planted symbolic link included,
-/// without following it. Nothing is written under AT_SECURE.
+/// without following it. A character device or a FIFO at the path
+/// (`/dev/null`, a pipe) is written in place instead: renaming over it
+/// would replace `/dev/null` itself with a regular file. Nothing is
+/// written under AT_SECURE.
 enum ProfileFile {
     static func write(_ profile: Profile, to template: UnsafePointer<CChar>) {
         if Startup.isSecure {
@@ -81,6 +84,11 @@ enum ProfileFile {
         guard expand(template, pid: profile.pid, into: path),
               appendTemporarySuffix(path, pid: profile.pid, into: temporary) else {
             Diagnostics.line { $0.text("SWALLOC_OUT: path too long; no profile written") }
+            return
+        }
+        let special = swalloc_open_special(path)
+        if special != -2 {
+            writeInPlace(profile, fd: special, path: path)
             return
         }
         let fd = swalloc_open_exclusive(temporary)
@@ -110,6 +118,29 @@ enum ProfileFile {
                 out.text("); no profile written")
             }
             return
+        }
+    }
+
+    /// The profile to an open device or FIFO (`fd`, or -1 when opening
+    /// `path` failed).
+    static func writeInPlace(_ profile: Profile, fd: Int32, path: UnsafeMutablePointer<CChar>) {
+        let opened = fd >= 0
+        var healthy = false
+        if opened {
+            var out = Profile.buffer(fd: fd)
+            JSONProfileWriter.write(profile, to: &out)
+            out.flush()
+            healthy = out.healthy
+            healthy = close(fd) == 0 && healthy
+        }
+        guard !healthy else { return }
+        let error = swalloc_errno()
+        Diagnostics.line { out in
+            out.text(opened ? "SWALLOC_OUT: writing " : "SWALLOC_OUT: cannot open ")
+            out.text(cString: UnsafePointer(path))
+            out.text(" failed (errno ")
+            out.decimal(Int64(error))
+            out.text("); no profile written")
         }
     }
 
