@@ -61,7 +61,7 @@ enum FramedAllocation {
             // A trailer block of the counting mode, or not framed by this
             // library: glibc's own, or invalid (then glibc's checks report
             // it as they would without us).
-            if servingMode == .counting, let trailer = TrailerBlock.read(user) {
+            if let trailer = TrailerBlock.find(user) {
                 Statistics.recordFreeAnywhere(trailer.size)
                 if trailer.sampled { Sampler.released(user, size: trailer.size) }
             }
@@ -98,7 +98,7 @@ enum FramedAllocation {
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
         guard let header = BlockHeader.read(before: user) else {
-            if servingMode == .counting, let trailer = TrailerBlock.read(user) {
+            if let trailer = TrailerBlock.find(user) {
                 return moveTrailerBlock(user, trailer, to: size)
             }
             return swalloc_libc_realloc(user, size)
@@ -175,7 +175,7 @@ enum FramedAllocation {
         guard let header = BlockHeader.read(before: user) else {
             // A trailer block's bytes beyond its size hold the trailer:
             // the requested size is all the program may use.
-            if servingMode == .counting, let trailer = TrailerBlock.read(user) { return trailer.size }
+            if let trailer = TrailerBlock.find(user) { return trailer.size }
             return SystemAllocator.usableSize(user) ?? 0
         }
         if header.owner == .system, let usable = SystemAllocator.usableSize(header.base(of: user)) {

@@ -95,19 +95,31 @@ enum TrailerBlock {
     static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
         let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
         guard usable >= 1 else { return nil }
-        let byte = user.load(fromByteOffset: usable &- 1, as: UInt8.self)
+        return decode(usable: usable, byte: user.load(fromByteOffset: usable &- 1, as: UInt8.self))
+    }
+
+    /// The requested size and the sampled bit that a trailer byte gives a
+    /// block of `usable` bytes; nil when it is no valid slack.
+    @inline(__always)
+    static func decode(usable: Int, byte: UInt8) -> (size: Int, sampled: Bool)? {
         let slack = byte == 0 ? 1 : Int(byte & ~sampledBit)
         guard slack >= 1, slack <= usable else { return nil }
         return (usable &- slack, byte & sampledBit != 0)
     }
 
-    /// Marks a trailer block sampled, or not.
+    /// ``read(_:)`` in counting mode, the only mode with trailer blocks;
+    /// nil in the others (a block without a header is then glibc's own).
     @inline(__always)
-    static func setSampled(_ sampled: Bool, _ user: UnsafeMutableRawPointer) {
+    static func find(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
+        servingMode == .counting ? read(user) : nil
+    }
+
+    /// Marks a trailer block sampled.
+    @inline(__always)
+    static func markSampled(_ user: UnsafeMutableRawPointer) {
         let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
         let byte = user.load(fromByteOffset: usable &- 1, as: UInt8.self)
-        user.storeBytes(of: sampled ? byte | sampledBit : byte & ~sampledBit,
-                        toByteOffset: usable &- 1, as: UInt8.self)
+        user.storeBytes(of: byte | sampledBit, toByteOffset: usable &- 1, as: UInt8.self)
     }
 
     /// Whether `user` (not in the arena) has a ``BlockHeader`` in front.

@@ -66,25 +66,24 @@ extension CountingPath {
             Statistics.recordFree(oldSize, thread)
             return block
         }
-        countResize(from: oldSize, to: size, thread)
+        Statistics.recordFree(oldSize, thread)
+        Statistics.recordAllocation(size, thread)
         return user
     }
 
     /// A trailer block whose byte is not a plain slack: sampled (bit 7 and
     /// a valid slack: every sampled small block, so every allocation with
-    /// `SWALLOC_SAMPLE=1`), or not a trailer block at all (the general path
-    /// sorts that out).
+    /// `SWALLOC_SAMPLE=1`), a zero written one past the request, or not a
+    /// trailer block at all (the general path sorts that out).
     @inline(never)
     static func freeSampledOrOther(_ pointer: UnsafeMutableRawPointer, usable: Int, slack: UInt8) {
-        let plain = Int(slack & ~TrailerBlock.sampledBit)
-        guard slack & TrailerBlock.sampledBit != 0, plain >= 1, plain <= usable else {
+        guard let trailer = TrailerBlock.decode(usable: usable, byte: slack) else {
             return MallocFamily.free(pointer)
         }
-        let size = usable &- plain
         let thread = swalloc_current_thread()
         thread.pointee.counters.free_calls &+= 1
-        Statistics.recordFree(size, thread)
-        Sampler.released(pointer, size: size)
+        Statistics.recordFree(trailer.size, thread)
+        if trailer.sampled { Sampler.released(pointer, size: trailer.size) }
         swalloc_libc_free(pointer)
     }
 

@@ -32,7 +32,7 @@ enum CountingPath {
             return MallocFamily.malloc(size)
         }
         thread.pointee.counters.malloc_calls &+= 1
-        countBytes(size, thread)
+        Statistics.countBytes(size, thread)
         if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) {
             return mallocThenPublish(size)
         }
@@ -130,7 +130,10 @@ enum CountingPath {
             base.storeBytes(of: size, as: Int.self)
             user = base + BlockHeader.byteCount
         }
-        countResize(from: oldSize, to: size, thread)
+        // As the general path sees a resize: the old block freed, a block
+        // of the new size allocated.
+        Statistics.recordFree(oldSize, thread)
+        Statistics.recordAllocation(size, thread)
         if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
             Sampler.allocationDue(user, size: size)
         }
@@ -170,13 +173,6 @@ enum CountingPath {
 
     // MARK: Pieces
 
-    /// Bytes allocated and the size's histogram bucket.
-    @inline(__always)
-    static func countBytes(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
-        thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
-        swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &+= 1
-    }
-
     /// glibc's block for a request already counted: a trailer block up to
     /// ``TrailerBlock/largestSize`` bytes, a header block above.
     @inline(__always)
@@ -190,18 +186,6 @@ enum CountingPath {
             return failedAfterCounting(size)
         }
         return frame(base, size)
-    }
-
-    /// A resize, as the statistics see it: the old block freed, a block of
-    /// the new size allocated.
-    @inline(__always)
-    static func countResize(from oldSize: Int, to size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
-        thread.pointee.counters.blocks_freed &+= 1
-        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: oldSize)
-        let shrunk = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: oldSize))
-        countBytes(size, thread)
-        let grown = swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))
-        if _slowPath(shrunk || grown) { Statistics.publish(thread) }
     }
 
     /// Writes the counting header in front of glibc's block.

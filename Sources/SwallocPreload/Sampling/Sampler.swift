@@ -148,7 +148,7 @@ enum Sampler {
             if TrailerBlock.isFramed(user) {
                 BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
             } else {
-                TrailerBlock.setSampled(true, user)
+                TrailerBlock.markSampled(user)
             }
         }
         return user

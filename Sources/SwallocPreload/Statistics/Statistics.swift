@@ -41,9 +41,17 @@ enum Statistics {
     /// A block of `size` requested bytes was handed out.
     @inline(__always)
     static func recordAllocation(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        countBytes(size, thread)
+        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) { publish() }
+    }
+
+    /// Bytes allocated and the size's histogram bucket: the part of an
+    /// allocation's record that the counting fast path takes before
+    /// calling glibc (the live bytes it handles itself).
+    @inline(__always)
+    static func countBytes(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
         swalloc_histogram(&thread.pointee.counters)[bucket(size)] &+= 1
-        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) { publish() }
     }
 
     /// The histogram bucket of a request: 64 - clz(size), written as
