@@ -95,9 +95,10 @@ enum {
     SWALLOC_THREAD_RETIRED = 2, /* folded at thread exit; late events go to the process totals */
 };
 
-/* How far a thread's unpublished live bytes may drift before it adds them
-   to the process-wide total: the peak's error bound per thread. */
-#define SWALLOC_PUBLISH_BYTES ((int64_t)64 << 10)
+/* Each thread scans the process's live bytes for the peak every
+   SWALLOC_PEAK_STEP bytes it allocates: the peak's error bound per thread
+   (Statistics/Checkpoint.swift). */
+#define SWALLOC_PEAK_STEP ((int64_t)64 << 10)
 
 struct swalloc_thread_state {
     /* registration (low half) and the reentrancy depth (high half) in one
@@ -109,21 +110,21 @@ struct swalloc_thread_state {
         };
         uint64_t gate;
     };
-    /* The live bytes not yet published, kept twice with a bias so that
-       crossing either threshold is the sign of one add:
-         live_up   = unpublished - SWALLOC_PUBLISH_BYTES
-         live_down = -unpublished - SWALLOC_PUBLISH_BYTES
-       Zero-initialised TLS means a fresh thread starts them at 0, which the
-       admission (ThreadRegistry.admit) resets to -SWALLOC_PUBLISH_BYTES. */
-    int64_t live_up;
-    int64_t live_down;
+    /* Bytes this thread may still allocate before its next checkpoint
+       (Statistics/Checkpoint.swift): the one countdown of the fast paths.
+       The allocation that takes it to 0 or below reaches the checkpoint,
+       which scans the peak and takes a sample when theirs are due. A fresh
+       thread's zero reaches it on its first allocation. */
+    int64_t countdown;
     struct swalloc_counters counters;
     void *_Nullable bump_chunk;   /* the bump allocator's current chunk */
     void *_Nullable bump_spare;   /* a recycled chunk of this thread's, kept for its next */
-    /* Call-site sampling: bytes left before the next sample (the next
-       allocation that takes it to 0 or below is sampled), and the state of
-       this thread's random generator (0: not seeded yet). */
-    int64_t sample_countdown;
+    /* What the checkpoint keeps: the countdown's value when it was set, and
+       the bytes then left before the next sample and the next peak scan. */
+    int64_t countdown_start;
+    int64_t sample_left;
+    int64_t peak_left;
+    /* This thread's random generator for sampling gaps (0: not seeded). */
     uint64_t sample_random;
     /* The site (+1; 0: none) of the sampled block being freed right now,
        for the guard allocator's quarantine: set around its dealloc only. */
@@ -140,10 +141,11 @@ extern __thread void *_Nullable swalloc_frames[SWALLOC_FRAME_BUFFER]
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 static inline void *_Nullable *_Nonnull swalloc_frame_buffer(void) { return swalloc_frames; }
 
-/* Counting mode's sampled malloc (Exports/FastPaths.swift), declared here
-   so that Swift calls it with C's convention: the counting malloc can then
-   tail-call it, and its frame is not one more for libunwind to walk. */
-void *_Nullable swalloc_malloc_then_sample(size_t size) __attribute__((visibility("hidden")));
+/* Counting mode's malloc that reaches the checkpoint (Exports/FastPaths.swift),
+   declared here so that Swift calls it with C's convention: the counting
+   malloc can then tail-call it, and its frame is not one more for
+   libunwind to walk when it samples. */
+void *_Nullable swalloc_malloc_then_check(size_t size) __attribute__((visibility("hidden")));
 
 extern __thread struct swalloc_thread_state swalloc_thread
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
@@ -163,38 +165,15 @@ static inline bool swalloc_thread_outside(const struct swalloc_thread_state *thr
     return thread->depth == 0;
 }
 
-/* Counts `size` bytes towards the next sample; true when this allocation
-   is to be sampled. */
-static inline bool swalloc_sample_due(struct swalloc_thread_state *thread, int64_t size) {
-    return (thread->sample_countdown -= size) <= 0;
+/* Counts `size` bytes allocated towards the next checkpoint; true when
+   this allocation reaches it. */
+static inline bool swalloc_countdown(struct swalloc_thread_state *thread, int64_t size) {
+    return (thread->countdown -= size) <= 0;
 }
 
 /* Active in the thread list, and not inside the library. */
 static inline bool swalloc_thread_counts(const struct swalloc_thread_state *thread) {
     return thread->gate == SWALLOC_THREAD_ACTIVE;
-}
-
-/* Records `size` more live bytes; true when the unpublished amount passed
-   +SWALLOC_PUBLISH_BYTES and must be published. */
-static inline bool swalloc_live_grow(struct swalloc_thread_state *thread, int64_t size) {
-    thread->live_down -= size;
-    return (thread->live_up += size) > 0;
-}
-/* Records `size` fewer live bytes; true when the unpublished amount passed
-   -SWALLOC_PUBLISH_BYTES. */
-static inline bool swalloc_live_shrink(struct swalloc_thread_state *thread, int64_t size) {
-    thread->live_up -= size;
-    return (thread->live_down += size) > 0;
-}
-/* The unpublished live bytes; resets them to zero. */
-static inline int64_t swalloc_live_take(struct swalloc_thread_state *thread) {
-    int64_t unpublished = thread->live_up + SWALLOC_PUBLISH_BYTES;
-    thread->live_up = -SWALLOC_PUBLISH_BYTES;
-    thread->live_down = -SWALLOC_PUBLISH_BYTES;
-    return unpublished;
-}
-static inline int64_t swalloc_live_unpublished(const struct swalloc_thread_state *thread) {
-    return thread->live_up + SWALLOC_PUBLISH_BYTES;
 }
 
 /* ---- the bootstrap arena's storage ---------------------------------------
@@ -235,14 +214,13 @@ static inline void swalloc_set_direct_free_range(bool direct) {
 }
 
 /* ---- process-wide state ----------------------------------------------------
- * Touched only off the hot path (thread start and exit, publication of live
- * bytes every SWALLOC_PUBLISH_BYTES, fork, the exit report). */
+ * Touched only off the hot path (thread start and exit, the peak scan every
+ * SWALLOC_PEAK_STEP bytes a thread allocates, fork, the exit report). */
 struct swalloc_process_state {
-    int lock;                            /* spin lock: thread list and retired totals */
+    int lock;                            /* spin lock: thread list, retired totals, peak */
     struct swalloc_thread_state *_Nullable threads; /* active threads */
     struct swalloc_counters retired;      /* folded from threads that ended */
-    int64_t live_bytes;                   /* published live bytes (atomic) */
-    int64_t peak_live_bytes;              /* highest published or candidate value (atomic) */
+    int64_t peak_live_bytes;              /* highest live total a scan saw (under the lock) */
     uint64_t arena_next;                  /* bootstrap arena: offset of the next free byte (atomic) */
     uint64_t arena_served;                /* bootstrap arena: blocks served (atomic) */
     uint32_t report_done;                 /* 1 once the exit report started (atomic) */
@@ -263,22 +241,23 @@ static inline void swalloc_lock(void) {
             __builtin_ia32_pause();
     }
 }
+/* The lock if it is free, without waiting: for the peak scan, which a
+   scan already under way makes unnecessary. */
+static inline bool swalloc_try_lock(void) {
+    return __atomic_load_n(&swalloc_process.lock, __ATOMIC_RELAXED) == 0 &&
+           __atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE) == 0;
+}
 static inline void swalloc_unlock(void) {
     __atomic_store_n(&swalloc_process.lock, 0, __ATOMIC_RELEASE);
 }
-/* Adds delta to the published live bytes; returns the new total. */
-static inline int64_t swalloc_publish_live(int64_t delta) {
-    return __atomic_add_fetch(&swalloc_process.live_bytes, delta, __ATOMIC_RELAXED);
-}
-static inline int64_t swalloc_published_live(void) {
-    return __atomic_load_n(&swalloc_process.live_bytes, __ATOMIC_RELAXED);
-}
-static inline void swalloc_raise_peak(int64_t candidate) {
-    int64_t seen = __atomic_load_n(&swalloc_process.peak_live_bytes, __ATOMIC_RELAXED);
-    while (candidate > seen &&
-           !__atomic_compare_exchange_n(&swalloc_process.peak_live_bytes, &seen, candidate,
-                                        true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-    }
+/* A thread's live bytes (allocated minus freed; negative when it freed
+   other threads' blocks), read while that thread may be counting: relaxed
+   loads, the bytes allocated first, so that a free counted between the two
+   reads can only lower the result. For the peak scan. */
+static inline int64_t swalloc_thread_live(const struct swalloc_thread_state *thread) {
+    uint64_t allocated = __atomic_load_n(&thread->counters.bytes_allocated, __ATOMIC_RELAXED);
+    uint64_t freed = __atomic_load_n(&thread->counters.bytes_freed, __ATOMIC_RELAXED);
+    return (int64_t)(allocated - freed);
 }
 /* Reserves `bytes` from the bootstrap arena with the given alignment of the
    returned offset + header; returns the offset, or UINT64_MAX when full. */

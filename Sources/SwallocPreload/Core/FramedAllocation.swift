@@ -41,9 +41,7 @@ enum FramedAllocation {
                                  owner: owner, flags: flags)
         let user = header.frame(base)
         if counted {
-            let thread = Statistics.thread
-            Statistics.recordAllocation(size, thread)
-            if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
+            Statistics.recordAllocation(size, at: user, Statistics.thread)
         }
         return user
     }
@@ -149,9 +147,7 @@ enum FramedAllocation {
         if header.isCounted || counted {
             // Counted now whoever allocated it: the block stays live.
             BlockHeader.setFlag(BlockHeader.countedFlag, true, before: newUser)
-            let thread = Statistics.thread
-            Statistics.recordAllocation(size, thread)
-            if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(newUser, size: size) }
+            Statistics.recordAllocation(size, at: newUser, Statistics.thread)
         }
         return newUser
     }

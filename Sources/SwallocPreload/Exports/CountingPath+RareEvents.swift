@@ -4,36 +4,44 @@ import CSwallocPreload
 /// whole call of its own so that the fast path keeps one saved register and
 /// no work after glibc's call beyond writing the size back.
 extension CountingPath {
-    /// The thread's live bytes passed the publication step: allocate, then
-    /// publish (the block exists, so the new total is a true peak
-    /// candidate), then the sample countdown the fast path did not reach.
-    @inline(never)
-    static func mallocThenPublish(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let user = allocateCounted(size) else { return nil }
-        let thread = swalloc_current_thread()
-        Statistics.publish(thread)
-        if swalloc_sample_due(thread, Int64(truncatingIfNeeded: size)) { Sampler.allocationDue(user, size: size) }
-        return user
-    }
-
-    /// Reached by a tail call, and tail-calls the sampler in turn: between
-    /// the program's frame and libunwind there is only the sampler's.
+    /// The allocation reaches the checkpoint: allocate, then the
+    /// checkpoint (the block exists, so a peak scan counts it, and a
+    /// sample can mark it). Reached by a tail call, and tail-calls the
+    /// sampler in turn: between the program's frame and libunwind there is
+    /// only the sampler's.
     @inline(__always)
-    static func mallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? {
+    static func mallocThenCheck(_ size: Int) -> UnsafeMutableRawPointer? {
         guard let user = allocateCounted(size) else { return nil }
-        return Sampler.allocationDue(user, size: size)
+        // A size the general path served went through its own checkpoint.
+        guard swalloc_current_thread().pointee.countdown <= 0 else { return user }
+        return Checkpoint.reached(user, size: size)
     }
 
     /// glibc failed: the call counts as failed and its bytes come back off.
     @inline(never)
     static func failedAfterCounting(_ size: Int) -> UnsafeMutableRawPointer? {
+        uncount(size)
+        return FramedAllocation.failure(counted: true)
+    }
+
+    /// A size no block can have (2^63 bytes or more): the counts come back
+    /// off, and the general path answers as for any call.
+    @inline(never)
+    static func generalAfterCounting(_ size: Int) -> UnsafeMutableRawPointer? {
+        uncount(size)
+        swalloc_current_thread().pointee.counters.malloc_calls &-= 1
+        return MallocFamily.malloc(size)
+    }
+
+    /// Takes back what the fast path counted for an allocation of `size`
+    /// bytes before calling glibc: its bytes, its histogram bucket, and its
+    /// share of the countdown (no checkpoint ran for it: that comes after
+    /// the block), so that it leaves no trace.
+    static func uncount(_ size: Int) {
         let thread = swalloc_current_thread()
         thread.pointee.counters.bytes_allocated &-= UInt64(truncatingIfNeeded: size)
         swalloc_histogram(&thread.pointee.counters)[Statistics.bucket(size)] &-= 1
-        // Not published since it was added (a publication diverts before
-        // glibc's call), so taking it back leaves no trace.
-        _ = swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))
-        return FramedAllocation.failure(counted: true)
+        thread.pointee.countdown &+= Int64(truncatingIfNeeded: size)
     }
 
     /// glibc's block cannot carry a trailer (see TrailerBlock.mark): give
@@ -67,8 +75,7 @@ extension CountingPath {
             return block
         }
         Statistics.recordFree(oldSize, thread)
-        Statistics.recordAllocation(size, thread)
-        return user
+        return Statistics.recordAllocation(size, at: user, thread)
     }
 
     /// A trailer block whose byte is not a plain slack: sampled (bit 7 and
@@ -85,11 +92,5 @@ extension CountingPath {
         Statistics.recordFree(trailer.size, thread)
         if trailer.sampled { Sampler.released(pointer, size: trailer.size) }
         swalloc_libc_free(pointer)
-    }
-
-    @inline(never)
-    static func freeThenPublish(_ base: UnsafeMutableRawPointer) {
-        swalloc_libc_free(base)
-        Statistics.publish()
     }
 }

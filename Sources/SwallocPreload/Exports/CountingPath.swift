@@ -6,7 +6,9 @@ import CSwallocPreload
 /// general path.
 ///
 /// The fast path applies when the thread is active in the statistics and
-/// not inside the library (one compare: `swalloc_thread_counts`). Blocks up
+/// not inside the library (one compare: `swalloc_thread_counts`). Each
+/// allocation subtracts its size from the thread's countdown; the one that
+/// reaches zero goes through the ``Checkpoint`` (a peak scan, a sample). Blocks up
 /// to 64 KiB are ``TrailerBlock``s, larger ones carry the counting
 /// ``BlockHeader`` (a counted, 16-aligned glibc block); free tells them
 /// apart with one test of the word before the block. The general path
@@ -15,30 +17,27 @@ import CSwallocPreload
 ///
 /// malloc counts before it calls glibc, so that only the size has to live
 /// across the call (one saved register, not three). The rare events divert
-/// the whole call to a function of their own (CountingPath+RareEvents): a
-/// publication of live bytes or a sample (which need the block, so they
-/// come after glibc's call), and a failure (which takes back what was
-/// counted).
+/// the whole call to a function of their own (CountingPath+RareEvents): the
+/// checkpoint (which needs the block, so it comes after glibc's call), a
+/// failure (which takes back what was counted), and a size beyond any
+/// block (which the general path answers).
 enum CountingPath {
-    /// Larger requests take the general path (which checks for overflow);
-    /// below 2^31, the check is one compare with an immediate.
+    /// Larger requests take the general path in realloc and the registered
+    /// path (which check for overflow); below 2^31, the check is one
+    /// compare with an immediate.
     static let largestFastSize = Int(Int32.max)
 
     @inline(__always)
     static func malloc(_ size: Int) -> UnsafeMutableRawPointer? {
         let thread = swalloc_current_thread()
-        guard _fastPath(swalloc_thread_counts(thread)),
-              _fastPath(UInt(bitPattern: size) <= UInt(largestFastSize)) else {
-            return MallocFamily.malloc(size)
-        }
+        guard _fastPath(swalloc_thread_counts(thread)) else { return MallocFamily.malloc(size) }
+        // Any size counts here; one too large for a block is taken back
+        // where the format is chosen (allocateCounted), off this path.
         thread.pointee.counters.malloc_calls &+= 1
         Statistics.countBytes(size, thread)
-        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) {
-            return mallocThenPublish(size)
-        }
-        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
+        if _slowPath(swalloc_countdown(thread, Int64(truncatingIfNeeded: size))) {
             // Through the C declaration: a tail call (see swalloc_preload.h).
-            return swalloc_malloc_then_sample(size)
+            return swalloc_malloc_then_check(size)
         }
         return allocateCounted(size)
     }
@@ -75,9 +74,6 @@ enum CountingPath {
         thread.pointee.counters.free_calls &+= 1
         thread.pointee.counters.blocks_freed &+= 1
         thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
-        if _slowPath(swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))) {
-            return freeThenPublish(base)
-        }
         swalloc_libc_free(base)
     }
 
@@ -133,11 +129,7 @@ enum CountingPath {
         // As the general path sees a resize: the old block freed, a block
         // of the new size allocated.
         Statistics.recordFree(oldSize, thread)
-        Statistics.recordAllocation(size, thread)
-        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: size))) {
-            Sampler.allocationDue(user, size: size)
-        }
-        return user
+        return Statistics.recordAllocation(size, at: user, thread)
     }
 
     /// calloc of up to ``TrailerBlock/largestSize`` bytes: glibc's calloc
@@ -164,11 +156,7 @@ enum CountingPath {
             }
             user = frame(base, total)
         }
-        Statistics.recordAllocation(total, thread)
-        if _slowPath(swalloc_sample_due(thread, Int64(truncatingIfNeeded: total))) {
-            return Sampler.allocationDue(user, size: total)
-        }
-        return user
+        return Statistics.recordAllocation(total, at: user, thread)
     }
 
     // MARK: Pieces
@@ -177,11 +165,14 @@ enum CountingPath {
     /// ``TrailerBlock/largestSize`` bytes, a header block above.
     @inline(__always)
     static func allocateCounted(_ size: Int) -> UnsafeMutableRawPointer? {
-        if size <= TrailerBlock.largestSize {
+        if UInt(bitPattern: size) <= UInt(TrailerBlock.largestSize) {
             guard let block = swalloc_libc_malloc(size &+ 1) else { return failedAfterCounting(size) }
             guard _fastPath(TrailerBlock.mark(block, size: size)) else { return reframe(block, size) }
             return block
         }
+        // Above 2^63 no block can be had, and the header's 16 bytes could
+        // wrap the size: the general path answers (ENOMEM).
+        guard _fastPath(size >= 0) else { return generalAfterCounting(size) }
         guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
             return failedAfterCounting(size)
         }

@@ -29,8 +29,8 @@ public func swallocDirectFree(_ pointer: UnsafeMutableRawPointer?) {
 @c(swalloc_counting_malloc)
 public func swallocCountingMalloc(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.malloc(size) }
 
-@c(swalloc_malloc_then_sample)
-public func swallocMallocThenSample(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.mallocThenSample(size) }
+@c(swalloc_malloc_then_check)
+public func swallocMallocThenCheck(_ size: Int) -> UnsafeMutableRawPointer? { CountingPath.mallocThenCheck(size) }
 
 /// Counting mode's calloc (reached from the exported calloc by a compare of
 /// the mode, as realloc).

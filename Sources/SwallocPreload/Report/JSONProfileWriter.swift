@@ -33,7 +33,7 @@ enum JSONProfileWriter {
         field(&out, "inherited_live_bytes", profile.inheritedBytes)
         field(&out, "inherited_live_allocations", profile.inheritedBlocks)
         out.text("\n  },\n  \"peak_error_bound_bytes\": ")
-        out.decimal(max(profile.threads, 1) &* UInt64(SWALLOC_PUBLISH_BYTES))
+        out.decimal(max(profile.threads, 1) &* UInt64(SWALLOC_PEAK_STEP))
         out.text(",\n  \"bootstrap\": {\"allocations\": ")
         out.decimal(profile.arenaBlocks)
         out.text(", \"bytes\": ")

@@ -2,8 +2,8 @@ import CSwallocPreload
 
 /// Call-site sampling (`SWALLOC_SAMPLE`, `SWALLOC_SAMPLE_DEPTH`).
 ///
-/// Each thread counts down the bytes it allocates; the allocation that
-/// takes the count to zero or below is sampled, and the next gap is drawn
+/// Each thread counts down the bytes it allocates (``Checkpoint``); the
+/// allocation that takes the count to zero or below is sampled, and the next gap is drawn
 /// from an exponential distribution with the mean `SWALLOC_SAMPLE` bytes
 /// (tcmalloc's and jemalloc's scheme). An allocation of `s` bytes is then
 /// sampled with probability `p = 1 - e^(-s/mean)`, and a sample counts
@@ -70,25 +70,11 @@ enum Sampler {
             { swalloc_spin_unlock(&Sampler.lock) })
     }
 
-    /// The countdown reached zero for this allocation of `size` bytes at
-    /// `user` (a counted, framed block).
-    /// Returns `user`, so that callers can tail-call it (a frame fewer to
-    /// unwind on every sample).
-    @inline(never) @discardableResult
-    static func allocationDue(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
-        let thread = swalloc_current_thread()
-        guard enabled else {
-            thread.pointee.sample_countdown = Int64.max
-            return user
-        }
-        if thread.pointee.sample_random == 0 {
-            // A new thread: seed, and start its first gap now.
-            thread.pointee.sample_random = (UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15) | 1
-            thread.pointee.sample_countdown = nextGap(thread) &- Int64(size)
-            if thread.pointee.sample_countdown > 0 { return user }
-        }
-        thread.pointee.sample_countdown = nextGap(thread)
-        return record(user, size: size)
+    /// Seeds a thread's generator (at its first checkpoint) and starts its
+    /// first gap.
+    static func seed(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.sample_random = (UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15) | 1
+        thread.pointee.sample_left = nextGap(thread)
     }
 
     /// The bytes until the next sample: exponential with the mean.
@@ -112,7 +98,9 @@ enum Sampler {
         return probability > 0 ? 1 / probability : 1
     }
 
-    @discardableResult
+    /// Samples the allocation of `size` bytes at `user` (a counted block).
+    /// Returns `user`, so that callers can tail-call it.
+    @inline(never) @discardableResult
     static func record(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
         Reentrancy.enter()
         defer { Reentrancy.leave() }

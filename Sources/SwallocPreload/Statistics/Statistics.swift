@@ -14,11 +14,14 @@ enum CallKind {
 ///
 /// The peak of live bytes needs a process-wide view without a shared atomic
 /// on every call (FINDINGS.md: 7× slower with two threads). Each thread
-/// publishes its live-byte drift to one atomic total when the drift passes
-/// ±`SWALLOC_PUBLISH_BYTES` (64 KiB), and every published total is a peak
-/// candidate. The reported peak is therefore at most
-/// `threads × SWALLOC_PUBLISH_BYTES` below the truth (under 64 KiB for a
-/// single-threaded program), never above it.
+/// scans the process's live total (every thread's bytes allocated minus
+/// freed) every `SWALLOC_PEAK_STEP` (64 KiB) bytes it allocates
+/// (``Checkpoint``), and every scanned total is a peak candidate. Between
+/// the last scan before the true peak and the peak itself each thread
+/// allocated less than one step, so the reported peak is at most
+/// `threads × SWALLOC_PEAK_STEP` below the truth (under 64 KiB for a
+/// single-threaded program); see ``ThreadRegistry/scanPeak()`` for the
+/// reads that race with other threads.
 ///
 /// The recording functions take the thread whose counters to use; the
 /// caller decided that the event counts (``begin()`` or the fast path's
@@ -38,16 +41,22 @@ enum Statistics {
         }
     }
 
-    /// A block of `size` requested bytes was handed out.
-    @inline(__always)
-    static func recordAllocation(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+    /// A block of `size` requested bytes was handed out at `user`: counted,
+    /// and taken to the checkpoint if it reaches it (which may sample it).
+    /// Returns `user`.
+    @inline(__always) @discardableResult
+    static func recordAllocation(_ size: Int, at user: UnsafeMutableRawPointer,
+                                 _ thread: UnsafeMutablePointer<swalloc_thread_state>) -> UnsafeMutableRawPointer {
         countBytes(size, thread)
-        if _slowPath(swalloc_live_grow(thread, Int64(truncatingIfNeeded: size))) { publish() }
+        if _slowPath(swalloc_countdown(thread, Int64(truncatingIfNeeded: size))) {
+            return Checkpoint.reached(user, size: size)
+        }
+        return user
     }
 
     /// Bytes allocated and the size's histogram bucket: the part of an
     /// allocation's record that the counting fast path takes before
-    /// calling glibc (the live bytes it handles itself).
+    /// calling glibc (the countdown it handles itself).
     @inline(__always)
     static func countBytes(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         thread.pointee.counters.bytes_allocated &+= UInt64(truncatingIfNeeded: size)
@@ -67,14 +76,6 @@ enum Statistics {
     static func recordFree(_ size: Int, _ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         thread.pointee.counters.blocks_freed &+= 1
         thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
-        if _slowPath(swalloc_live_shrink(thread, Int64(truncatingIfNeeded: size))) { publish() }
-    }
-
-    /// Adds a thread's live-byte drift to the process total; the new total
-    /// is a peak candidate.
-    @inline(never)
-    static func publish(_ thread: UnsafeMutablePointer<swalloc_thread_state> = swalloc_current_thread()) {
-        swalloc_raise_peak(swalloc_publish_live(swalloc_live_take(thread)))
     }
 
     // MARK: The general path's bracket around an event

@@ -52,7 +52,6 @@ enum ThreadRegistry {
         thread.pointee.prev = nil
         if let head = process.pointee.threads { head.pointee.prev = thread }
         process.pointee.threads = thread
-        _ = swalloc_live_take(thread) // starts the biased drift counters at zero drift
         thread.pointee.registration = UInt32(SWALLOC_THREAD_ACTIVE)
         process.pointee.threads_seen &+= 1
         swalloc_unlock()
@@ -83,7 +82,6 @@ enum ThreadRegistry {
         let process = swalloc_process_ptr()
         Counters.add(&thread.pointee.counters, into: &process.pointee.retired)
         thread.pointee.counters = swalloc_counters()
-        Statistics.publish(thread)
     }
 
     /// In a forked child: the child keeps only its own thread and starts its
@@ -93,12 +91,10 @@ enum ThreadRegistry {
         let process = swalloc_process_ptr()
         let me = swalloc_current_thread()
         var totals = swalloc_counters()
-        var unpublished: Int64 = 0
         var node = process.pointee.threads
         var steps: UInt64 = 0
         while let thread = node, steps < walkLimit {
             Counters.add(&thread.pointee.counters, into: &totals)
-            unpublished &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
             steps &+= 1
         }
@@ -107,41 +103,74 @@ enum ThreadRegistry {
             &+ Counters.blocksAllocated(&totals) &- totals.blocks_freed
         process.pointee.inherited_bytes = process.pointee.inherited_bytes
             &+ totals.bytes_allocated &- totals.bytes_freed
-        let live = swalloc_published_live() &+ unpublished
-        process.pointee.live_bytes = live
-        process.pointee.peak_live_bytes = live
+        process.pointee.peak_live_bytes = Int64(bitPattern: process.pointee.inherited_bytes)
         process.pointee.retired = swalloc_counters()
         process.pointee.report_done = 0
         process.pointee.threads_seen = 0
         process.pointee.threads = nil
         let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
         me.pointee.counters = swalloc_counters()
-        _ = swalloc_live_take(me)
         me.pointee.registration = UInt32(SWALLOC_THREAD_FRESH)
         swalloc_unlock()
         if wasActive { admit(me) }
     }
 
     /// Sums every counter of the process: retired threads and live ones.
-    /// Also returns the peak, including the candidates not yet published.
+    /// Also returns the peak, the live total now included.
     static func snapshot() -> (counters: swalloc_counters, peak: Int64) {
         let process = swalloc_process_ptr()
         var totals = swalloc_counters()
         swalloc_lock()
         Counters.add(&process.pointee.retired, into: &totals)
-        // Live now: the published total and every live thread's drift.
-        var live = swalloc_published_live()
         var node = process.pointee.threads
         var steps: UInt64 = 0
         while let thread = node, steps < walkLimit {
             Counters.add(&thread.pointee.counters, into: &totals)
-            live &+= swalloc_live_unpublished(thread)
             node = thread.pointee.next
             steps &+= 1
         }
-        let peak = max(process.pointee.peak_live_bytes, live)
+        raisePeak(to: liveBytes())
+        let peak = process.pointee.peak_live_bytes
         swalloc_unlock()
         return (totals, peak)
+    }
+
+    /// A peak candidate, taken at a checkpoint (``Checkpoint``): the
+    /// process's live bytes now. Skipped when the lock is taken: a thread
+    /// that holds it is scanning (its total is as recent as this one would
+    /// be), starting or ending, forking, or reporting, and the next step
+    /// scans again. Never waits, so it cannot deadlock inside malloc.
+    @inline(never)
+    static func scanPeak() {
+        guard swalloc_try_lock() else { return }
+        raisePeak(to: liveBytes())
+        swalloc_unlock()
+    }
+
+    /// The live bytes of the process: what it inherited, what ended
+    /// threads left, and every active thread's allocated minus freed bytes,
+    /// read while those threads run (`swalloc_thread_live`). The sum is not
+    /// one instant's: it can be above the live total of any instant by what
+    /// other threads allocate while the walk runs (a handful of reads per
+    /// thread), and no more. Under the lock.
+    static func liveBytes() -> Int64 {
+        let process = swalloc_process_ptr()
+        var live = Int64(bitPattern: process.pointee.inherited_bytes
+            &+ process.pointee.retired.bytes_allocated &- process.pointee.retired.bytes_freed)
+        var node = process.pointee.threads
+        var steps: UInt64 = 0
+        while let thread = node, steps < walkLimit {
+            live &+= swalloc_thread_live(thread)
+            node = thread.pointee.next
+            steps &+= 1
+        }
+        return live
+    }
+
+    /// Under the lock.
+    static func raisePeak(to live: Int64) {
+        let process = swalloc_process_ptr()
+        if live > process.pointee.peak_live_bytes { process.pointee.peak_live_bytes = live }
     }
 }
 
