@@ -3,7 +3,7 @@ import CSwallocPreload
 /// Stack capture with libunwind's `unw_backtrace` (FINDINGS.md: no malloc,
 /// ~155 ns for 16 frames, 13× faster than libgcc's unwinder).
 ///
-/// libunwind is loaded with `dlopen(RTLD_NOW | RTLD_LOCAL)`, never linked:
+/// libunwind is loaded with `dlopen(RTLD_LAZY | RTLD_LOCAL)`, never linked:
 /// linked, its unversioned `_Unwind_*` symbols took over the host's and
 /// crashed C++ forced unwinding (FINDINGS.md). Without libunwind
 /// (libunwind8 not installed) samples are counted as dropped.
@@ -14,7 +14,11 @@ import CSwallocPreload
 /// its thread's pending dlerror() message, which bash's `enable -f` then read
 /// (`dlerror_keep` tests this); and loading it on a helper thread while the
 /// program ran made unw_backtrace read freed memory (caught by `guard`).
-/// The cost is about 150k instructions per exec with sampling on.
+/// The cost is about 115k instructions per exec with sampling on (about
+/// 160k with RTLD_NOW, which binds every symbol of libunwind and of its
+/// liblzma up front: lazily, the few that unw_backtrace calls are bound at
+/// the first sample, by the loader's resolver, which takes no lock and
+/// calls no malloc).
 enum Backtrace {
     typealias UnwBacktrace = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int32) -> Int32
 
@@ -33,7 +37,7 @@ enum Backtrace {
     /// Loads libunwind: the constructor, with sampling on.
     static func loadNow() {
         guard state == 0 else { return }
-        if let handle = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL),
+        if let handle = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL),
            let symbol = dlsym(handle, "unw_backtrace") {
             backtrace = unsafeBitCast(symbol, to: UnwBacktrace.self)
             state = 1
