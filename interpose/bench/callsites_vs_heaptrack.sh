@@ -2,7 +2,7 @@
 # callsites_vs_heaptrack.sh LIB OUT — call-site profiling of the same
 # workloads by swalloc (SWALLOC_SAMPLE=1: every allocation, profile written)
 # and by heaptrack (trace and interpretation), side by side; median wall
-# time of 3 runs each, and the top site by allocated bytes each tool names.
+# time of 5 runs each, and the top site by allocated bytes each tool names.
 set -euo pipefail
 lib=$1
 out=$2
@@ -16,7 +16,7 @@ compare() {
     local name=$1
     shift
     local s=() h=()
-    for run in 1 2 3; do
+    for run in 1 2 3 4 5; do
         s+=("$(ms env LD_PRELOAD="$lib" SWALLOC_SAMPLE=1 SWALLOC_OUT="$out/swalloc.json" "$@")")
         h+=("$(ms heaptrack -o "$out/heaptrack.$run" "$@")")
     done
