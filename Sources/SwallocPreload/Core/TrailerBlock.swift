@@ -8,11 +8,13 @@ import CSwallocPreload
 ///   | size | flags (p - 8)  | payload (size bytes) … free | slack
 /// ```
 /// The block is requested from glibc as `size + 1` bytes, so glibc's usable
-/// size exceeds `size` by at least one byte, and `slack = usable - size`
-/// (1 to about 56: glibc splits off any remainder of 32 bytes or more) goes
-/// in that last byte. `free` finds it through glibc's own chunk word at
-/// `user - 8`, which `malloc_usable_size` reads too: usable = chunk size - 8
-/// (- 16 for an mmapped chunk). Bit 7 of the byte marks a sampled block.
+/// size exceeds `size` by at least one byte, the slack `usable - size` (1 to
+/// about 56: glibc splits off any remainder of 32 bytes or more). The last
+/// byte holds `slack + 8`, which for a chunk that is not mmapped is `chunk
+/// size - size`: `free` finds the chunk size in glibc's own word at
+/// `user - 8` (which `malloc_usable_size` reads too: usable = chunk size -
+/// 8, - 16 for an mmapped chunk), and the size is one subtraction away. Bit
+/// 7 of the byte marks a sampled block.
 ///
 /// Why not the 16-byte ``BlockHeader`` for every block: it moves each
 /// request up one glibc size class. On python3 (68 % of requests are 32–63
@@ -39,8 +41,11 @@ enum TrailerBlock {
     /// 32-bit immediate.
     static let notTrailerWordBits: UInt64 = 0xFFFF_FFFF_FFFE_0002
     static let sampledBit: UInt8 = 0x80
-    /// The largest slack the byte holds besides the sampled bit.
-    static let largestSlack = 127
+    /// What the byte adds to the slack: the difference between glibc's
+    /// chunk size and its usable size, for a chunk that is not mmapped.
+    static let bias = 8
+    /// The largest value the byte holds besides the sampled bit.
+    static let largestValue = 127
 
     /// glibc's usable size of the chunk whose word is `word`.
     @inline(__always)
@@ -54,27 +59,29 @@ enum TrailerBlock {
     /// Unsafe: `user` came from glibc's malloc or realloc.
     @inline(__always)
     static func mark(_ user: UnsafeMutableRawPointer, size: Int) -> Bool {
-        // An mmapped chunk's usable size is 8 bytes less than this, but
-        // such a chunk is at least a page long, so its slack fails the
-        // check below before anything is written (sizes here are at most
+        // The byte: chunk size - size = slack + bias. An mmapped chunk's
+        // usable size is 8 bytes less than chunk - bias, but such a chunk
+        // is at least a page long, so its value fails the check below
+        // before anything is written (sizes here are at most
         // ``largestSize``).
-        let usable = Int(truncatingIfNeeded: user.load(fromByteOffset: -8, as: UInt64.self) & ~7) &- 8
-        let slack = usable &- size
-        guard _fastPath(slack <= largestSlack) else { return false }
-        user.storeBytes(of: UInt8(truncatingIfNeeded: slack), toByteOffset: usable &- 1, as: UInt8.self)
+        let chunk = Int(truncatingIfNeeded: user.load(fromByteOffset: -8, as: UInt64.self) & ~7)
+        let value = chunk &- size
+        guard _fastPath(value <= largestValue) else { return false }
+        user.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: chunk &- bias &- 1, as: UInt8.self)
         return true
     }
 
-    /// The usable size and the trailer byte of a block whose word passed
+    /// The chunk size and the trailer byte of a block whose word passed
     /// ``notTrailerWordBits`` (not mmapped: usable = chunk size - 8): the
-    /// fast paths' decoding. Unsafe: `user` is that glibc block.
+    /// fast paths' decoding. A plain byte (1...127) makes the requested
+    /// size `chunk - byte`. Unsafe: `user` is that glibc block.
     @inline(__always)
-    static func byte(_ user: UnsafeMutableRawPointer, word: UInt64) -> (usable: Int, byte: UInt8) {
-        let usable = Int(truncatingIfNeeded: word & ~7) &- 8
-        return (usable, user.load(fromByteOffset: usable &- 1, as: UInt8.self))
+    static func byte(_ user: UnsafeMutableRawPointer, word: UInt64) -> (chunk: Int, byte: UInt8) {
+        let chunk = Int(truncatingIfNeeded: word & ~7)
+        return (chunk, user.load(fromByteOffset: chunk &- bias &- 1, as: UInt8.self))
     }
 
-    /// Marks a block as carrying no trailer (the sampled bit with a slack of
+    /// Marks a block as carrying no trailer (the sampled bit with a value of
     /// 0, which ``read(_:)`` refuses): its free is then glibc's alone.
     @inline(__always)
     static func unmark(_ user: UnsafeMutableRawPointer) {
@@ -90,6 +97,8 @@ enum TrailerBlock {
     /// program's bytes only when the slack is 1, and a zero there is C's
     /// classic off-by-one, the string terminator written one past the
     /// request. The block is then still counted as freed, with its size.
+    /// (Had the byte held the slack alone, a slack of 0 would be impossible
+    /// too; the bias keeps every valid value non-zero as well.)
     /// Unsafe: `user` is a glibc block (not framed, not in the arena).
     @inline(__always)
     static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
@@ -102,7 +111,7 @@ enum TrailerBlock {
     /// block of `usable` bytes; nil when it is no valid slack.
     @inline(__always)
     static func decode(usable: Int, byte: UInt8) -> (size: Int, sampled: Bool)? {
-        let slack = byte == 0 ? 1 : Int(byte & ~sampledBit)
+        let slack = byte == 0 ? 1 : Int(byte & ~sampledBit) &- bias
         guard slack >= 1, slack <= usable else { return nil }
         return (usable &- slack, byte & sampledBit != 0)
     }

@@ -78,13 +78,13 @@ extension CountingPath {
         return Statistics.recordAllocation(size, at: user, thread)
     }
 
-    /// A trailer block whose byte is not a plain slack: sampled (bit 7 and
-    /// a valid slack: every sampled small block, so every allocation with
+    /// A trailer block whose byte is not a plain value: sampled (bit 7 and
+    /// a valid value: every sampled small block, so every allocation with
     /// `SWALLOC_SAMPLE=1`), a zero written one past the request, or not a
     /// trailer block at all (the general path sorts that out).
     @inline(never)
-    static func freeSampledOrOther(_ pointer: UnsafeMutableRawPointer, usable: Int, slack: UInt8) {
-        guard let trailer = TrailerBlock.decode(usable: usable, byte: slack) else {
+    static func freeSampledOrOther(_ pointer: UnsafeMutableRawPointer, usable: Int, byte: UInt8) {
+        guard let trailer = TrailerBlock.decode(usable: usable, byte: byte) else {
             return MallocFamily.free(pointer)
         }
         let thread = swalloc_current_thread()

@@ -57,12 +57,12 @@ enum CountingPath {
         if _fastPath(word & TrailerBlock.notTrailerWordBits == 0) {
             // A glibc chunk, not mmapped, with no header: a trailer block
             // (see TrailerBlock). Unsafe: its usable bytes are readable.
-            let (usable, slack) = TrailerBlock.byte(pointer, word: word)
-            // 1...127: not sampled, and a valid slack.
-            guard _fastPath(slack &- 1 < UInt8(TrailerBlock.largestSlack)) else {
-                return freeSampledOrOther(pointer, usable: usable, slack: slack)
+            let (chunk, byte) = TrailerBlock.byte(pointer, word: word)
+            // 1...127: not sampled, not the off-by-one zero.
+            guard _fastPath(byte &- 1 < UInt8(TrailerBlock.largestValue)) else {
+                return freeSampledOrOther(pointer, usable: chunk &- TrailerBlock.bias, byte: byte)
             }
-            size = usable &- Int(slack)
+            size = chunk &- Int(byte)
             base = pointer
         } else {
             // A header, or an arena block (the word before its payload holds
@@ -99,11 +99,11 @@ enum CountingPath {
         if word & TrailerBlock.notTrailerWordBits == 0 {
             // A trailer block stays one when the new size allows; otherwise
             // (a larger size, a sampled block) the general path moves it.
-            let (usable, slack) = TrailerBlock.byte(pointer, word: word)
-            guard slack &- 1 < UInt8(TrailerBlock.largestSlack), size <= TrailerBlock.largestSize else {
+            let (chunk, byte) = TrailerBlock.byte(pointer, word: word)
+            guard byte &- 1 < UInt8(TrailerBlock.largestValue), size <= TrailerBlock.largestSize else {
                 return MallocFamily.realloc(pointer, size)
             }
-            oldSize = usable &- Int(slack)
+            oldSize = chunk &- Int(byte)
             thread.pointee.counters.realloc_calls &+= 1
             // glibc's realloc copies the old usable bytes, trailer included;
             // the new one is written over them.
