@@ -16,7 +16,10 @@ enum BlockOwner: UInt8 {
 ///   | padding up to the alignment | requested size | tag            | payload …
 /// ```
 /// `tag` packs a magic number (bits 0–31), log2 of the alignment (32–39),
-/// the ``BlockOwner`` (40–47) and flags (48–55). The allocator saw the layout
+/// the ``BlockOwner`` (40–47) and flags (48–55), the alignment and the owner
+/// stored relative to the registered path's blocks (16 bytes, registered:
+/// both zero), so that the tag of those is the magic number alone: a 32-bit
+/// immediate for the one store and the one compare of that path. The allocator saw the layout
 /// (`requestedSize + offset`, `alignment`) with `offset = max(16, alignment)`,
 /// and gets exactly that back on `dealloc`/`realloc`.
 ///
@@ -75,8 +78,8 @@ struct BlockHeader {
         guard tag & 0xFFFF_FFFF == magic else { return nil }
         return BlockHeader(
             requestedSize: size,
-            alignmentShift: Int(truncatingIfNeeded: (tag &>> 32) & 0xFF),
-            owner: (tag &>> 40) & 0xFF == UInt64(BlockOwner.registered.rawValue) ? .registered : .system,
+            alignmentShift: Int(truncatingIfNeeded: ((tag &>> 32) & 0xFF) ^ 4),
+            owner: (tag &>> 40) & 0xFF == 0 ? .registered : .system,
             flags: (tag &>> 48) & 0xFF)
     }
 
@@ -86,12 +89,19 @@ struct BlockHeader {
     func frame(_ base: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         let user = base + offset
         user.storeBytes(of: requestedSize, toByteOffset: -16, as: Int.self)
-        let tag = BlockHeader.magic
-            | UInt64(truncatingIfNeeded: alignmentShift) &<< 32
-            | UInt64(owner.rawValue) &<< 40
-            | flags &<< 48
-        user.storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
+        user.storeBytes(of: BlockHeader.tag(alignmentShift: alignmentShift, owner: owner, flags: flags),
+                        toByteOffset: -8, as: UInt64.self)
         return user
+    }
+
+    /// The tag of a header (see above: alignment and owner relative to 16
+    /// bytes and ``BlockOwner/registered``).
+    @inline(__always)
+    static func tag(alignmentShift: Int, owner: BlockOwner, flags: UInt64) -> UInt64 {
+        magic
+            | UInt64(truncatingIfNeeded: alignmentShift ^ 4) &<< 32
+            | UInt64(owner.rawValue ^ BlockOwner.registered.rawValue) &<< 40
+            | flags &<< 48
     }
 
     /// Updates the requested size after an in-place resize.
@@ -111,11 +121,11 @@ struct BlockHeader {
 
     /// The tag of a counted, 16-aligned glibc block: the one the counting
     /// fast path writes and recognises with a single compare.
-    static let countingTag: UInt64 = magic | 4 &<< 32 | UInt64(BlockOwner.system.rawValue) &<< 40 | countedFlag &<< 48
+    static let countingTag: UInt64 = tag(alignmentShift: 4, owner: .system, flags: countedFlag)
 
     /// The tag of an uncounted, 16-aligned block of the registered
     /// allocator: the one ``RegisteredPath`` writes and recognises.
-    static let registeredTag: UInt64 = magic | 4 &<< 32 | UInt64(BlockOwner.registered.rawValue) &<< 40
+    static let registeredTag: UInt64 = tag(alignmentShift: 4, owner: .registered, flags: 0)
 
     /// The base the allocator handed out, from the user pointer.
     @inline(__always)

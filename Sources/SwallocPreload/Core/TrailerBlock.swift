@@ -27,7 +27,7 @@ import CSwallocPreload
 /// malloc+free microbenchmark when the line was drawn at 255 bytes).
 ///
 /// Telling the formats apart on `free` takes one test of the word at
-/// `user - 8`: a header's tag is at least 2^32 (the magic number), an arena
+/// `user - 8`: a header's tag is at least 2^30 (the magic number), an arena
 /// block's word at least 2^36 (its reservation in the high half); a trailer
 /// block's is a chunk size below 2^17 without the IS_MMAPPED flag
 /// (``notTrailerWordBits``).
@@ -36,7 +36,7 @@ enum TrailerBlock {
     static let largestSize = (1 << 16) - 1
     /// The bits of the word at `user - 8` that are all clear for a trailer
     /// block: at or above 2^17 (above every chunk of at most 2^16 + 24
-    /// bytes plus an unsplit remainder below 32; below a tag and an arena
+    /// bytes plus an unsplit remainder below 32; below any tag and arena
     /// word), and glibc's IS_MMAPPED flag. One `test` with a sign-extended
     /// 32-bit immediate.
     static let notTrailerWordBits: UInt64 = 0xFFFF_FFFF_FFFE_0002
