@@ -35,7 +35,8 @@ print(calls.most_common(1)[0][0])' "$out/swalloc.json")
     printf '%-24s swalloc %6s ms   heaptrack %6s ms   %.1fx faster   top site by calls: swalloc %s, heaptrack %s\n' \
         "$name" "$sm" "$hm" "$(awk -v a="$hm" -v b="$sm" 'BEGIN { print a / b }')" "$stop" "$htop"
 }
-export PYTHONMALLOC=malloc
+# A fixed hash seed: the same dict probes in every run.
+export PYTHONMALLOC=malloc PYTHONHASHSEED=0
 compare "callsites big (C)" "$out/../callsites_bench" big
 compare "python3 dict_strings.py" "$python" "$root/interpose/bench/dict_strings.py"
 echo "(heaptrack's own view of the top sites: heaptrack_print $out/heaptrack.1.zst)"
