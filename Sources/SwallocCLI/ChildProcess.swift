@@ -6,6 +6,26 @@ import Glibc
 /// Spawns a program, forwards signals to it, waits, and returns the status
 /// a shell would give: its exit code, or 128+N when signal N killed it.
 enum ChildProcess {
+    /// Files for the child's standard streams (`swalloc compare` runs a
+    /// program several times: its input is /dev/null, its output kept).
+    struct Redirection {
+        var input: String
+        var output: String
+        var error: String
+    }
+
+    /// How a run ended, and what it cost.
+    struct Outcome {
+        var pid: pid_t
+        /// The shell's status: the exit code, or 128+N for signal N.
+        var status: Int32
+        var wallSeconds: Double
+        var userSeconds: Double
+        var systemSeconds: Double
+        /// The child's largest resident set, in bytes.
+        var maxResidentBytes: UInt64
+    }
+
     /// The child's pid, for the signal handler (set before handlers are).
     nonisolated(unsafe) static var childPID: pid_t = 0
 
@@ -15,6 +35,19 @@ enum ChildProcess {
     static let forwarded: [Int32] = [SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU]
 
     static func run(_ command: [String], environment: [String: String]) throws -> Int32 {
+        try run(command, environment: environment, redirection: nil).status
+    }
+
+    static func run(_ command: [String], environment: [String: String],
+                    redirection: Redirection?) throws -> Outcome {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let redirection {
+            posix_spawn_file_actions_addopen(&actions, 0, redirection.input, O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, redirection.output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, redirection.error, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -47,7 +80,9 @@ enum ChildProcess {
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
         var pid = pid_t()
-        let error = posix_spawnp(&pid, command[0], nil, &attributes, arguments, variables)
+        var started = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &started)
+        let error = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, variables)
         guard error == 0 else {
             throw CLIError("cannot run \(command[0]): \(String(cString: strerror(error)))")
         }
@@ -60,12 +95,26 @@ enum ChildProcess {
         // Now anything pending is forwarded.
         pthread_sigmask(SIG_SETMASK, &previousMask, nil)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
             if errno != EINTR { throw CLIError("waitpid failed: \(String(cString: strerror(errno)))") }
         }
+        var ended = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ended)
+        // Between runs (swalloc compare), signals act on swalloc as usual.
+        childPID = 0
+        for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
         // WIFEXITED / WTERMSIG, spelled out: the C macros are not imported.
         let signalNumber = status & 0x7F
-        if signalNumber == 0 { return (status >> 8) & 0xFF }
-        return 128 + signalNumber
+        return Outcome(
+            pid: pid,
+            status: signalNumber == 0 ? (status >> 8) & 0xFF : 128 + signalNumber,
+            wallSeconds: seconds(ended) - seconds(started),
+            userSeconds: seconds(usage.ru_utime),
+            systemSeconds: seconds(usage.ru_stime),
+            maxResidentBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024)
     }
+
+    static func seconds(_ time: timespec) -> Double { Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 }
+    static func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
 }

@@ -25,6 +25,9 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // The captured arguments swallow a help flag given where the
+        // program would be.
+        if ["-h", "--help"].contains(command.first) { throw CleanExit.helpRequest(self) }
         if let stats, !["off", "summary", "json"].contains(stats) {
             throw ValidationError("--stats must be off, summary or json, not '\(stats)'")
         }

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import SwallocReport
+
+/// `swalloc compare [--allocator NAME]... -- PROGRAM`: one program, run
+/// several times under each allocator, interleaved so that a machine's
+/// drifting load falls on all of them alike.
+///
+/// Each run gets its input from /dev/null (there are several), its output
+/// and error streams in files, `SWALLOC_STATS=json` with the profile in a
+/// private directory, and `SWALLOC_SAMPLE=0` unless the caller set it
+/// (sampling is the same cost under every allocator and only adds noise).
+/// The table gives medians over the runs, and the first run's profile.
+/// Exit status: 0 when every run exited alike and printed the same output,
+/// 1 when they did not (the table says which), 2 when the program could not
+/// be run or was interrupted.
+struct AllocatorComparison {
+    let command: [String]
+    let allocators: [String]
+    let runs: Int
+
+    struct Trial {
+        var outcome: ChildProcess.Outcome
+        var profile: Profile?
+        var output: Data
+        /// The `swalloc:` lines the library printed (a bad setting, a
+        /// plug-in that did not load).
+        var diagnostics: [String]
+    }
+
+    func run() throws {
+        let library: String
+        do { library = try LibraryLocator.locate() } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swalloc-compare-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var trials: [[Trial]] = allocators.map { _ in [] }
+        for round in 0..<runs {
+            for (index, allocator) in allocators.enumerated() {
+                let trial = try runOnce(allocator: allocator, library: library,
+                                        files: directory.appendingPathComponent("\(index)-\(round)"))
+                // Interrupted from the terminal (the program died of SIGINT
+                // or SIGQUIT, which reach it too): stop here.
+                if trial.outcome.status == 128 + SIGINT || trial.outcome.status == 128 + SIGQUIT {
+                    FileHandle.standardError.write(Data("swalloc: compare interrupted\n".utf8))
+                    throw ExitCode(2)
+                }
+                trials[index].append(trial)
+            }
+        }
+        let (text, alike) = render(trials)
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if !alike { throw ExitCode(1) }
+    }
+
+    func runOnce(allocator: String, library: String, files: URL) throws -> Trial {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
+        environment["SWALLOC_ALLOCATOR"] = allocator
+        environment["SWALLOC_STATS"] = "json"
+        environment["SWALLOC_OUT"] = files.path + "-%p.json"
+        if environment["SWALLOC_SAMPLE"] == nil { environment["SWALLOC_SAMPLE"] = "0" }
+        let output = files.path + ".out", error = files.path + ".err"
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(command, environment: environment,
+                                           redirection: .init(input: "/dev/null", output: output, error: error))
+        } catch let error as CLIError {
+            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        // The program's own process wrote this one (a child it forked
+        // writes its own, under its pid).
+        let profile = try? Profile.load(path: files.path + "-\(outcome.pid).json")
+        let diagnostics = (try? String(contentsOfFile: error, encoding: .utf8))?
+            .split(separator: "\n").filter { $0.hasPrefix("swalloc:") }.map(String.init) ?? []
+        return Trial(outcome: outcome, profile: profile,
+                     output: (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data(),
+                     diagnostics: diagnostics)
+    }
+
+    /// The table, and whether every run ended alike with the same output.
+    func render(_ trials: [[Trial]]) -> (String, Bool) {
+        var lines: [String] = []
+        let program = command.joined(separator: " ")
+        lines.append("\(program): \(runs) run\(runs == 1 ? "" : "s") under each of \(allocators.count) allocators (medians; counts from the first run)")
+        lines.append("")
+        let header = ["allocator", "exit", "wall", "ratio", "user", "sys", "max RSS", "peak live", "allocations", "failed"]
+        var rows: [[String]] = [header]
+        let baseline = median(trials[0].map(\.outcome.wallSeconds))
+        for (index, allocator) in allocators.enumerated() {
+            let runs = trials[index]
+            let statuses = Set(runs.map(\.outcome.status)).sorted().map(String.init).joined(separator: "/")
+            let wall = median(runs.map(\.outcome.wallSeconds))
+            let profile = runs.first?.profile
+            rows.append([
+                allocator, statuses, Self.duration(wall),
+                baseline > 0 ? String(format: "%.2f", wall / baseline) : "-",
+                Self.duration(median(runs.map(\.outcome.userSeconds))),
+                Self.duration(median(runs.map(\.outcome.systemSeconds))),
+                TextReport.bytes(UInt64(median(runs.map { Double($0.outcome.maxResidentBytes) }))),
+                profile.map { TextReport.bytes($0.totals.peakLiveBytes) } ?? "-",
+                profile.map { TextReport.grouped($0.totals.allocations) } ?? "-",
+                profile.map { TextReport.grouped($0.totals.failedCalls) } ?? "-",
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(row.enumerated().map { column, cell in
+                column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  "))
+        }
+        lines.append("")
+        var alike = true
+        let reference = trials[0][0]
+        let differing = allocators.indices.flatMap { index in
+            trials[index].enumerated().compactMap { round, trial in
+                trial.output == reference.output ? nil : "\(allocators[index]) run \(round + 1)"
+            }
+        }
+        if differing.isEmpty {
+            lines.append("output: the same in every run (\(TextReport.bytes(UInt64(reference.output.count))))")
+        } else {
+            alike = false
+            lines.append("output: differs from \(allocators[0]) run 1 in " + differing.joined(separator: ", "))
+        }
+        if Set(trials.joined().map(\.outcome.status)).count > 1 {
+            alike = false
+            lines.append("exit status: not the same in every run")
+        }
+        for (index, allocator) in allocators.enumerated() {
+            if let profile = trials[index].first?.profile, Self.isBuiltIn(allocator), profile.allocator != allocator {
+                lines.append("\(allocator): the program ran on \(profile.allocator) instead")
+            } else if trials[index].contains(where: { $0.profile == nil }) {
+                lines.append("\(allocator): no profile from some runs (the program ended without its exit handlers: _exit, a signal, exec)")
+            }
+            for diagnostic in Set(trials[index].flatMap(\.diagnostics)).sorted() {
+                lines.append("\(allocator): \(diagnostic)")
+            }
+        }
+        return (lines.joined(separator: "\n") + "\n", alike)
+    }
+
+    static func isBuiltIn(_ allocator: String) -> Bool { !allocator.contains("/") }
+
+    func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+            : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// "812 ms", "1.23 s", "45 µs".
+    static func duration(_ seconds: Double) -> String {
+        if seconds >= 10 { return String(format: "%.1f s", seconds) }
+        if seconds >= 1 { return String(format: "%.2f s", seconds) }
+        if seconds >= 0.001 { return String(format: "%.1f ms", seconds * 1000) }
+        return String(format: "%.0f µs", seconds * 1_000_000)
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import SwallocReport
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two saved profiles, or one program run under several allocators.",
+        discussion: """
+            swalloc compare BASE.json NEW.json: the totals of two profiles side by \
+            side with their change, the request sizes, and the call sites whose \
+            bytes changed most (matched by function names). --format folded writes \
+            "stack base new" lines, which flamegraph.pl draws as a differential \
+            flame graph.
+
+            swalloc compare [--allocator NAME]... [--runs N] -- PROGRAM [ARGS]: runs \
+            PROGRAM N times under each allocator (default: system and bump), \
+            interleaved, with its input from /dev/null and its output kept, and \
+            prints the median wall time, CPU time, largest resident set, the \
+            profile's peak and counts, and whether the output was the same in \
+            every run.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, folded
+    }
+
+    @Option(name: .customLong("allocator"),
+            help: "An allocator to run the program under (repeatable; a built-in's name or a plug-in .so).")
+    var allocators: [String] = []
+
+    @Option(help: "Runs of the program per allocator.")
+    var runs: Int = 3
+
+    @Option(help: "For two profiles: text (default) or folded (differential folded stacks).")
+    var format: Format = .text
+
+    @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
+    var value: String = "bytes"
+
+    @Argument(parsing: .captureForPassthrough,
+              help: "BASE.json NEW.json, or -- PROGRAM [ARGS].")
+    var arguments: [String] = []
+
+    func validate() throws {
+        // As in swalloc run: a help flag where the arguments start.
+        if ["-h", "--help"].contains(arguments.first) { throw CleanExit.helpRequest(self) }
+        guard SiteReport.Metric(rawValue: value) != nil else {
+            throw ValidationError("--value must be one of \(SiteReport.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be from 1 to 1000, not \(runs)") }
+    }
+
+    func run() throws {
+        if arguments.first == "--" || !allocators.isEmpty {
+            let command = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
+            guard !command.isEmpty else {
+                throw ValidationError("no program given: swalloc compare [--allocator NAME]... -- PROGRAM [ARGS]")
+            }
+            try AllocatorComparison(command: command, allocators: allocators.isEmpty ? ["system", "bump"] : allocators,
+                                    runs: runs).run()
+            return
+        }
+        guard arguments.count == 2 else {
+            throw ValidationError("give two profiles (swalloc compare BASE.json NEW.json) or a program after --")
+        }
+        let profiles: [Profile]
+        do {
+            profiles = try arguments.map { path throws(ProfileError) in try Profile.load(path: path) }
+        } catch {
+            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+        switch format {
+        case .text:
+            FileHandle.standardOutput.write(Data(ProfileComparison.render(
+                base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
+        case .folded:
+            guard profiles.allSatisfy({ $0.sites != nil }) else {
+                let missing = arguments[profiles[0].sites == nil ? 0 : 1]
+                FileHandle.standardError.write(Data("swalloc: \(missing) has no call sites (sampling was off)\n".utf8))
+                throw ExitCode(2)
+            }
+            FileHandle.standardOutput.write(Data(ProfileComparison.diffFolded(
+                base: profiles[0], new: profiles[1], metric: SiteReport.Metric(rawValue: value)!).utf8))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import SwallocReport
+import XCTest
+
+/// swalloc compare: two profiles side by side, and one program under
+/// several allocators.
+final class CompareTests: XCTestCase {
+    override func setUpWithError() throws {
+        try Harness.requireBuilt()
+        guard FileManager.default.fileExists(atPath: Harness.tool) else {
+            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
+        }
+    }
+
+    func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
+        Harness.run([Harness.tool] + arguments, preload: false, environment: environment)
+    }
+
+    /// A profile of `arguments` written by swalloc run.
+    func profile(_ name: String, _ arguments: [String], sample: String = "0") throws -> String {
+        let path = Harness.temporaryDirectory(self).appendingPathComponent(name).path
+        let result = swalloc(["run", "--out", path, "--"] + arguments, environment: ["SWALLOC_SAMPLE": sample])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return path
+    }
+
+    /// The row of a label in compare's table, split into its cells.
+    func row(_ output: String, _ label: String) -> [String] {
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("  \(label)  ") }) else { return [] }
+        return line.dropFirst(2 + label.count).split(separator: " ").map(String.init)
+    }
+
+    /// workload 1000 against workload 2000 with 3 leaks and a 2 MiB peak:
+    /// the changes are what the host's header comment says 1000 more
+    /// iterations allocate.
+    func testTwoProfilesSideBySide() throws {
+        let base = try profile("base.json", [Harness.host("workload"), "1000"])
+        let new = try profile("new.json", [Harness.host("workload"), "2000", "3", "2"])
+        let result = swalloc(["compare", base, new])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "")
+        let out = result.stdout
+        XCTAssertTrue(out.hasPrefix("base  \(base): "), out)
+        // 1000 × (2 malloc) + 3 leaks + 2 × 1 MiB.
+        XCTAssertEqual(row(out, "malloc calls").dropFirst(2).first, "+2,005", out)
+        XCTAssertEqual(row(out, "calloc calls").dropFirst(2).first, "+1,000", out)
+        XCTAssertEqual(row(out, "free calls").dropFirst(2).first, "+4,002", out)
+        XCTAssertEqual(row(out, "live blocks at exit").dropFirst(2).first, "+3", out)
+        XCTAssertEqual(row(out, "failed calls"), ["0", "0", "0"], out)
+        XCTAssertTrue(out.contains("  1 MiB – 2 MiB"), out)
+        XCTAssertTrue(out.contains("(new)"), out)
+    }
+
+    /// Differential folded stacks: `stack base new`, a stack only in the
+    /// new profile with 0 for the base.
+    func testFoldedDifference() throws {
+        let base = try profile("base.json", [Harness.host("callsites")], sample: "1")
+        let new = try profile("new.json", [Harness.host("callsites"), "big"], sample: "1")
+        let result = swalloc(["compare", "--format", "folded", base, new])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertFalse(lines.isEmpty)
+        for line in lines {
+            let fields = line.split(separator: " ")
+            XCTAssertGreaterThanOrEqual(fields.count, 3, String(line))
+            XCTAssertNotNil(UInt64(fields[fields.count - 1]), String(line))
+            XCTAssertNotNil(UInt64(fields[fields.count - 2]), String(line))
+        }
+        // 1000 × 1 KiB from churn_kilobytes in both; allocate_megabytes only in the new one.
+        XCTAssertTrue(lines.contains { $0.hasSuffix(";churn_kilobytes 1024000 1024000") }, result.stdout)
+        XCTAssertTrue(lines.contains { $0.contains(";allocate_megabytes ") && $0.hasSuffix(" 0 \(200 << 20)") },
+                      result.stdout)
+    }
+
+    func testFoldedNeedsCallSites() throws {
+        let base = try profile("base.json", [Harness.host("workload"), "10"])
+        let result = swalloc(["compare", "--format", "folded", base, base])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stderr, "swalloc: \(base) has no call sites (sampling was off)\n")
+    }
+
+    func testBadProfilesGetOneLine() throws {
+        let base = try profile("base.json", [Harness.host("workload"), "10"])
+        let missing = swalloc(["compare", base, "/nonexistent/new.json"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr, "swalloc: cannot read /nonexistent/new.json: no such file\n")
+        let one = swalloc(["compare", base])
+        XCTAssertNotEqual(one.status, 0)
+        XCTAssertTrue(one.stderr.contains("give two profiles"), one.stderr)
+    }
+
+    /// The workload under system and bump: a row each, the same exact
+    /// counts, the same output, exit status 0.
+    func testOneProgramUnderTwoAllocators() throws {
+        let result = swalloc(["compare", "--runs", "2", "--allocator", "system", "--allocator", "bump", "--",
+                              Harness.host("workload"), "1000", "0", "4"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let system = lines.first { $0.hasPrefix("system ") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        let bump = lines.first { $0.hasPrefix("bump ") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        XCTAssertEqual(system.count, bump.count, result.stdout)
+        XCTAssertEqual(system[1], "0", "exit status")
+        XCTAssertEqual(bump[1], "0", "exit status")
+        // allocations and failed calls: the last two cells, the same under both.
+        XCTAssertEqual(system.suffix(2), bump.suffix(2), result.stdout)
+        XCTAssertEqual(system.suffix(2).last, "0")
+        XCTAssertTrue(lines.contains("output: the same in every run (0 B)"), result.stdout)
+    }
+
+    /// Output that depends on the allocator: exit status 1, and which runs
+    /// differed. A name that is no allocator: the fallback is said.
+    func testDifferencesAndFallbacksAreReported() throws {
+        let result = swalloc(["compare", "--runs", "1", "--allocator", "system", "--allocator", "nosuch", "--",
+                              "printenv", "SWALLOC_ALLOCATOR"])
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("output: differs from system run 1 in nosuch run 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("nosuch: the program ran on system instead"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("nosuch: swalloc: SWALLOC_ALLOCATOR"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("no profile"), result.stdout)
+    }
+
+    /// dash leaves through _exit, which runs no exit handler: no profile,
+    /// and the table says so rather than inventing numbers.
+    func testRunsWithoutAProfileAreSaid() throws {
+        let result = swalloc(["compare", "--runs", "1", "--allocator", "system", "--", "sh", "-c", "echo hi"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("system: no profile from some runs"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("output: the same in every run (3 B)"), result.stdout)
+    }
+}
