@@ -21,6 +21,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write the JSON profile to this path; %p becomes the pid (SWALLOC_OUT).")
     var out: String?
 
+    @Option(help: "Mean bytes between sampled call sites: 0 off, 1 every allocation, like 512k (SWALLOC_SAMPLE).")
+    var sample: String?
+
+    @Option(help: "Frames kept per sampled stack, 1 to 64 (SWALLOC_SAMPLE_DEPTH).")
+    var sampleDepth: String?
+
+    @Option(help: "Cap the program's live bytes, like 64M: past it allocations fail with ENOMEM (SWALLOC_LIMIT).")
+    var limit: String?
+
+    @Option(help: "Inject allocation failures, like nth:100 or random:5,seed:7 (SWALLOC_FAIL).")
+    var fail: String?
+
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments, after --.")
     var command: [String] = []
 
@@ -46,7 +58,13 @@ struct RunCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         let preload = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
         environment["LD_PRELOAD"] = preload
-        if let allocator { environment["SWALLOC_ALLOCATOR"] = allocator }
+        // Each option sets its variable; the library checks the value and
+        // answers a bad one with a swalloc: line, as for the variable.
+        let settings: [(String, String?)] = [
+            ("SWALLOC_ALLOCATOR", allocator), ("SWALLOC_SAMPLE", sample), ("SWALLOC_SAMPLE_DEPTH", sampleDepth),
+            ("SWALLOC_LIMIT", limit), ("SWALLOC_FAIL", fail),
+        ]
+        for case let (name, value?) in settings { environment[name] = value }
         if let stats { environment["SWALLOC_STATS"] = stats }
         if let out {
             environment["SWALLOC_OUT"] = out

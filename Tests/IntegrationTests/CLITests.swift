@@ -84,6 +84,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Profile.parse(Data(json.stdout.utf8), path: "stdout"), original)
     }
 
+    /// The tester's options: --limit and --fail set the wrappers (as
+    /// SWALLOC_LIMIT and SWALLOC_FAIL do), --sample the sampling; a bad
+    /// value gets the library's swalloc: line and the default.
+    func testRunSetsLimitsFaultsAndSampling() throws {
+        let limited = swalloc(["run", "--stats", "off", "--limit", "64M", "--", Harness.host("guard_faults"), "limit"])
+        XCTAssertEqual(limited.status, 0, limited.stderr)
+        let blocks = Int(limited.stdout.split(separator: " ").first?.dropFirst("blocks=".count) ?? "") ?? -1
+        XCTAssertTrue((56...64).contains(blocks), limited.stdout)
+        let failing = swalloc(["run", "--stats", "off", "--fail", "nth:100", "--", Harness.host("guard_faults"), "fail"])
+        XCTAssertEqual(failing.stdout, "failed=10\n", failing.stderr)
+        let path = Harness.temporaryDirectory(self).appendingPathComponent("p.json").path
+        let sampled = swalloc(["run", "--sample", "1", "--sample-depth", "8", "--out", path, "--", Harness.host("callsites")])
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let profile = try Profile.load(path: path)
+        XCTAssertEqual(profile.sampling?.meanBytes, 1)
+        XCTAssertEqual(profile.sampling?.depth, 8)
+        let bad = swalloc(["run", "--stats", "off", "--fail", "sometimes", "--", Harness.host("guard_faults"), "fail"])
+        XCTAssertEqual(bad.stdout, "failed=0\n")
+        XCTAssertTrue(bad.stderr.hasPrefix("swalloc: SWALLOC_FAIL=sometimes: "), bad.stderr)
+    }
+
+    func testHelpIsHelpWhereTheProgramWouldBe() {
+        for command in ["run", "compare"] {
+            let result = swalloc([command, "--help"])
+            XCTAssertEqual(result.status, 0, command)
+            XCTAssertTrue(result.stdout.hasPrefix("OVERVIEW: "), result.stdout)
+        }
+    }
+
     func testReportRejectsBadFilesWithOneLine() throws {
         let directory = Harness.temporaryDirectory(self)
         func file(_ name: String, _ contents: String) throws -> String {
