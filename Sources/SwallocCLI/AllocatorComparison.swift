@@ -22,7 +22,10 @@ struct AllocatorComparison {
     struct Trial {
         var outcome: ChildProcess.Outcome
         var profile: Profile?
-        var output: Data
+        /// The size of its standard output, and whether it was byte for
+        /// byte the first run's (compared as files, never held in memory).
+        var outputBytes: UInt64
+        var sameOutput: Bool
         /// The `swalloc:` lines the library printed (a bad setting, a
         /// plug-in that did not load).
         var diagnostics: [String]
@@ -40,10 +43,12 @@ struct AllocatorComparison {
         defer { try? FileManager.default.removeItem(at: directory) }
 
         var trials: [[Trial]] = allocators.map { _ in [] }
+        let reference = directory.appendingPathComponent("0-0.out").path
         for round in 0..<runs {
             for (index, allocator) in allocators.enumerated() {
                 let trial = try runOnce(allocator: allocator, library: library,
-                                        files: directory.appendingPathComponent("\(index)-\(round)"))
+                                        files: directory.appendingPathComponent("\(index)-\(round)"),
+                                        reference: reference)
                 // Interrupted from the terminal (the program died of SIGINT
                 // or SIGQUIT, which reach it too): stop here.
                 if trial.outcome.status == 128 + SIGINT || trial.outcome.status == 128 + SIGQUIT {
@@ -58,7 +63,7 @@ struct AllocatorComparison {
         if !alike { throw ExitCode(1) }
     }
 
-    func runOnce(allocator: String, library: String, files: URL) throws -> Trial {
+    func runOnce(allocator: String, library: String, files: URL, reference: String) throws -> Trial {
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
         environment["SWALLOC_ALLOCATOR"] = allocator
@@ -77,11 +82,34 @@ struct AllocatorComparison {
         // The program's own process wrote this one (a child it forked
         // writes its own, under its pid).
         let profile = try? Profile.load(path: files.path + "-\(outcome.pid).json")
-        let diagnostics = (try? String(contentsOfFile: error, encoding: .utf8))?
-            .split(separator: "\n").filter { $0.hasPrefix("swalloc:") }.map(String.init) ?? []
-        return Trial(outcome: outcome, profile: profile,
-                     output: (try? Data(contentsOf: URL(fileURLWithPath: output))) ?? Data(),
+        // The library's lines come first (a bad setting is reported at
+        // start-up): the first 1 MiB of the error stream is enough.
+        let head = FileHandle(forReadingAtPath: error).flatMap { handle in
+            defer { try? handle.close() }
+            return try? handle.read(upToCount: 1 << 20)
+        } ?? Data()
+        let diagnostics = String(decoding: head, as: UTF8.self)
+            .split(separator: "\n").filter { $0.hasPrefix("swalloc:") }.map(String.init)
+        let size = ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? NSNumber)?.uint64Value ?? 0
+        let same = output == reference || Self.sameContents(output, reference)
+        if output != reference { try? FileManager.default.removeItem(atPath: output) }
+        try? FileManager.default.removeItem(atPath: error)
+        return Trial(outcome: outcome, profile: profile, outputBytes: size, sameOutput: same,
                      diagnostics: diagnostics)
+    }
+
+    /// Whether two files hold the same bytes, read in chunks.
+    static func sameContents(_ first: String, _ second: String) -> Bool {
+        guard let a = FileHandle(forReadingAtPath: first), let b = FileHandle(forReadingAtPath: second) else {
+            return false
+        }
+        defer { try? a.close(); try? b.close() }
+        while true {
+            let left = (try? a.read(upToCount: 1 << 16)) ?? Data()
+            let right = (try? b.read(upToCount: 1 << 16)) ?? Data()
+            if left != right { return false }
+            if left.isEmpty { return true }
+        }
     }
 
     /// The table, and whether every run ended alike with the same output.
@@ -118,14 +146,13 @@ struct AllocatorComparison {
         }
         lines.append("")
         var alike = true
-        let reference = trials[0][0]
         let differing = allocators.indices.flatMap { index in
             trials[index].enumerated().compactMap { round, trial in
-                trial.output == reference.output ? nil : "\(allocators[index]) run \(round + 1)"
+                trial.sameOutput ? nil : "\(allocators[index]) run \(round + 1)"
             }
         }
         if differing.isEmpty {
-            lines.append("output: the same in every run (\(TextReport.bytes(UInt64(reference.output.count))))")
+            lines.append("output: the same in every run (\(TextReport.bytes(trials[0][0].outputBytes)))")
         } else {
             alike = false
             lines.append("output: differs from \(allocators[0]) run 1 in " + differing.joined(separator: ", "))
