@@ -31,6 +31,10 @@ enum StackTable {
     nonisolated(unsafe) static var count = 0
     nonisolated(unsafe) static var framesUsed = 0
     nonisolated(unsafe) static var overflowed = false
+    /// The site the last sample went to (-1: none): a loop that allocates
+    /// samples the same stack again and again, and one compare of the
+    /// frames then replaces hashing and probing.
+    nonisolated(unsafe) static var lastSite = -1
 
     /// The frames of a site, innermost first.
     static func frames(of site: Int) -> UnsafeMutablePointer<UnsafeMutableRawPointer?> {
@@ -57,11 +61,16 @@ enum StackTable {
     /// The site of this stack, added if new; nil when the table is full.
     static func intern(_ stack: UnsafeMutablePointer<UnsafeMutableRawPointer?>, depth: Int) -> Int? {
         guard let sites, let frames else { return nil }
+        if lastSite >= 0, Int(sites[lastSite].depth) == depth,
+           memcmp(frames + Int(sites[lastSite].firstFrame), stack, depth &* 8) == 0 {
+            return lastSite
+        }
         let h = hash(stack, depth)
         var slot = Int(truncatingIfNeeded: h) & (capacity &- 1)
         while sites[slot].used {
             if sites[slot].hash == h && Int(sites[slot].depth) == depth
                 && memcmp(frames + Int(sites[slot].firstFrame), stack, depth &* 8) == 0 {
+                lastSite = slot
                 return slot
             }
             slot = (slot &+ 1) & (capacity &- 1)
@@ -75,6 +84,7 @@ enum StackTable {
                            allocations: 0, bytes: 0, liveAllocations: 0, liveBytes: 0)
         framesUsed &+= depth
         count &+= 1
+        lastSite = slot
         return slot
     }
 }
