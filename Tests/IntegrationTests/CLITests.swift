@@ -4,15 +4,10 @@ import XCTest
 
 /// The swalloc tool: lib, run, report.
 final class CLITests: XCTestCase {
-    override func setUpWithError() throws {
-        try Harness.requireBuilt()
-        guard FileManager.default.fileExists(atPath: Harness.tool) else {
-            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
-        }
-    }
+    override func setUpWithError() throws { try Harness.requireTool() }
 
     func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
-        Harness.run([Harness.tool] + arguments, preload: false, environment: environment)
+        Harness.swalloc(arguments, environment: environment)
     }
 
     func testLibPrintsTheLibraryPath() {

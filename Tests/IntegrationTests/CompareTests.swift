@@ -5,15 +5,10 @@ import XCTest
 /// swalloc compare: two profiles side by side, and one program under
 /// several allocators.
 final class CompareTests: XCTestCase {
-    override func setUpWithError() throws {
-        try Harness.requireBuilt()
-        guard FileManager.default.fileExists(atPath: Harness.tool) else {
-            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
-        }
-    }
+    override func setUpWithError() throws { try Harness.requireTool() }
 
     func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
-        Harness.run([Harness.tool] + arguments, preload: false, environment: environment)
+        Harness.swalloc(arguments, environment: environment)
     }
 
     /// A profile of `arguments` written by swalloc run.

@@ -53,6 +53,19 @@ enum Harness {
 
     static func host(_ name: String) -> String { hostsDirectory.appendingPathComponent(name).path }
 
+    /// requireBuilt, and the swalloc tool too; call in setUp of its tests.
+    static func requireTool() throws {
+        try requireBuilt()
+        guard FileManager.default.fileExists(atPath: tool) else {
+            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
+        }
+    }
+
+    /// Runs the swalloc tool (not preloaded itself).
+    static func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Result {
+        run([tool] + arguments, preload: false, environment: environment)
+    }
+
     /// Runs `arguments`, preloaded or not, with `environment` added to ours,
     /// killed after `timeout` seconds.
     @discardableResult

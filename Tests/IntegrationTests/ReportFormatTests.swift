@@ -4,10 +4,7 @@ import XCTest
 
 /// swalloc report's formats for call sites: text, folded, pprof, html.
 final class ReportFormatTests: XCTestCase {
-    override func setUpWithError() throws {
-        try Harness.requireBuilt()
-        guard FileManager.default.fileExists(atPath: Harness.tool) else { throw XCTSkip("dist/bin/swalloc missing") }
-    }
+    override func setUpWithError() throws { try Harness.requireTool() }
 
     /// A profile of the callsites host with every allocation sampled.
     func makeProfile() -> (directory: URL, path: String) {
@@ -18,8 +15,8 @@ final class ReportFormatTests: XCTestCase {
         return (directory, path)
     }
 
-    func swalloc(_ arguments: [String]) -> Harness.Result {
-        Harness.run([Harness.tool] + arguments, preload: false)
+    func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
+        Harness.swalloc(arguments, environment: environment)
     }
 
     func testTextReportHasSitesAndLeaks() {
