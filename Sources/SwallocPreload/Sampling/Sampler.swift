@@ -2,8 +2,9 @@ import CSwallocPreload
 
 /// Call-site sampling (`SWALLOC_SAMPLE`, `SWALLOC_SAMPLE_DEPTH`).
 ///
-/// Each thread counts down the bytes it allocates (``Checkpoint``); the
-/// allocation that takes the count to zero or below is sampled, and the next gap is drawn
+/// Each thread counts down the bytes it allocates towards its next sample
+/// (``Checkpoint`` keeps the count); the allocation that takes it to zero
+/// or below is sampled, and the next gap is drawn
 /// from an exponential distribution with the mean `SWALLOC_SAMPLE` bytes
 /// (tcmalloc's and jemalloc's scheme). An allocation of `s` bytes is then
 /// sampled with probability `p = 1 - e^(-s/mean)`, and a sample counts
