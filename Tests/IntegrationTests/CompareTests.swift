@@ -114,6 +114,19 @@ final class CompareTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("no profile"), result.stdout)
     }
 
+    /// A plug-in that does not load: the run falls back to system, and the
+    /// table says so. A program that cannot be run: one line, status 2.
+    func testMissingPluginAndMissingProgram() throws {
+        let plugin = swalloc(["compare", "--runs", "1", "--allocator", "/nonexistent/libmine.so", "--",
+                              Harness.host("workload"), "10"])
+        XCTAssertEqual(plugin.status, 0, plugin.stdout + plugin.stderr)
+        XCTAssertTrue(plugin.stdout.contains(": 1 run under one allocator ("), plugin.stdout)
+        XCTAssertTrue(plugin.stdout.contains("/nonexistent/libmine.so: the program ran on system instead"), plugin.stdout)
+        let missing = swalloc(["compare", "--", "/nonexistent/program"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.hasPrefix("swalloc: cannot run /nonexistent/program"), missing.stderr)
+    }
+
     /// dash leaves through _exit, which runs no exit handler: no profile,
     /// and the table says so rather than inventing numbers.
     func testRunsWithoutAProfileAreSaid() throws {
