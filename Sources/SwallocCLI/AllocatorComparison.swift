@@ -64,8 +64,7 @@ struct AllocatorComparison {
     }
 
     func runOnce(allocator: String, library: String, files: URL, reference: String) throws -> Trial {
-        var environment = ProcessInfo.processInfo.environment
-        environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
+        var environment = LibraryLocator.environment(preloading: library)
         environment["SWALLOC_ALLOCATOR"] = allocator
         environment["SWALLOC_STATS"] = "json"
         environment["SWALLOC_OUT"] = files.path + "-%p.json"

@@ -24,6 +24,14 @@ enum LibraryLocator {
         }
         throw CLIError("cannot find libswalloc.so next to \(real.path) (looked in \(candidates.map(\.path).joined(separator: ", "))); run scripts/build or set SWALLOC_LIB")
     }
+
+    /// Our environment with `library` first in LD_PRELOAD (before whatever
+    /// the caller preloads already).
+    static func environment(preloading library: String) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
+        return environment
+    }
 }
 
 /// An error the user sees as one `swalloc: …` line.

@@ -55,9 +55,7 @@ struct RunCommand: ParsableCommand {
         do { library = try LibraryLocator.locate() } catch let error as CLIError {
             throw ValidationError(error.description)
         }
-        var environment = ProcessInfo.processInfo.environment
-        let preload = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
-        environment["LD_PRELOAD"] = preload
+        var environment = LibraryLocator.environment(preloading: library)
         // Each option sets its variable; the library checks the value and
         // answers a bad one with a swalloc: line, as for the variable.
         let settings: [(String, String?)] = [
