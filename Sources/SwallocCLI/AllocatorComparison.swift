@@ -18,6 +18,8 @@ struct AllocatorComparison {
     let command: [String]
     let allocators: [String]
     let runs: Int
+    /// JSON instead of the table.
+    let json: Bool
 
     struct Trial {
         var outcome: ChildProcess.Outcome
@@ -58,9 +60,9 @@ struct AllocatorComparison {
                 trials[index].append(trial)
             }
         }
-        let (text, alike) = render(trials)
-        FileHandle.standardOutput.write(Data(text.utf8))
-        if !alike { throw ExitCode(1) }
+        let summary = summarize(trials)
+        FileHandle.standardOutput.write(Data((json ? Self.json(summary) : Self.text(summary)).utf8))
+        if !summary.alike { throw ExitCode(1) }
     }
 
     func runOnce(allocator: String, library: String, files: URL, reference: String) throws -> Trial {
@@ -111,30 +113,91 @@ struct AllocatorComparison {
         }
     }
 
-    /// The table, and whether every run ended alike with the same output.
-    func render(_ trials: [[Trial]]) -> (String, Bool) {
+    /// What the runs came to: per allocator, and across them.
+    struct Summary: Encodable {
+        struct Row: Encodable {
+            var allocator: String
+            /// The allocator the profile names (nil: no profile).
+            var ranOn: String?
+            var fellBack: Bool
+            var exitStatuses: [Int32]
+            /// Medians over the runs.
+            var wallSeconds: Double
+            var wallRatio: Double?
+            var userSeconds: Double
+            var systemSeconds: Double
+            var maxResidentBytes: UInt64
+            /// From the first run's profile.
+            var peakLiveBytes: UInt64?
+            var allocations: UInt64?
+            var failedCalls: UInt64?
+            var runsWithoutProfile: Int
+            var diagnostics: [String]
+        }
+        var program: [String]
+        var runs: Int
+        var allocators: [Row]
+        var outputBytes: UInt64
+        /// "ALLOCATOR run N" for every run whose output was not the first's.
+        var differingOutput: [String]
+        var sameExitStatus: Bool
+        var alike: Bool { differingOutput.isEmpty && sameExitStatus }
+    }
+
+    func summarize(_ trials: [[Trial]]) -> Summary {
+        let median = Self.median
+        let baseline = median(trials[0].map(\.outcome.wallSeconds))
+        let rows = allocators.enumerated().map { index, allocator in
+            let runs = trials[index]
+            let wall = median(runs.map(\.outcome.wallSeconds))
+            let profile = runs.first?.profile
+            return Summary.Row(
+                allocator: allocator, ranOn: profile?.allocator,
+                fellBack: profile.map { Self.fellBack(requested: allocator, ranOn: $0.allocator) } ?? false,
+                exitStatuses: Set(runs.map(\.outcome.status)).sorted(),
+                wallSeconds: wall, wallRatio: baseline > 0 ? wall / baseline : nil,
+                userSeconds: median(runs.map(\.outcome.userSeconds)),
+                systemSeconds: median(runs.map(\.outcome.systemSeconds)),
+                maxResidentBytes: UInt64(median(runs.map { Double($0.outcome.maxResidentBytes) })),
+                peakLiveBytes: profile?.totals.peakLiveBytes, allocations: profile?.totals.allocations,
+                failedCalls: profile?.totals.failedCalls,
+                runsWithoutProfile: runs.filter { $0.profile == nil }.count,
+                diagnostics: Set(runs.flatMap(\.diagnostics)).sorted())
+        }
+        let differing = allocators.indices.flatMap { index in
+            trials[index].enumerated().compactMap { round, trial in
+                trial.sameOutput ? nil : "\(allocators[index]) run \(round + 1)"
+            }
+        }
+        return Summary(program: command, runs: runs, allocators: rows, outputBytes: trials[0][0].outputBytes,
+                       differingOutput: differing,
+                       sameExitStatus: Set(trials.joined().map(\.outcome.status)).count == 1)
+    }
+
+    /// The summary as JSON, for scripts.
+    static func json(_ summary: Summary) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(summary)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// The summary as a table and a few lines.
+    static func text(_ summary: Summary) -> String {
         var lines: [String] = []
-        let program = command.joined(separator: " ")
-        let under = allocators.count == 1 ? "under one allocator" : "under each of \(allocators.count) allocators"
-        lines.append("\(program): \(runs) run\(runs == 1 ? "" : "s") \(under) (medians; counts from the first run)")
+        let runs = summary.runs
+        let under = summary.allocators.count == 1 ? "under one allocator" : "under each of \(summary.allocators.count) allocators"
+        lines.append("\(summary.program.joined(separator: " ")): \(runs) run\(runs == 1 ? "" : "s") \(under) (medians; counts from the first run)")
         lines.append("")
         let header = ["allocator", "exit", "wall", "ratio", "user", "sys", "max RSS", "peak live", "allocations", "failed"]
         var rows: [[String]] = [header]
-        let baseline = median(trials[0].map(\.outcome.wallSeconds))
-        for (index, allocator) in allocators.enumerated() {
-            let runs = trials[index]
-            let statuses = Set(runs.map(\.outcome.status)).sorted().map(String.init).joined(separator: "/")
-            let wall = median(runs.map(\.outcome.wallSeconds))
-            let profile = runs.first?.profile
+        for row in summary.allocators {
             rows.append([
-                allocator, statuses, Self.duration(wall),
-                baseline > 0 ? String(format: "%.2f", wall / baseline) : "-",
-                Self.duration(median(runs.map(\.outcome.userSeconds))),
-                Self.duration(median(runs.map(\.outcome.systemSeconds))),
-                TextReport.bytes(UInt64(median(runs.map { Double($0.outcome.maxResidentBytes) }))),
-                profile.map { TextReport.bytes($0.totals.peakLiveBytes) } ?? "-",
-                profile.map { TextReport.grouped($0.totals.allocations) } ?? "-",
-                profile.map { TextReport.grouped($0.totals.failedCalls) } ?? "-",
+                row.allocator, row.exitStatuses.map(String.init).joined(separator: "/"), duration(row.wallSeconds),
+                row.wallRatio.map { String(format: "%.2f", $0) } ?? "-",
+                duration(row.userSeconds), duration(row.systemSeconds), TextReport.bytes(row.maxResidentBytes),
+                row.peakLiveBytes.map(TextReport.bytes) ?? "-", row.allocations.map(TextReport.grouped) ?? "-",
+                row.failedCalls.map(TextReport.grouped) ?? "-",
             ])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -145,33 +208,22 @@ struct AllocatorComparison {
             }.joined(separator: "  "))
         }
         lines.append("")
-        var alike = true
-        let differing = allocators.indices.flatMap { index in
-            trials[index].enumerated().compactMap { round, trial in
-                trial.sameOutput ? nil : "\(allocators[index]) run \(round + 1)"
-            }
-        }
-        if differing.isEmpty {
-            lines.append("output: the same in every run (\(TextReport.bytes(trials[0][0].outputBytes)))")
+        if summary.differingOutput.isEmpty {
+            lines.append("output: the same in every run (\(TextReport.bytes(summary.outputBytes)))")
         } else {
-            alike = false
-            lines.append("output: differs from \(allocators[0]) run 1 in " + differing.joined(separator: ", "))
+            lines.append("output: differs from \(summary.allocators[0].allocator) run 1 in "
+                + summary.differingOutput.joined(separator: ", "))
         }
-        if Set(trials.joined().map(\.outcome.status)).count > 1 {
-            alike = false
-            lines.append("exit status: not the same in every run")
-        }
-        for (index, allocator) in allocators.enumerated() {
-            if let profile = trials[index].first?.profile, Self.fellBack(requested: allocator, ranOn: profile.allocator) {
-                lines.append("\(allocator): the program ran on \(profile.allocator) instead")
-            } else if trials[index].contains(where: { $0.profile == nil }) {
-                lines.append("\(allocator): no profile from some runs (the program ended without its exit handlers: _exit, a signal, exec)")
+        if !summary.sameExitStatus { lines.append("exit status: not the same in every run") }
+        for row in summary.allocators {
+            if row.fellBack, let ranOn = row.ranOn {
+                lines.append("\(row.allocator): the program ran on \(ranOn) instead")
+            } else if row.runsWithoutProfile > 0 {
+                lines.append("\(row.allocator): no profile from some runs (the program ended without its exit handlers: _exit, a signal, exec)")
             }
-            for diagnostic in Set(trials[index].flatMap(\.diagnostics)).sorted() {
-                lines.append("\(allocator): \(diagnostic)")
-            }
+            for diagnostic in row.diagnostics { lines.append("\(row.allocator): \(diagnostic)") }
         }
-        return (lines.joined(separator: "\n") + "\n", alike)
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static let builtIns: Set<String> = ["system", "bump", "guard"]
@@ -184,7 +236,7 @@ struct AllocatorComparison {
         requested.contains("/") ? builtIns.contains(ranOn) : ranOn != requested
     }
 
-    func median(_ values: [Double]) -> Double {
+    static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2]

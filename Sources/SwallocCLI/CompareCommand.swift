@@ -22,7 +22,7 @@ struct CompareCommand: ParsableCommand {
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, folded
+        case text, json, folded
     }
 
     @Option(name: .customLong("allocator"),
@@ -32,7 +32,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Runs of the program per allocator.")
     var runs: Int = 3
 
-    @Option(help: "For two profiles: text (default) or folded (differential folded stacks).")
+    @Option(help: "text (default), json, or for two profiles folded (differential folded stacks).")
     var format: Format = .text
 
     @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
@@ -57,8 +57,11 @@ struct CompareCommand: ParsableCommand {
             guard !command.isEmpty else {
                 throw ValidationError("no program given: swalloc compare [--allocator NAME]... -- PROGRAM [ARGS]")
             }
+            guard format != .folded else {
+                throw ValidationError("--format folded compares two profiles' call sites, not runs")
+            }
             try AllocatorComparison(command: command, allocators: allocators.isEmpty ? ["system", "bump"] : allocators,
-                                    runs: runs).run()
+                                    runs: runs, json: format == .json).run()
             return
         }
         guard arguments.count == 2 else {
@@ -74,6 +77,9 @@ struct CompareCommand: ParsableCommand {
         switch format {
         case .text:
             FileHandle.standardOutput.write(Data(ProfileComparison.render(
+                base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
+        case .json:
+            FileHandle.standardOutput.write(Data(ProfileComparison.json(
                 base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
         case .folded:
             guard profiles.allSatisfy({ $0.sites != nil }) else {

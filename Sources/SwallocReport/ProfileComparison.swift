@@ -1,3 +1,5 @@
+import Foundation
+
 /// Two profiles side by side, as `swalloc compare BASE NEW` prints them:
 /// the totals with their change, the request sizes, and the call sites
 /// whose allocations changed most; and the differential folded stacks of
@@ -37,6 +39,89 @@ public enum ProfileComparison {
         lines.append(contentsOf: histogram(base, new))
         lines.append(contentsOf: sites(base, new, top: top))
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The comparison as JSON, for scripts: both sides, every total and
+    /// histogram bucket with its change, and every stack whose bytes
+    /// changed, largest change first.
+    public static func json(base: Profile, new: Profile, baseName: String, newName: String) -> String {
+        func side(_ profile: Profile, _ file: String) -> Diff.Side {
+            Diff.Side(file: file, program: profile.program, pid: profile.pid, allocator: profile.allocator,
+                      complete: profile.complete)
+        }
+        func change(_ old: UInt64, _ now: UInt64) -> Diff.Change {
+            Diff.Change(base: old, new: now, change: Int64(bitPattern: now &- old))
+        }
+        let b = base.totals, n = new.totals
+        let totals: [String: Diff.Change] = [
+            "malloc_calls": change(b.mallocCalls, n.mallocCalls), "calloc_calls": change(b.callocCalls, n.callocCalls),
+            "realloc_calls": change(b.reallocCalls, n.reallocCalls), "aligned_calls": change(b.alignedCalls, n.alignedCalls),
+            "free_calls": change(b.freeCalls, n.freeCalls), "failed_calls": change(b.failedCalls, n.failedCalls),
+            "allocations": change(b.allocations, n.allocations), "deallocations": change(b.deallocations, n.deallocations),
+            "bytes_allocated": change(b.bytesAllocated, n.bytesAllocated), "bytes_freed": change(b.bytesFreed, n.bytesFreed),
+            "peak_live_bytes": change(b.peakLiveBytes, n.peakLiveBytes),
+            "live_bytes_at_exit": change(b.liveBytesAtExit, n.liveBytesAtExit),
+            "live_allocations_at_exit": change(b.liveAllocationsAtExit, n.liveAllocationsAtExit),
+        ]
+        var old: [UInt64: Profile.Bucket] = [:], now: [UInt64: Profile.Bucket] = [:]
+        for bucket in base.histogram { old[bucket.min] = bucket }
+        for bucket in new.histogram { now[bucket.min] = bucket }
+        let histogram = Set(old.keys).union(now.keys).sorted().map { start in
+            let bucket = old[start] ?? now[start]!
+            return Diff.Bucket(min: bucket.min, max: bucket.max,
+                               count: change(old[start]?.count ?? 0, now[start]?.count ?? 0))
+        }
+        var sites: [Diff.Site]? = nil
+        if base.sites != nil || new.sites != nil {
+            let before = merged(base), after = merged(new)
+            sites = Set(before.keys).union(after.keys).compactMap { key -> Diff.Site? in
+                let a = before[key] ?? SiteTotals(), z = after[key] ?? SiteTotals()
+                guard a.bytes != z.bytes || a.calls != z.calls || a.liveBytes != z.liveBytes else { return nil }
+                return Diff.Site(frames: (after[key] ?? a).frames.map(SiteReport.name),
+                                 calls: change(a.calls, z.calls), bytes: change(a.bytes, z.bytes),
+                                 liveBytes: change(a.liveBytes, z.liveBytes))
+            }.sorted { (abs($0.bytes.change), $0.frames.joined()) > (abs($1.bytes.change), $1.frames.joined()) }
+        }
+        let diff = Diff(base: side(base, baseName), new: side(new, newName), totals: totals,
+                        histogram: histogram, sites: sites)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(diff)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// What ``json(base:new:baseName:newName:)`` writes.
+    struct Diff: Encodable {
+        struct Side: Encodable {
+            var file: String
+            var program: String?
+            var pid: Int
+            var allocator: String
+            var complete: Bool
+        }
+        struct Change: Encodable {
+            var base: UInt64
+            var new: UInt64
+            var change: Int64
+        }
+        struct Bucket: Encodable {
+            var min: UInt64
+            var max: UInt64
+            var count: Change
+        }
+        /// Frames from the allocating function outwards, by name.
+        struct Site: Encodable {
+            var frames: [String]
+            var calls: Change
+            var bytes: Change
+            var liveBytes: Change
+        }
+        var base: Side
+        var new: Side
+        var totals: [String: Change]
+        var histogram: [Bucket]
+        /// Absent when neither profile has call sites.
+        var sites: [Site]?
     }
 
     /// `stack base-value new-value` for every stack in either profile.

@@ -46,6 +46,24 @@ final class CompareTests: XCTestCase {
         XCTAssertTrue(out.contains("(new)"), out)
     }
 
+    /// --format json: the same changes for scripts, sites largest change first.
+    func testTwoProfilesAsJSON() throws {
+        let base = try profile("base.json", [Harness.host("callsites")], sample: "1")
+        let new = try profile("new.json", [Harness.host("callsites"), "big"], sample: "1")
+        let result = swalloc(["compare", "--format", "json", base, new])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let totals = try XCTUnwrap(json["totals"] as? [String: [String: Int]])
+        // big adds 200 × 1 MiB and 400,000 small mallocs.
+        XCTAssertEqual(totals["malloc_calls"]?["change"], 400_200)
+        XCTAssertEqual(totals["malloc_calls"].map { $0["new"]! - $0["base"]! }, 400_200)
+        let sites = try XCTUnwrap(json["sites"] as? [[String: Any]])
+        let first = try XCTUnwrap(sites.first)
+        XCTAssertEqual((first["frames"] as? [String])?.first, "allocate_megabytes")
+        XCTAssertEqual((first["bytes"] as? [String: Int])?["change"], 200 << 20)
+        XCTAssertEqual((json["new"] as? [String: Any])?["file"] as? String, new)
+    }
+
     /// Differential folded stacks: `stack base new`, a stack only in the
     /// new profile with 0 for the base.
     func testFoldedDifference() throws {
@@ -100,6 +118,24 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(system.suffix(2), bump.suffix(2), result.stdout)
         XCTAssertEqual(system.suffix(2).last, "0")
         XCTAssertTrue(lines.contains("output: the same in every run (0 B)"), result.stdout)
+    }
+
+    /// --format json for runs: one object per allocator, and what differed.
+    func testRunsAsJSON() throws {
+        let result = swalloc(["compare", "--format", "json", "--runs", "2", "--", Harness.host("workload"), "100"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(json["allocators"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["allocator"] as? String }, ["system", "bump"])
+        XCTAssertEqual(rows.map { $0["ran_on"] as? String }, ["system", "bump"])
+        XCTAssertEqual(rows.map { $0["exit_statuses"] as? [Int] }, [[0], [0]])
+        XCTAssertEqual(rows[0]["allocations"] as? Int, rows[1]["allocations"] as? Int)
+        XCTAssertEqual(json["runs"] as? Int, 2)
+        XCTAssertEqual((json["differing_output"] as? [String])?.count, 0)
+        XCTAssertEqual(json["same_exit_status"] as? Bool, true)
+        let folded = swalloc(["compare", "--format", "folded", "--", Harness.host("workload"), "100"])
+        XCTAssertNotEqual(folded.status, 0)
+        XCTAssertTrue(folded.stderr.contains("--format folded compares two profiles"), folded.stderr)
     }
 
     /// Output that depends on the allocator: exit status 1, and which runs
