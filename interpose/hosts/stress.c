@@ -43,6 +43,10 @@ static void *worker(void *arg) {
 
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 4;
+    if (threads < 1 || threads > 64) {
+        fprintf(stderr, "stress: 1 to 64 threads\n");
+        return 2;
+    }
     rounds = argc > 2 ? atoi(argv[2]) : 100000;
     int forks = argc > 3 ? atoi(argv[3]) : 20;
     pthread_t ids[64];

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <stdlib.h>
@@ -213,6 +214,18 @@ static inline void swalloc_set_direct_free_range(bool direct) {
     swalloc_slow_free_size = direct ? SWALLOC_BOOTSTRAP_BYTES : UINTPTR_MAX;
 }
 
+/* Waits until a spin lock looks free: a short spin, then sched_yield. The
+   library's locks are held for microseconds, but a holder that the kernel
+   preempted (more threads than cores) holds them for a whole time slice,
+   which pure spinning would burn. sched_yield is a system call: no malloc,
+   no lock, async-signal-safe. */
+static inline void swalloc_spin_wait(const int *lock) {
+    for (unsigned spins = 0; __atomic_load_n(lock, __ATOMIC_RELAXED); spins++) {
+        if (spins < 64) __builtin_ia32_pause();
+        else sched_yield();
+    }
+}
+
 /* ---- process-wide state ----------------------------------------------------
  * Touched only off the hot path (thread start and exit, the peak scan every
  * SWALLOC_PEAK_STEP bytes a thread allocates, fork, the exit report). */
@@ -236,10 +249,7 @@ extern struct swalloc_process_state swalloc_process __attribute__((visibility("h
 static inline struct swalloc_process_state *swalloc_process_ptr(void) { return &swalloc_process; }
 
 static inline void swalloc_lock(void) {
-    while (__atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&swalloc_process.lock, __ATOMIC_RELAXED))
-            __builtin_ia32_pause();
-    }
+    while (__atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE)) swalloc_spin_wait(&swalloc_process.lock);
 }
 /* The lock if it is free, without waiting: for the peak scan, which a
    scan already under way makes unnecessary. */
@@ -319,9 +329,7 @@ static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
 }
 /* A spin lock on any int. */
 static inline void swalloc_spin_lock(int *lock) {
-    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) __builtin_ia32_pause();
-    }
+    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) swalloc_spin_wait(lock);
 }
 static inline void swalloc_spin_unlock(int *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
