@@ -12,6 +12,15 @@ final class HostProgramTests: XCTestCase {
         }
     }
 
+    /// Many more threads than cores, sampling often (every 4 KiB: the
+    /// sampler's lock is taken thousands of times) and scanning for the
+    /// peak: same checksum, no hang while the kernel preempts lock holders.
+    func testOversubscribedThreadsWithFrequentSampling() {
+        let result = assertSameBehaviour([Harness.host("stress"), "32", "5000", "2"],
+                                         environment: ["SWALLOC_SAMPLE": "4k"], stats: "summary", timeout: 180)
+        XCTAssertTrue(result.stdout.contains("children_ok=2/2"), result.stdout)
+    }
+
     func testCxxExceptionsAndForcedUnwinding() {
         for stats in ["off", "summary"] {
             let result = assertSameBehaviour([Harness.host("cxx_threads")], stats: stats)
