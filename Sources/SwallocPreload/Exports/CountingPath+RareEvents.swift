@@ -11,9 +11,9 @@ extension CountingPath {
     /// only the sampler's.
     @inline(__always)
     static func mallocThenCheck(_ size: Int) -> UnsafeMutableRawPointer? {
+        // nil also for the sizes allocateCounted hands to the general path:
+        // no block has 2^63 bytes.
         guard let user = allocateCounted(size) else { return nil }
-        // A size the general path served went through its own checkpoint.
-        guard swalloc_current_thread().pointee.countdown <= 0 else { return user }
         return Checkpoint.reached(user, size: size)
     }
 
@@ -49,10 +49,7 @@ extension CountingPath {
     @inline(never)
     static func reframe(_ block: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
         swalloc_libc_free(block)
-        guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
-            return failedAfterCounting(size)
-        }
-        return frame(base, size)
+        return allocateFramed(size)
     }
 
     /// As ``reframe(_:_:)`` for a block glibc's realloc returned, whose

@@ -72,8 +72,7 @@ enum CountingPath {
             base = pointer - BlockHeader.byteCount
         }
         thread.pointee.counters.free_calls &+= 1
-        thread.pointee.counters.blocks_freed &+= 1
-        thread.pointee.counters.bytes_freed &+= UInt64(truncatingIfNeeded: size)
+        Statistics.recordFree(size, thread)
         swalloc_libc_free(base)
     }
 
@@ -173,6 +172,13 @@ enum CountingPath {
         // Above 2^63 no block can be had, and the header's 16 bytes could
         // wrap the size: the general path answers (ENOMEM).
         guard _fastPath(size >= 0) else { return generalAfterCounting(size) }
+        return allocateFramed(size)
+    }
+
+    /// A counted header block of `size` bytes (0 ≤ size < 2^63), or the
+    /// counted failure.
+    @inline(__always)
+    static func allocateFramed(_ size: Int) -> UnsafeMutableRawPointer? {
         guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
             return failedAfterCounting(size)
         }

@@ -64,8 +64,9 @@ enum Statistics {
     }
 
     /// The histogram bucket of a request: 64 - clz(size), written as
-    /// log2(2·size + 1) so that 0 needs no special case (sizes here are
-    /// below 2^62).
+    /// log2(2·size + 1) so that 0 needs no special case. Sizes of 2^63 and
+    /// up wrap into a wrong bucket, always in range, and are taken back
+    /// with the call (no such block exists: CountingPath.uncount).
     @inline(__always)
     static func bucket(_ size: Int) -> Int {
         Int.bitWidth &- 1 &- (size &<< 1 | 1).leadingZeroBitCount

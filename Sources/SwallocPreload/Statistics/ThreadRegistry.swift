@@ -90,15 +90,7 @@ enum ThreadRegistry {
     static func resetInChild() {
         let process = swalloc_process_ptr()
         let me = swalloc_current_thread()
-        var totals = swalloc_counters()
-        var node = process.pointee.threads
-        var steps: UInt64 = 0
-        while let thread = node, steps < walkLimit {
-            Counters.add(&thread.pointee.counters, into: &totals)
-            node = thread.pointee.next
-            steps &+= 1
-        }
-        Counters.add(&process.pointee.retired, into: &totals)
+        var totals = sum()
         process.pointee.inherited_blocks = process.pointee.inherited_blocks
             &+ Counters.blocksAllocated(&totals) &- totals.blocks_freed
         process.pointee.inherited_bytes = process.pointee.inherited_bytes
@@ -119,20 +111,32 @@ enum ThreadRegistry {
     /// Also returns the peak, the live total now included.
     static func snapshot() -> (counters: swalloc_counters, peak: Int64) {
         let process = swalloc_process_ptr()
-        var totals = swalloc_counters()
         swalloc_lock()
-        Counters.add(&process.pointee.retired, into: &totals)
-        var node = process.pointee.threads
-        var steps: UInt64 = 0
-        while let thread = node, steps < walkLimit {
-            Counters.add(&thread.pointee.counters, into: &totals)
-            node = thread.pointee.next
-            steps &+= 1
-        }
-        raisePeak(to: liveBytes())
+        let totals = sum()
+        raisePeak(to: Int64(bitPattern: process.pointee.inherited_bytes
+            &+ totals.bytes_allocated &- totals.bytes_freed))
         let peak = process.pointee.peak_live_bytes
         swalloc_unlock()
         return (totals, peak)
+    }
+
+    /// The counters of ended threads and of every active one. Under the lock.
+    static func sum() -> swalloc_counters {
+        var totals = swalloc_counters()
+        Counters.add(&swalloc_process_ptr().pointee.retired, into: &totals)
+        forEachActive { Counters.add(&$0.pointee.counters, into: &totals) }
+        return totals
+    }
+
+    /// Calls `body` on every thread in the list. Under the lock.
+    static func forEachActive(_ body: (UnsafeMutablePointer<swalloc_thread_state>) -> Void) {
+        var node = swalloc_process_ptr().pointee.threads
+        var steps: UInt64 = 0
+        while let thread = node, steps < walkLimit {
+            body(thread)
+            node = thread.pointee.next
+            steps &+= 1
+        }
     }
 
     /// A peak candidate, taken at a checkpoint (``Checkpoint``): the
@@ -157,13 +161,7 @@ enum ThreadRegistry {
         let process = swalloc_process_ptr()
         var live = Int64(bitPattern: process.pointee.inherited_bytes
             &+ process.pointee.retired.bytes_allocated &- process.pointee.retired.bytes_freed)
-        var node = process.pointee.threads
-        var steps: UInt64 = 0
-        while let thread = node, steps < walkLimit {
-            live &+= swalloc_thread_live(thread)
-            node = thread.pointee.next
-            steps &+= 1
-        }
+        forEachActive { live &+= swalloc_thread_live($0) }
         return live
     }
 
