@@ -17,24 +17,11 @@ public enum ProfileComparison {
         lines.append("new   \(newName): \(describe(new))")
         lines.append("")
         lines.append("".padding(22) + "base".leftPadding(14) + "new".leftPadding(14) + "change".leftPadding(14))
-        let b = base.totals, n = new.totals
-        let counts: [(String, UInt64, UInt64)] = [
-            ("malloc calls", b.mallocCalls, n.mallocCalls), ("calloc calls", b.callocCalls, n.callocCalls),
-            ("realloc calls", b.reallocCalls, n.reallocCalls), ("aligned calls", b.alignedCalls, n.alignedCalls),
-            ("free calls", b.freeCalls, n.freeCalls), ("failed calls", b.failedCalls, n.failedCalls),
-            ("allocations", b.allocations, n.allocations),
-            ("live blocks at exit", b.liveAllocationsAtExit, n.liveAllocationsAtExit),
-        ]
-        for (label, old, now) in counts {
-            lines.append(row(label, TextReport.grouped(old), TextReport.grouped(now),
-                             signedCount(old, now), percent(old, now)))
-        }
-        let sizes: [(String, UInt64, UInt64)] = [
-            ("bytes allocated", b.bytesAllocated, n.bytesAllocated), ("bytes freed", b.bytesFreed, n.bytesFreed),
-            ("peak live", b.peakLiveBytes, n.peakLiveBytes), ("live at exit", b.liveBytesAtExit, n.liveBytesAtExit),
-        ]
-        for (label, old, now) in sizes {
-            lines.append(row(label, TextReport.bytes(old), TextReport.bytes(now), signedBytes(old, now), percent(old, now)))
+        for total in totals(base, new) where total.label != nil {
+            let (old, now) = (total.base, total.new)
+            lines.append(total.bytes
+                ? row(total.label!, TextReport.bytes(old), TextReport.bytes(now), signedBytes(old, now), percent(old, now))
+                : row(total.label!, TextReport.grouped(old), TextReport.grouped(now), signedCount(old, now), percent(old, now)))
         }
         lines.append(contentsOf: histogram(base, new))
         lines.append(contentsOf: sites(base, new, top: top))
@@ -52,32 +39,17 @@ public enum ProfileComparison {
         func change(_ old: UInt64, _ now: UInt64) -> Diff.Change {
             Diff.Change(base: old, new: now, change: Int64(bitPattern: now &- old))
         }
-        let b = base.totals, n = new.totals
-        let totals: [String: Diff.Change] = [
-            "malloc_calls": change(b.mallocCalls, n.mallocCalls), "calloc_calls": change(b.callocCalls, n.callocCalls),
-            "realloc_calls": change(b.reallocCalls, n.reallocCalls), "aligned_calls": change(b.alignedCalls, n.alignedCalls),
-            "free_calls": change(b.freeCalls, n.freeCalls), "failed_calls": change(b.failedCalls, n.failedCalls),
-            "allocations": change(b.allocations, n.allocations), "deallocations": change(b.deallocations, n.deallocations),
-            "bytes_allocated": change(b.bytesAllocated, n.bytesAllocated), "bytes_freed": change(b.bytesFreed, n.bytesFreed),
-            "peak_live_bytes": change(b.peakLiveBytes, n.peakLiveBytes),
-            "live_bytes_at_exit": change(b.liveBytesAtExit, n.liveBytesAtExit),
-            "live_allocations_at_exit": change(b.liveAllocationsAtExit, n.liveAllocationsAtExit),
-        ]
-        var old: [UInt64: Profile.Bucket] = [:], now: [UInt64: Profile.Bucket] = [:]
-        for bucket in base.histogram { old[bucket.min] = bucket }
-        for bucket in new.histogram { now[bucket.min] = bucket }
-        let histogram = Set(old.keys).union(now.keys).sorted().map { start in
-            let bucket = old[start] ?? now[start]!
-            return Diff.Bucket(min: bucket.min, max: bucket.max,
-                               count: change(old[start]?.count ?? 0, now[start]?.count ?? 0))
+        var totals: [String: Diff.Change] = [:]
+        for total in self.totals(base, new) { totals[total.key] = change(total.base, total.new) }
+        let histogram = bucketPairs(base, new).map {
+            Diff.Bucket(min: $0.bucket.min, max: $0.bucket.max, count: change($0.base, $0.new))
         }
         var sites: [Diff.Site]? = nil
         if base.sites != nil || new.sites != nil {
-            let before = merged(base), after = merged(new)
-            sites = Set(before.keys).union(after.keys).compactMap { key -> Diff.Site? in
-                let a = before[key] ?? SiteTotals(), z = after[key] ?? SiteTotals()
+            sites = stackPairs(base, new).compactMap { pair -> Diff.Site? in
+                let a = pair.base, z = pair.new
                 guard a.bytes != z.bytes || a.calls != z.calls || a.liveBytes != z.liveBytes else { return nil }
-                return Diff.Site(frames: (after[key] ?? a).frames.map(SiteReport.name),
+                return Diff.Site(frames: pair.frames.map(SiteReport.name),
                                  calls: change(a.calls, z.calls), bytes: change(a.bytes, z.bytes),
                                  liveBytes: change(a.liveBytes, z.liveBytes))
             }.sorted { (abs($0.bytes.change), $0.frames.joined()) > (abs($1.bytes.change), $1.frames.joined()) }
@@ -126,9 +98,7 @@ public enum ProfileComparison {
 
     /// `stack base-value new-value` for every stack in either profile.
     public static func diffFolded(base: Profile, new: Profile, metric: SiteReport.Metric = .bytes) -> String {
-        let old = foldedValues(base, metric), now = foldedValues(new, metric)
-        let stacks = Set(old.keys).union(now.keys).sorted()
-        return stacks.map { "\($0) \(old[$0] ?? 0) \(now[$0] ?? 0)\n" }.joined()
+        stackPairs(base, new).map { "\($0.key) \(metric.value($0.base)) \(metric.value($0.new))\n" }.joined()
     }
 
     // MARK: Pieces
@@ -166,50 +136,78 @@ public enum ProfileComparison {
     }
 
     static func histogram(_ base: Profile, _ new: Profile) -> [String] {
-        var old: [UInt64: Profile.Bucket] = [:], now: [UInt64: Profile.Bucket] = [:]
-        for bucket in base.histogram { old[bucket.min] = bucket }
-        for bucket in new.histogram { now[bucket.min] = bucket }
-        let starts = Set(old.keys).union(now.keys).sorted()
-        guard !starts.isEmpty else { return [] }
+        let pairs = bucketPairs(base, new)
+        guard !pairs.isEmpty else { return [] }
         var lines = ["", "request sizes (allocations)"]
-        for start in starts {
-            let bucket = old[start] ?? now[start]!
+        for (bucket, a, b) in pairs {
             let label = bucket.min == bucket.max ? TextReport.bytes(bucket.min)
                 : "\(TextReport.bytes(bucket.min)) – \(TextReport.bytes(bucket.max + 1))"
-            let a = old[start]?.count ?? 0, b = now[start]?.count ?? 0
             lines.append(row(label, TextReport.grouped(a), TextReport.grouped(b), signedCount(a, b), percent(a, b)))
         }
         return lines
     }
 
-    /// One entry per distinct stack (sites with the same frame names merged).
-    struct SiteTotals {
-        var calls: UInt64 = 0
-        var bytes: UInt64 = 0
-        var liveBytes: UInt64 = 0
-        var frames: [Profile.Frame] = []
+    /// Every total with its profile key; `label` for those the text shows.
+    static func totals(_ base: Profile, _ new: Profile)
+        -> [(label: String?, key: String, bytes: Bool, base: UInt64, new: UInt64)] {
+        let b = base.totals, n = new.totals
+        return [
+            ("malloc calls", "malloc_calls", false, b.mallocCalls, n.mallocCalls),
+            ("calloc calls", "calloc_calls", false, b.callocCalls, n.callocCalls),
+            ("realloc calls", "realloc_calls", false, b.reallocCalls, n.reallocCalls),
+            ("aligned calls", "aligned_calls", false, b.alignedCalls, n.alignedCalls),
+            ("free calls", "free_calls", false, b.freeCalls, n.freeCalls),
+            ("failed calls", "failed_calls", false, b.failedCalls, n.failedCalls),
+            ("allocations", "allocations", false, b.allocations, n.allocations),
+            (nil, "deallocations", false, b.deallocations, n.deallocations),
+            ("live blocks at exit", "live_allocations_at_exit", false, b.liveAllocationsAtExit, n.liveAllocationsAtExit),
+            ("bytes allocated", "bytes_allocated", true, b.bytesAllocated, n.bytesAllocated),
+            ("bytes freed", "bytes_freed", true, b.bytesFreed, n.bytesFreed),
+            ("peak live", "peak_live_bytes", true, b.peakLiveBytes, n.peakLiveBytes),
+            ("live at exit", "live_bytes_at_exit", true, b.liveBytesAtExit, n.liveBytesAtExit),
+        ]
     }
 
-    static func stackKey(_ site: Profile.Site) -> String {
-        site.frames.reversed().map { SiteReport.name($0).replacingSemicolons() }.joined(separator: ";")
+    /// The histogram buckets of either profile, smallest first, with each
+    /// side's count (0 where it has none).
+    static func bucketPairs(_ base: Profile, _ new: Profile) -> [(bucket: Profile.Bucket, base: UInt64, new: UInt64)] {
+        var old: [UInt64: Profile.Bucket] = [:], now: [UInt64: Profile.Bucket] = [:]
+        for bucket in base.histogram { old[bucket.min] = bucket }
+        for bucket in new.histogram { now[bucket.min] = bucket }
+        return Set(old.keys).union(now.keys).sorted().map { start in
+            (old[start] ?? now[start]!, old[start]?.count ?? 0, now[start]?.count ?? 0)
+        }
     }
 
-    static func merged(_ profile: Profile) -> [String: SiteTotals] {
-        var sites: [String: SiteTotals] = [:]
+    /// One site per distinct stack of frame names (sites that differ only
+    /// in addresses merged), keyed by the folded stack.
+    static func merged(_ profile: Profile) -> [String: Profile.Site] {
+        var sites: [String: Profile.Site] = [:]
         for site in profile.sites ?? [] {
-            var entry = sites[stackKey(site), default: SiteTotals(frames: site.frames)]
+            let key = site.frames.reversed().map { SiteReport.name($0).replacingSemicolons() }.joined(separator: ";")
+            guard var entry = sites[key] else {
+                sites[key] = site
+                continue
+            }
             entry.calls += site.calls
             entry.bytes += site.bytes
+            entry.liveAllocations += site.liveAllocations
             entry.liveBytes += site.liveBytes
-            sites[stackKey(site)] = entry
+            entry.samples += site.samples
+            sites[key] = entry
         }
         return sites
     }
 
-    static func foldedValues(_ profile: Profile, _ metric: SiteReport.Metric) -> [String: UInt64] {
-        var values: [String: UInt64] = [:]
-        for site in profile.sites ?? [] { values[stackKey(site), default: 0] += metric.value(site) }
-        return values
+    /// Every stack of either profile, in key order, with each side's totals
+    /// (zero where it has none) and its frames (the new side's if it has them).
+    static func stackPairs(_ base: Profile, _ new: Profile)
+        -> [(key: String, base: Profile.Site, new: Profile.Site, frames: [Profile.Frame], inBase: Bool, inNew: Bool)] {
+        let old = merged(base), now = merged(new)
+        let none = Profile.Site(calls: 0, bytes: 0, liveAllocations: 0, liveBytes: 0, samples: 0, frames: [])
+        return Set(old.keys).union(now.keys).sorted().map { key in
+            (key, old[key] ?? none, now[key] ?? none, (now[key] ?? old[key]!).frames, old[key] != nil, now[key] != nil)
+        }
     }
 
     static func sites(_ base: Profile, _ new: Profile, top: Int) -> [String] {
@@ -217,23 +215,19 @@ public enum ProfileComparison {
         guard base.sites != nil, new.sites != nil else {
             return ["", "call sites: only the \(base.sites == nil ? "new" : "base") profile has them (sampling was off in the other)"]
         }
-        let old = merged(base), now = merged(new)
-        let keys = Set(old.keys).union(now.keys)
-        func magnitude(_ key: String) -> UInt64 {
-            let a = old[key]?.bytes ?? 0, b = now[key]?.bytes ?? 0
-            return a > b ? a - b : b - a
-        }
-        let changed = keys.filter { magnitude($0) > 0 }.sorted { (magnitude($0), $0) > (magnitude($1), $1) }
-        var lines = ["", "call sites whose bytes changed most (\(changed.count) of \(keys.count) stacks changed)"]
+        let pairs = stackPairs(base, new)
+        func magnitude(_ a: Profile.Site, _ b: Profile.Site) -> UInt64 { a.bytes > b.bytes ? a.bytes - b.bytes : b.bytes - a.bytes }
+        let changed = pairs.filter { magnitude($0.base, $0.new) > 0 }
+            .sorted { (magnitude($0.base, $0.new), $0.key) > (magnitude($1.base, $1.new), $1.key) }
+        var lines = ["", "call sites whose bytes changed most (\(changed.count) of \(pairs.count) stacks changed)"]
         if changed.isEmpty { lines.append("  none") }
-        for key in changed.prefix(top) {
-            let a = old[key] ?? SiteTotals(), b = now[key] ?? SiteTotals()
-            let status = old[key] == nil ? "  only in new" : now[key] == nil ? "  only in base" : ""
+        for pair in changed.prefix(top) {
+            let a = pair.base, b = pair.new
+            let status = !pair.inBase ? "  only in new" : !pair.inNew ? "  only in base" : ""
             lines.append("  " + signedBytes(a.bytes, b.bytes).leftPadding(12) + " bytes, calls "
                 + signedCount(a.calls, b.calls) + ", live at exit " + signedBytes(a.liveBytes, b.liveBytes) + status)
-            let frames = (now[key] ?? a).frames
-            lines.append("       " + frames.prefix(6).map(SiteReport.name).joined(separator: " ← ")
-                + (frames.count > 6 ? " ← …" : ""))
+            lines.append("       " + pair.frames.prefix(6).map(SiteReport.name).joined(separator: " ← ")
+                + (pair.frames.count > 6 ? " ← …" : ""))
         }
         return lines
     }
