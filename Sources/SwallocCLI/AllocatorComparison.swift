@@ -34,10 +34,7 @@ struct AllocatorComparison {
     }
 
     func run() throws {
-        let library: String
-        do { library = try LibraryLocator.locate() } catch let error as CLIError {
-            throw ValidationError(error.description)
-        }
+        let preloading = try LibraryLocator.preloadingEnvironment()
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("swalloc-compare-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false,
@@ -48,7 +45,7 @@ struct AllocatorComparison {
         let reference = directory.appendingPathComponent("0-0.out").path
         for round in 0..<runs {
             for (index, allocator) in allocators.enumerated() {
-                let trial = try runOnce(allocator: allocator, library: library,
+                let trial = try runOnce(allocator: allocator, environment: preloading,
                                         files: directory.appendingPathComponent("\(index)-\(round)"),
                                         reference: reference)
                 // Interrupted from the terminal (the program died of SIGINT
@@ -65,8 +62,9 @@ struct AllocatorComparison {
         if !summary.alike { throw ExitCode(1) }
     }
 
-    func runOnce(allocator: String, library: String, files: URL, reference: String) throws -> Trial {
-        var environment = LibraryLocator.environment(preloading: library)
+    func runOnce(allocator: String, environment preloading: [String: String], files: URL,
+                 reference: String) throws -> Trial {
+        var environment = preloading
         environment["SWALLOC_ALLOCATOR"] = allocator
         environment["SWALLOC_STATS"] = "json"
         environment["SWALLOC_OUT"] = files.path + "-%p.json"

@@ -45,9 +45,7 @@ struct CompareCommand: ParsableCommand {
     func validate() throws {
         // As in swalloc run: a help flag where the arguments start.
         if ["-h", "--help"].contains(arguments.first) { throw CleanExit.helpRequest(self) }
-        guard SiteReport.Metric(rawValue: value) != nil else {
-            throw ValidationError("--value must be one of \(SiteReport.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try ProfileInput.metric(value)
         guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be from 1 to 1000, not \(runs)") }
     }
 
@@ -67,13 +65,7 @@ struct CompareCommand: ParsableCommand {
         guard arguments.count == 2 else {
             throw ValidationError("give two profiles (swalloc compare BASE.json NEW.json) or a program after --")
         }
-        let profiles: [Profile]
-        do {
-            profiles = try arguments.map { path throws(ProfileError) in try Profile.load(path: path) }
-        } catch {
-            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        }
+        let profiles = try arguments.map(ProfileInput.load)
         switch format {
         case .text:
             FileHandle.standardOutput.write(Data(ProfileComparison.render(
@@ -82,13 +74,9 @@ struct CompareCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data(ProfileComparison.json(
                 base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
         case .folded:
-            guard profiles.allSatisfy({ $0.sites != nil }) else {
-                let missing = arguments[profiles[0].sites == nil ? 0 : 1]
-                FileHandle.standardError.write(Data("swalloc: \(missing) has no call sites (sampling was off)\n".utf8))
-                throw ExitCode(2)
-            }
+            for (profile, path) in zip(profiles, arguments) { try ProfileInput.requireSites(profile, path: path) }
             FileHandle.standardOutput.write(Data(ProfileComparison.diffFolded(
-                base: profiles[0], new: profiles[1], metric: SiteReport.Metric(rawValue: value)!).utf8))
+                base: profiles[0], new: profiles[1], metric: try ProfileInput.metric(value)).utf8))
         }
     }
 }

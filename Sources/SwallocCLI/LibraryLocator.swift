@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Finds the libswalloc.so that belongs with this swalloc: `../lib/` next to
@@ -25,9 +26,14 @@ enum LibraryLocator {
         throw CLIError("cannot find libswalloc.so next to \(real.path) (looked in \(candidates.map(\.path).joined(separator: ", "))); run scripts/build or set SWALLOC_LIB")
     }
 
-    /// Our environment with `library` first in LD_PRELOAD (before whatever
-    /// the caller preloads already).
-    static func environment(preloading library: String) -> [String: String] {
+    /// Our environment with the library first in LD_PRELOAD (before
+    /// whatever the caller preloads already); a usage error when there is
+    /// no library to preload.
+    static func preloadingEnvironment() throws -> [String: String] {
+        let library: String
+        do { library = try locate() } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
         return environment

@@ -27,31 +27,20 @@ struct ReportCommand: ParsableCommand {
         if (format == .pprof || format == .html) && output == nil {
             throw ValidationError("--format \(format.rawValue) writes a file: give it with -o FILE")
         }
-        guard SiteReport.Metric(rawValue: value) != nil else {
-            throw ValidationError("--value must be one of \(SiteReport.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try ProfileInput.metric(value)
     }
 
     func run() throws {
-        let profile: Profile
-        do {
-            profile = try Profile.load(path: file)
-        } catch {
-            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        }
+        let profile = try ProfileInput.load(file)
         let rendered: Data
         switch format {
         case .text: rendered = Data(TextReport.render(profile).utf8)
         case .json: rendered = Data((profile.json() + "\n").utf8)
         case .html: rendered = Data(HTMLReport.render(profile).utf8)
         case .folded, .pprof:
-            guard profile.sites != nil else {
-                FileHandle.standardError.write(Data("swalloc: \(file) has no call sites (sampling was off)\n".utf8))
-                throw ExitCode(2)
-            }
+            try ProfileInput.requireSites(profile, path: file)
             rendered = format == .folded
-                ? Data(SiteReport.folded(profile, metric: SiteReport.Metric(rawValue: value)!).utf8)
+                ? Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
                 : try PprofWriter.data(profile)
         }
         guard let output else {

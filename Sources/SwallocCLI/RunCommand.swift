@@ -51,11 +51,7 @@ struct RunCommand: ParsableCommand {
         guard !command.isEmpty else {
             throw ValidationError("no program given: swalloc run [options] -- PROGRAM [ARGS]")
         }
-        let library: String
-        do { library = try LibraryLocator.locate() } catch let error as CLIError {
-            throw ValidationError(error.description)
-        }
-        var environment = LibraryLocator.environment(preloading: library)
+        var environment = try LibraryLocator.preloadingEnvironment()
         // Each option sets its variable; the library checks the value and
         // answers a bad one with a swalloc: line, as for the variable.
         let settings: [(String, String?)] = [

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import SwallocReport
+
+/// What `swalloc report` and `swalloc compare` share in reading profiles
+/// and their options: every failure is one `swalloc:` line and exit status 2.
+enum ProfileInput {
+    /// The profile at `path`.
+    static func load(_ path: String) throws -> Profile {
+        do {
+            return try Profile.load(path: path)
+        } catch {
+            throw failure(error.description)
+        }
+    }
+
+    /// Call sites are in the profile (sampling was on when it was written).
+    static func requireSites(_ profile: Profile, path: String) throws {
+        if profile.sites == nil { throw failure("\(path) has no call sites (sampling was off)") }
+    }
+
+    /// The `--value` option, checked in `validate()`.
+    static func metric(_ value: String) throws -> SiteReport.Metric {
+        guard let metric = SiteReport.Metric(rawValue: value) else {
+            throw ValidationError("--value must be one of \(SiteReport.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return metric
+    }
+
+    /// Prints the line; the caller throws what this returns.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("swalloc: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}
