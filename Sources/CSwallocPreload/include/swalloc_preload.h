@@ -218,8 +218,9 @@ static inline void swalloc_set_direct_free_range(bool direct) {
    library's locks are held for microseconds, but a holder that the kernel
    preempted (more threads than cores) holds them for a whole time slice,
    which pure spinning would burn. sched_yield is a system call: no malloc,
-   no lock, async-signal-safe. */
-static inline void swalloc_spin_wait(const int *lock) {
+   no lock, async-signal-safe. Out of line and cold: the waiting loop
+   stays out of the functions that take the locks. */
+static __attribute__((noinline, cold)) void swalloc_spin_wait(const int *lock) {
     for (unsigned spins = 0; __atomic_load_n(lock, __ATOMIC_RELAXED); spins++) {
         if (spins < 64) __builtin_ia32_pause();
         else sched_yield();

@@ -145,6 +145,9 @@ enum BumpAllocator {
         if swalloc_atomic_add_i64(&chunk.pointee.balance, outstanding) == 0 { recycle(chunk) }
     }
 
+    /// Out of line: inlined into dealloc, its lock made every free pay
+    /// for a stack frame.
+    @inline(never)
     static func recycle(_ chunk: UnsafeMutablePointer<Chunk>) {
         let thread = swalloc_current_thread()
         if chunk.pointee.owner == UnsafeMutableRawPointer(thread) && thread.pointee.bump_spare == nil {
