@@ -162,3 +162,17 @@ func assertSameBehaviour(_ arguments: [String], environment: [String: String] = 
     XCTAssertEqual(preloaded.stderr(ignoring: ignoringStderr), plain.stderr, "\(name): stderr differs", file: file, line: line)
     return preloaded
 }
+
+/// Every way the library can serve a program, as the settings that select
+/// it: the host-program tests run under each (issue #11's list).
+enum ServingModes {
+    static let all: [(name: String, environment: [String: String])] = [
+        ("off", ["SWALLOC_STATS": "off"]),
+        ("default", [:]),
+        ("sample1", ["SWALLOC_SAMPLE": "1"]),
+        ("bump", ["SWALLOC_ALLOCATOR": "bump"]),
+        ("guard", ["SWALLOC_ALLOCATOR": "guard"]),
+        ("plugin", ["SWALLOC_ALLOCATOR": Harness.host("liblayout_check.so")]),
+        ("limit", ["SWALLOC_LIMIT": "1G"]),
+    ]
+}

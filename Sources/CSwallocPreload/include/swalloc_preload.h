@@ -37,6 +37,7 @@
 #include <link.h>
 
 #include "swalloc.h"
+#include "swalloc_locks.h"
 
 #pragma clang assume_nonnull begin
 
@@ -214,24 +215,10 @@ static inline void swalloc_set_direct_free_range(bool direct) {
     swalloc_slow_free_size = direct ? SWALLOC_BOOTSTRAP_BYTES : UINTPTR_MAX;
 }
 
-/* Waits until a spin lock looks free: a short spin, then sched_yield. The
-   library's locks are held for microseconds, but a holder that the kernel
-   preempted (more threads than cores) holds them for a whole time slice,
-   which pure spinning would burn. sched_yield is a system call: no malloc,
-   no lock, async-signal-safe. Out of line and cold: the waiting loop
-   stays out of the functions that take the locks. */
-static __attribute__((noinline, cold)) void swalloc_spin_wait(const int *lock) {
-    for (unsigned spins = 0; __atomic_load_n(lock, __ATOMIC_RELAXED); spins++) {
-        if (spins < 64) __builtin_ia32_pause();
-        else sched_yield();
-    }
-}
-
 /* ---- process-wide state ----------------------------------------------------
  * Touched only off the hot path (thread start and exit, the peak scan every
  * SWALLOC_PEAK_STEP bytes a thread allocates, fork, the exit report). */
 struct swalloc_process_state {
-    int lock;                            /* spin lock: thread list, retired totals, peak */
     struct swalloc_thread_state *_Nullable threads; /* active threads */
     struct swalloc_counters retired;      /* folded from threads that ended */
     int64_t peak_live_bytes;              /* highest live total a scan saw (under the lock) */
@@ -249,18 +236,12 @@ extern struct swalloc_process_state swalloc_process __attribute__((visibility("h
 
 static inline struct swalloc_process_state *swalloc_process_ptr(void) { return &swalloc_process; }
 
-static inline void swalloc_lock(void) {
-    while (__atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE)) swalloc_spin_wait(&swalloc_process.lock);
-}
+/* The process lock (SWALLOC_LOCK_PROCESS): thread list, retired totals, peak. */
+static inline void swalloc_lock(void) { swalloc_lock_acquire(SWALLOC_LOCK_PROCESS); }
 /* The lock if it is free, without waiting: for the peak scan, which a
    scan already under way makes unnecessary. */
-static inline bool swalloc_try_lock(void) {
-    return __atomic_load_n(&swalloc_process.lock, __ATOMIC_RELAXED) == 0 &&
-           __atomic_exchange_n(&swalloc_process.lock, 1, __ATOMIC_ACQUIRE) == 0;
-}
-static inline void swalloc_unlock(void) {
-    __atomic_store_n(&swalloc_process.lock, 0, __ATOMIC_RELEASE);
-}
+static inline bool swalloc_try_lock(void) { return swalloc_lock_try(SWALLOC_LOCK_PROCESS); }
+static inline void swalloc_unlock(void) { swalloc_lock_release(SWALLOC_LOCK_PROCESS); }
 /* A thread's live bytes (allocated minus freed; negative when it freed
    other threads' blocks), read while that thread may be counting: relaxed
    loads, the bytes allocated first, so that a free counted between the two
@@ -328,11 +309,6 @@ static inline int64_t swalloc_atomic_add_i64(int64_t *value, int64_t delta) {
 static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
 }
-/* A spin lock on any int. */
-static inline void swalloc_spin_lock(int *lock) {
-    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) swalloc_spin_wait(lock);
-}
-static inline void swalloc_spin_unlock(int *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
 /* ---- fault handling (the guard allocator) --------------------------------- */
 typedef void (*swalloc_fault_handler)(int, siginfo_t *_Nonnull, void *_Nullable);
@@ -394,9 +370,17 @@ static inline void *_Nullable swalloc_map_anonymous(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
-static inline int swalloc_unmap(void *address, size_t bytes) { return munmap(address, bytes); }
+/* munmap and mprotect keep errno: free calls them, and free keeps errno
+   (POSIX.1-2024; glibc's tst-free-errno makes munmap fail on purpose). */
+static inline int swalloc_unmap(void *address, size_t bytes) {
+    int saved = errno, result = munmap(address, bytes);
+    errno = saved;
+    return result;
+}
 static inline int swalloc_protect_none(void *address, size_t bytes) {
-    return mprotect(address, bytes, PROT_NONE);
+    int saved = errno, result = mprotect(address, bytes, PROT_NONE);
+    errno = saved;
+    return result;
 }
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }

@@ -39,18 +39,12 @@ enum BumpAllocator {
         var next: UnsafeMutablePointer<Chunk>? // in the recycled list
     }
 
-    /// Recycled chunks, under `recycledLock`.
+    /// Recycled chunks, under `SWALLOC_LOCK_BUMP`.
     nonisolated(unsafe) static var recycled: UnsafeMutablePointer<Chunk>? = nil
-    nonisolated(unsafe) static var recycledLock: Int32 = 0
 
     static let headerBytes = (MemoryLayout<Chunk>.size + 63) & ~63
 
     static func install() -> swalloc_global_allocator {
-        // Never fork with the recycled-list lock held by another thread.
-        _ = pthread_atfork(
-            { swalloc_spin_lock(&BumpAllocator.recycledLock) },
-            { swalloc_spin_unlock(&BumpAllocator.recycledLock) },
-            { swalloc_spin_unlock(&BumpAllocator.recycledLock) })
         return swalloc_global_allocator(
             context: nil,
             alloc: { _, size, alignment in BumpAllocator.alloc(size, alignment) },
@@ -154,10 +148,10 @@ enum BumpAllocator {
             thread.pointee.bump_spare = UnsafeMutableRawPointer(chunk)
             return
         }
-        swalloc_spin_lock(&recycledLock)
+        swalloc_lock_acquire(SWALLOC_LOCK_BUMP)
         chunk.pointee.next = recycled
         recycled = chunk
-        swalloc_spin_unlock(&recycledLock)
+        swalloc_lock_release(SWALLOC_LOCK_BUMP)
     }
 
     /// A recycled chunk, or a new 1 MiB-aligned mapping.
@@ -166,10 +160,10 @@ enum BumpAllocator {
         var chunk = thread.pointee.bump_spare?.assumingMemoryBound(to: Chunk.self)
         thread.pointee.bump_spare = nil
         if chunk == nil {
-            swalloc_spin_lock(&recycledLock)
+            swalloc_lock_acquire(SWALLOC_LOCK_BUMP)
             chunk = recycled
             if let taken = chunk { recycled = taken.pointee.next }
-            swalloc_spin_unlock(&recycledLock)
+            swalloc_lock_release(SWALLOC_LOCK_BUMP)
         }
         if chunk == nil {
             // Map twice the size and trim to an aligned chunk.

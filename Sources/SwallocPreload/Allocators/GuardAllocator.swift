@@ -55,18 +55,11 @@ enum GuardAllocator {
     nonisolated(unsafe) static var quarantineHead = 0   // oldest
     nonisolated(unsafe) static var quarantineCount = 0
     nonisolated(unsafe) static var quarantineBytes = 0
-    nonisolated(unsafe) static var lock: Int32 = 0
 
     static func install() -> swalloc_global_allocator {
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
         _ = swalloc_install_fault_handler { _, info, _ in GuardAllocator.fault(at: swalloc_fault_address(info)) }
-        // Never fork with the quarantine lock held by another thread: the
-        // child would wait for it forever.
-        _ = pthread_atfork(
-            { swalloc_spin_lock(&GuardAllocator.lock) },
-            { swalloc_spin_unlock(&GuardAllocator.lock) },
-            { swalloc_spin_unlock(&GuardAllocator.lock) })
         return swalloc_global_allocator(
             context: nil,
             alloc: { _, size, alignment in GuardAllocator.alloc(size, alignment) },
@@ -113,7 +106,7 @@ enum GuardAllocator {
         var evicted = (QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0),
                        QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0))
         var evictedCount = 0
-        swalloc_spin_lock(&lock)
+        swalloc_lock_acquire(SWALLOC_LOCK_GUARD)
         while evictedCount < 2 && (quarantineCount == quarantineCapacity
             || (quarantineCount > 0 && quarantineBytes &+ bytes > quarantineByteLimit)) {
             let oldest = quarantine[quarantineHead]
@@ -131,7 +124,7 @@ enum GuardAllocator {
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
-        swalloc_spin_unlock(&lock)
+        swalloc_lock_release(SWALLOC_LOCK_GUARD)
         if evictedCount > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.0.mapping)!, evicted.0.bytes) }
         if evictedCount > 1 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.1.mapping)!, evicted.1.bytes) }
         if !admitted { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes) }

@@ -122,8 +122,13 @@ enum MallocFamily {
         return block
     }
 
+    /// Keeps errno whatever the block's owner does (a plug-in's dealloc
+    /// may make system calls); the fast paths need not: glibc's free keeps
+    /// it, and a plug-in's dealloc must (docs/writing-an-allocator.md).
     @inline(never)
     static func free(_ pointer: UnsafeMutableRawPointer?) {
+        let savedErrno = swalloc_errno()
+        defer { swalloc_set_errno(savedErrno) }
         if servingMode == .starting {
             if let pointer, swalloc_is_bootstrap(pointer) { BootstrapArena.free(pointer) }
             return

@@ -12,11 +12,14 @@ enum SitesWriter {
     }
 
     static func write(_ out: inout OutputBuffer) {
-        // Copy the sites under the lock; symbolize after.
-        swalloc_spin_lock(&Sampler.lock)
-        let count = StackTable.count
+        // Copy the sites under the lock; symbolize after. A report from a
+        // signal handler that interrupted a sample (a child forked there
+        // that calls exit) finds the lock held by its own thread and the
+        // table perhaps half-changed: it leaves the sites out.
+        let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_SAMPLER)
+        let count = locked ? StackTable.count : 0
         let snapshotBytes = max(count, 1) &* MemoryLayout<Snapshot>.stride
-        let memory = swalloc_map_anonymous(snapshotBytes)
+        let memory = locked ? swalloc_map_anonymous(snapshotBytes) : nil
         var taken = 0
         if let memory, let sites = StackTable.sites {
             let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
@@ -32,7 +35,7 @@ enum SitesWriter {
         let dropped = Sampler.dropped
         let untracked = SampledBlocks.untracked
         let overflowed = StackTable.overflowed
-        swalloc_spin_unlock(&Sampler.lock)
+        if locked { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
 
         out.text(",\n  \"sampling\": {\"mean_bytes\": ")
         out.decimal(Sampler.meanBytes)
@@ -46,6 +49,7 @@ enum SitesWriter {
         out.decimal(untracked)
         out.text(", \"stack_table_overflowed\": ")
         out.text(overflowed ? "true" : "false")
+        if !locked { out.text(", \"sites_left_out\": true") }
         out.text(", \"unwinder\": ")
         out.text(Backtrace.state == 1 ? "\"libunwind\"" : Backtrace.state == 2 ? "\"unavailable\"" : "\"unused\"")
         out.text("},\n  \"sites\": [")

@@ -9,8 +9,9 @@ import CSwallocPreload
 ///   without `-rdynamic`, which export nothing: a symbol there wins when it
 ///   contains the address. The main program's file is /proc/self/exe.
 /// - C++ names go through the host's `__cxa_demangle` and Swift names
-///   through its `swift_demangle`, when the process has them (found with
-///   `dlsym`; they allocate, which is the library's own work here).
+///   through its `swift_demangle`, when the process had them at start-up
+///   (found with `dlsym` then; they allocate, which is the library's own
+///   work here).
 ///
 /// A frame's `offset` is its address minus the module's load base, what
 /// `addr2line -e MODULE` takes.
@@ -48,6 +49,13 @@ enum Symbolizer {
            dladdr(entry, &info) != 0 {
             mainBase = UInt(bitPattern: info.dli_fbase)
         }
+    }
+
+    /// Finds the process's demanglers, at start-up: a failed `dlsym`
+    /// allocates its error message, and the exit report must not allocate
+    /// where it can help it (it may run in a child forked by a signal
+    /// handler that interrupted glibc's malloc).
+    static func findDemanglers() {
         cxaDemangle = dlsym(swalloc_rtld_default(), "__cxa_demangle")
         swiftDemangle = dlsym(swalloc_rtld_default(), "swift_demangle")
     }
@@ -124,6 +132,11 @@ enum Symbolizer {
         return modules + (moduleCount &- 1)
     }
 
+    /// Reads the module's `.symtab`. Every offset, size and index in the
+    /// file is checked against the file's size before it is used (a module
+    /// with malformed section headers, which the loader never reads, is
+    /// given up on, not trusted), and a string table is used only if it
+    /// ends with a NUL, so that every name inside it ends inside it too.
     static func load(_ module: inout Module, path: UnsafePointer<CChar>) {
         let fd = swalloc_open_read(path)
         guard fd >= 0 else { return }
@@ -135,36 +148,42 @@ enum Symbolizer {
         guard let mapping = raw, mapping != UnsafeMutableRawPointer(bitPattern: -1) else { return }
         module.mapping = mapping
         module.mappingBytes = bytes
+        let file = ELFFile(base: UnsafeRawPointer(mapping), bytes: UInt64(bytes))
+        // SAFETY: the file is longer than an ELF header (checked above).
         let header = mapping.load(as: Elf64_Ehdr.self)
         // "\x7fELF", 64-bit, little-endian.
         guard header.e_ident.0 == 0x7F, header.e_ident.1 == 0x45, header.e_ident.2 == 0x4C, header.e_ident.3 == 0x46,
               header.e_ident.4 == 2, header.e_shentsize == UInt16(MemoryLayout<Elf64_Shdr>.size),
-              Int(header.e_shoff) &+ Int(header.e_shnum) &* MemoryLayout<Elf64_Shdr>.size <= bytes else { return }
+              let sections = file.array(of: Elf64_Shdr.self, at: header.e_shoff, count: UInt64(header.e_shnum))
+        else { return }
         module.isExecutable = header.e_type == UInt16(ET_EXEC)
-        let sections = (mapping + Int(header.e_shoff)).assumingMemoryBound(to: Elf64_Shdr.self)
         for index in 0..<Int(header.e_shnum) where sections[index].sh_type == UInt32(SHT_SYMTAB) {
             let table = sections[index]
-            let link = Int(table.sh_link)
-            guard link < Int(header.e_shnum),
-                  Int(table.sh_offset) &+ Int(table.sh_size) <= bytes,
-                  Int(sections[link].sh_offset) &+ Int(sections[link].sh_size) <= bytes else { return }
-            let symbols = UnsafePointer((mapping + Int(table.sh_offset)).assumingMemoryBound(to: Elf64_Sym.self))
-            let symbolCount = Int(table.sh_size) / MemoryLayout<Elf64_Sym>.size
-            module.strings = UnsafePointer((mapping + Int(sections[link].sh_offset)).assumingMemoryBound(to: CChar.self))
-            indexFunctions(&module, symbols, symbolCount)
+            guard table.sh_link < UInt32(header.e_shnum) else { return }
+            let stringTable = sections[Int(table.sh_link)]
+            let symbolCount = table.sh_size / UInt64(MemoryLayout<Elf64_Sym>.size)
+            guard let symbols = file.array(of: Elf64_Sym.self, at: table.sh_offset, count: symbolCount),
+                  stringTable.sh_size > 0,
+                  let strings = file.array(of: CChar.self, at: stringTable.sh_offset, count: stringTable.sh_size),
+                  strings[Int(stringTable.sh_size) &- 1] == 0 else { return }
+            module.strings = strings
+            indexFunctions(&module, symbols, Int(symbolCount), stringBytes: stringTable.sh_size)
             return
         }
     }
 
     /// Collects the function symbols and sorts them by address, once per
-    /// module, for binary search.
-    static func indexFunctions(_ module: inout Module, _ symbols: UnsafePointer<Elf64_Sym>, _ count: Int) {
+    /// module, for binary search. A symbol whose name lies outside the
+    /// string table is left out.
+    static func indexFunctions(_ module: inout Module, _ symbols: UnsafePointer<Elf64_Sym>, _ count: Int,
+                               stringBytes: UInt64) {
         guard let memory = swalloc_map_anonymous(max(count, 1) &* MemoryLayout<FunctionSymbol>.stride) else { return }
         let functions = memory.assumingMemoryBound(to: FunctionSymbol.self)
         var found = 0
         for index in 0..<count {
             let symbol = symbols[index]
-            guard symbol.st_info & 0xF == UInt8(STT_FUNC), symbol.st_size > 0 else { continue }
+            guard symbol.st_info & 0xF == UInt8(STT_FUNC), symbol.st_size > 0,
+                  UInt64(symbol.st_name) < stringBytes else { continue }
             functions[found] = FunctionSymbol(start: UInt(symbol.st_value), end: UInt(symbol.st_value) &+ UInt(symbol.st_size),
                                               name: symbol.st_name)
             found &+= 1
@@ -213,6 +232,23 @@ enum Symbolizer {
             return unsafeBitCast(function, to: SwiftDemangle.self)(name, CString.length(name), nil, nil, 0)
         }
         return nil
+    }
+}
+
+/// A module's file, mapped: typed views of its parts, each given only when
+/// it lies wholly inside the file (no conversion or sum can overflow).
+struct ELFFile {
+    var base: UnsafeRawPointer
+    var bytes: UInt64
+
+    func array<T>(of type: T.Type, at offset: UInt64, count: UInt64) -> UnsafePointer<T>? {
+        let stride = UInt64(MemoryLayout<T>.stride)
+        guard offset <= bytes, count <= (bytes &- offset) / stride,
+              offset % UInt64(MemoryLayout<T>.alignment) == 0 else { return nil }
+        // SAFETY: [offset, offset + count * stride) is inside the mapping,
+        // and the mapping is page-aligned, so the offset's alignment is the
+        // address's.
+        return (base + Int(offset)).assumingMemoryBound(to: T.self)
     }
 }
 

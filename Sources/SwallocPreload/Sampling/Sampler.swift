@@ -16,8 +16,8 @@ import CSwallocPreload
 /// A sample captures the stack (``Backtrace``), cuts the library's own
 /// frames off the top, interns it (``StackTable``), and remembers the block
 /// (``SampledBlocks``, a flag in its header or trailer) so that its free is attributed
-/// to the site. All of it runs inside the reentrancy guard, under one spin
-/// lock that `fork` cannot leave held.
+/// to the site. All of it runs inside the reentrancy guard, under one lock,
+/// `SWALLOC_LOCK_SAMPLER` (docs/fork-and-signals.md).
 enum Sampler {
     static let defaultMeanBytes: Int64 = 512 << 10
     static let defaultDepth = 32
@@ -25,7 +25,6 @@ enum Sampler {
     nonisolated(unsafe) static var meanBytes: Int64 = 512 << 10
     nonisolated(unsafe) static var depth = 32
     nonisolated(unsafe) static var enabled = false
-    nonisolated(unsafe) static var lock: Int32 = 0
     nonisolated(unsafe) static var samples: UInt64 = 0
     nonisolated(unsafe) static var dropped: UInt64 = 0
     /// The library's own code lies in [libraryStart, libraryEnd).
@@ -65,10 +64,7 @@ enum Sampler {
         // Load libunwind now, before any code of the program ran: never
         // inside the malloc family (see Backtrace).
         Backtrace.loadNow()
-        _ = pthread_atfork(
-            { swalloc_spin_lock(&Sampler.lock) },
-            { swalloc_spin_unlock(&Sampler.lock) },
-            { swalloc_spin_unlock(&Sampler.lock) })
+        Symbolizer.findDemanglers()
     }
 
     /// Seeds a thread's generator (at its first checkpoint) and starts its
@@ -118,8 +114,8 @@ enum Sampler {
             first &+= 1
         }
         let depth = min(captured &- first, Sampler.depth)
-        swalloc_spin_lock(&lock)
-        defer { swalloc_spin_unlock(&lock) }
+        swalloc_lock_acquire(SWALLOC_LOCK_SAMPLER)
+        defer { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
         guard depth > 0, StackTable.prepare(), SampledBlocks.prepare(),
               let site = StackTable.intern(stack + first, depth: depth) else {
             dropped &+= 1
@@ -147,8 +143,8 @@ enum Sampler {
     /// its site, if it was tracked.
     @inline(never) @discardableResult
     static func released(_ user: UnsafeMutableRawPointer, size: Int) -> Int32? {
-        swalloc_spin_lock(&lock)
-        defer { swalloc_spin_unlock(&lock) }
+        swalloc_lock_acquire(SWALLOC_LOCK_SAMPLER)
+        defer { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
         guard let entry = SampledBlocks.remove(UInt(bitPattern: user)), let sites = StackTable.sites else { return nil }
         sites[Int(entry.site)].liveAllocations -= entry.weight
         sites[Int(entry.site)].liveBytes -= entry.weight * Double(size)

@@ -49,5 +49,7 @@ enum Startup {
         swalloc_set_direct_free_range(mode == .direct)
         swalloc_install_entries(mode.rawValue)
         servingMode = mode
+        // Direct mode takes no lock of the library's.
+        if mode != .direct { swalloc_install_fork_handler() }
     }
 }

@@ -7,8 +7,8 @@ import CSwallocPreload
 /// sets a pthread key whose destructor (``retire(_:)``) folds its counters
 /// into `swalloc_process.retired` when it ends. Events after that (glibc's
 /// own clean-up frees once the key destructors ran) are folded one by one.
-/// The list and the retired totals are guarded by one spin lock, taken
-/// only at thread start and end, at fork and by the report.
+/// The list and the retired totals are guarded by the process lock, taken
+/// only at thread start and end, at fork, by the peak scan and by the report.
 enum ThreadRegistry {
     static func start() {
         var key = pthread_key_t()
@@ -17,10 +17,6 @@ enum ThreadRegistry {
         }) == 0 {
             swalloc_process_ptr().pointee.thread_key = key
         }
-        _ = pthread_atfork(
-            { swalloc_lock() },
-            { swalloc_unlock() },
-            { ThreadRegistry.resetInChild() })
     }
 
     /// A free(NULL) counted straight into the process totals, for a thread
@@ -84,12 +80,14 @@ enum ThreadRegistry {
         thread.pointee.counters = swalloc_counters()
     }
 
-    /// In a forked child: the child keeps only its own thread and starts its
-    /// own account. Blocks live at the fork stay the child's to free, so
-    /// they become its inherited baseline (and its starting peak).
+    /// In a forked child (from the fork handler, fork.c): the child keeps
+    /// only its own thread and starts its own account. Blocks live at the
+    /// fork stay the child's to free, so they become its inherited baseline
+    /// (and its starting peak).
     static func resetInChild() {
         let process = swalloc_process_ptr()
         let me = swalloc_current_thread()
+        swalloc_lock()
         var totals = sum()
         process.pointee.inherited_blocks = process.pointee.inherited_blocks
             &+ Counters.blocksAllocated(&totals) &- totals.blocks_freed
@@ -108,15 +106,18 @@ enum ThreadRegistry {
     }
 
     /// Sums every counter of the process: retired threads and live ones.
-    /// Also returns the peak, the live total now included.
+    /// Also returns the peak, the live total now included. When the calling
+    /// thread holds the lock already (a report from a signal handler that
+    /// interrupted the library), it sums without: the walk is bounded, and
+    /// a thread being folded right then may be counted twice or not at all.
     static func snapshot() -> (counters: swalloc_counters, peak: Int64) {
         let process = swalloc_process_ptr()
-        swalloc_lock()
+        let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
         let totals = sum()
         raisePeak(to: Int64(bitPattern: process.pointee.inherited_bytes
             &+ totals.bytes_allocated &- totals.bytes_freed))
         let peak = process.pointee.peak_live_bytes
-        swalloc_unlock()
+        if locked { swalloc_unlock() }
         return (totals, peak)
     }
 
@@ -199,4 +200,13 @@ enum Counters {
         for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) { total &+= histogram[bucket] }
         return total
     }
+}
+
+/// The fork handler's call in the child (CSwallocPreload/fork.c), unless
+/// the forking thread itself holds the process lock (a signal handler
+/// interrupted it there): the child then keeps the parent's account.
+@c(swalloc_statistics_after_fork_in_child)
+func swallocStatisticsAfterForkInChild() {
+    guard statisticsEnabled else { return }
+    ThreadRegistry.resetInChild()
 }

@@ -16,6 +16,8 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdbool.h>
+#include <sys/single_threaded.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,8 +116,19 @@ static void report(void) {
             allocs, deallocs, reallocs, mismatches, foreign, live);
 }
 
-static void before_fork(void) { lock(); }
-static void after_fork(void) { unlock(); }
+/* Fork safety, as glibc's own allocator does it (docs/fork-and-signals.md):
+   in a threaded process the lock is held across fork, so that no other
+   thread is inside the table when the child is made; in a single-threaded
+   one it is not taken, since only a signal handler that interrupted this
+   thread inside the table could hold it, and waiting would never end. */
+static bool locked_for_fork;
+static void before_fork(void) {
+    locked_for_fork = !__libc_single_threaded;
+    if (locked_for_fork) lock();
+}
+static void after_fork(void) {
+    if (locked_for_fork) unlock();
+}
 
 void swalloc_register(void) {
     table = mmap(NULL, TABLE_SIZE * sizeof(struct entry), PROT_READ | PROT_WRITE,

@@ -1,0 +1,87 @@
+/*
+ * The fork handler: fork in a threaded program leaves every lock of the
+ * library consistent in the child, and a fork from a signal handler never
+ * waits for a lock its own thread holds. The rules, and why they are these,
+ * are in docs/fork-and-signals.md; in short:
+ *
+ * - Like glibc's malloc, the library's locks are taken after the stdio list
+ *   lock (_IO_list_lock, recursive, public since glibc 2.2.5): a thread in
+ *   fflush(NULL) holds that lock and waits for a FILE whose owner, inside
+ *   getline, is in realloc; taking the library's locks first closed that
+ *   cycle.
+ * - In a single-threaded process nothing is taken, as glibc takes nothing
+ *   there: no other thread can hold a lock, so only a signal handler that
+ *   interrupted the library could, and waiting for it would never end.
+ * - A lock the forking thread already holds (a signal handler interrupted
+ *   its owner) is left as it is, in the parent and in the child: the
+ *   interrupted code releases it when the handler returns.
+ * - While the fork runs, the forking thread is inside the library (its
+ *   reentrancy depth is raised): the prepare handlers of other libraries
+ *   that allocate then reach glibc directly, never one of the locks held.
+ */
+#include "swalloc_preload.h"
+#include <sys/single_threaded.h>
+
+uintptr_t swalloc_locks[SWALLOC_LOCK_COUNT];
+
+/* glibc's stdio list lock: public symbols without a header. */
+void _IO_list_lock(void);
+void _IO_list_unlock(void);
+
+/* The child's account starts over (Statistics/ThreadRegistry.swift). */
+void swalloc_statistics_after_fork_in_child(void);
+
+/* What one fork's prepare handler did, for its parent or child handler.
+   Forks nest only on one thread (a signal handler that forks while its
+   thread is inside fork), so the records are a per-thread stack. */
+struct fork_record {
+    bool stdio_locked;
+    uint8_t taken; /* bit i: lock i was taken by this fork */
+};
+#define FORK_NESTING 4
+static __thread struct fork_record fork_records[FORK_NESTING] __attribute__((tls_model("initial-exec")));
+static __thread unsigned fork_depth __attribute__((tls_model("initial-exec")));
+
+static void prepare(void) {
+    swalloc_current_thread()->depth += 1;
+    struct fork_record record = {false, 0};
+    unsigned level = fork_depth++;
+    if (!__libc_single_threaded && level < FORK_NESTING) {
+        _IO_list_lock();
+        record.stdio_locked = true;
+        for (int id = 0; id < SWALLOC_LOCK_COUNT; id++) {
+            if (swalloc_lock_held_by_caller(id)) continue;
+            swalloc_lock_acquire(id);
+            record.taken |= (uint8_t)(1u << id);
+        }
+    }
+    if (level < FORK_NESTING) fork_records[level] = record;
+}
+
+static struct fork_record release_taken(void) {
+    unsigned level = --fork_depth;
+    struct fork_record record = level < FORK_NESTING ? fork_records[level] : (struct fork_record){false, 0};
+    for (int id = SWALLOC_LOCK_COUNT - 1; id >= 0; id--)
+        if (record.taken & (1u << id)) swalloc_lock_release(id);
+    return record;
+}
+
+static void in_parent(void) {
+    int saved = errno; /* fork's errno when it failed */
+    struct fork_record record = release_taken();
+    if (record.stdio_locked) _IO_list_unlock();
+    swalloc_current_thread()->depth -= 1;
+    errno = saved;
+}
+
+static void in_child(void) {
+    /* In a threaded process glibc has reset the stdio list lock already
+       (before the child handlers run), so it is not released here. */
+    (void)release_taken();
+    if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
+    swalloc_current_thread()->depth -= 1;
+}
+
+void swalloc_install_fork_handler(void) {
+    pthread_atfork(prepare, in_parent, in_child);
+}

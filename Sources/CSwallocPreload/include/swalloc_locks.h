@@ -1,0 +1,97 @@
+/*
+ * swalloc_locks.h — the library's locks, and the order fork takes them in.
+ *
+ * Every lock of the library is one word in one table (swalloc_locks), so
+ * that the fork handler (fork.c) can take them all, in one documented
+ * order, and so that a lock knows its owner: a fork called from a signal
+ * handler that interrupted the owner must not wait for itself
+ * (docs/fork-and-signals.md). A lock is held for microseconds, never while
+ * calling malloc through the interposer, never while taking a stdio lock,
+ * and never while taking another of these locks.
+ */
+#ifndef SWALLOC_LOCKS_H
+#define SWALLOC_LOCKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sched.h>
+
+#pragma clang assume_nonnull begin
+
+/* The library's locks, in the order the fork handler takes them. */
+enum swalloc_lock_id {
+    SWALLOC_LOCK_SAMPLER = 0, /* the stack table and the sampled blocks (Sampling/) */
+    SWALLOC_LOCK_GUARD = 1,   /* the guard allocator's quarantine */
+    SWALLOC_LOCK_BUMP = 2,    /* the bump allocator's recycled chunks */
+    SWALLOC_LOCK_PROCESS = 3, /* thread list, retired totals, peak (Statistics/) */
+    SWALLOC_LOCK_COUNT = 4,
+};
+
+/* Each lock word is 0 when free, else its owner's thread identity. */
+extern uintptr_t swalloc_locks[SWALLOC_LOCK_COUNT] __attribute__((visibility("hidden")));
+
+/* A thread's identity: the address of its thread-control block, which no
+   two live threads share (%fs:0 on x86-64; one load). Never 0. */
+static inline uintptr_t swalloc_thread_identity(void) {
+    return (uintptr_t)__builtin_thread_pointer();
+}
+
+/* Waits until a lock looks free: a short spin, then sched_yield. The
+   library's locks are held for microseconds, but a holder that the kernel
+   preempted (more threads than cores) holds them for a whole time slice,
+   which pure spinning would burn. sched_yield is a system call: no malloc,
+   no lock, async-signal-safe. Out of line and cold: the waiting loop
+   stays out of the functions that take the locks. */
+static __attribute__((noinline, cold)) void swalloc_lock_wait(const uintptr_t *word) {
+    for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_RELAXED); spins++) {
+        if (spins < 64) __builtin_ia32_pause();
+        else sched_yield();
+    }
+}
+
+static inline void swalloc_lock_acquire(enum swalloc_lock_id id) {
+    uintptr_t *word = &swalloc_locks[id], self = swalloc_thread_identity();
+    for (;;) {
+        uintptr_t expected = 0;
+        if (__atomic_compare_exchange_n(word, &expected, self, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+        swalloc_lock_wait(word);
+    }
+}
+
+/* The lock if it is free, without waiting. */
+static inline bool swalloc_lock_try(enum swalloc_lock_id id) {
+    uintptr_t *word = &swalloc_locks[id], expected = 0;
+    return __atomic_load_n(word, __ATOMIC_RELAXED) == 0 &&
+           __atomic_compare_exchange_n(word, &expected, swalloc_thread_identity(), false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static inline void swalloc_lock_release(enum swalloc_lock_id id) {
+    __atomic_store_n(&swalloc_locks[id], 0, __ATOMIC_RELEASE);
+}
+
+/* Whether the calling thread holds the lock (a signal handler that
+   interrupted the holder runs on the holder's thread). */
+static inline bool swalloc_lock_held_by_caller(enum swalloc_lock_id id) {
+    return __atomic_load_n(&swalloc_locks[id], __ATOMIC_RELAXED) == swalloc_thread_identity();
+}
+
+/* For the exit report, which may run inside a signal handler (a child
+   forked there that calls exit): the lock, unless the calling thread holds
+   it already, in which case the report must not wait for itself. Returns
+   whether it took the lock. */
+static inline bool swalloc_lock_acquire_unless_held(enum swalloc_lock_id id) {
+    if (swalloc_lock_held_by_caller(id)) return false;
+    swalloc_lock_acquire(id);
+    return true;
+}
+
+/* Registers the fork handler (fork.c); called once, by the constructor,
+   after the global allocator was chosen (so that its handler runs before
+   those a plug-in registered: prepare handlers run newest first). */
+void swalloc_install_fork_handler(void) __attribute__((visibility("hidden")));
+
+#pragma clang assume_nonnull end
+
+#endif /* SWALLOC_LOCKS_H */
