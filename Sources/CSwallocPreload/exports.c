@@ -52,3 +52,66 @@ SWALLOC_EXPORT size_t malloc_usable_size(void *ptr) { return swalloc_malloc_usab
 SWALLOC_EXPORT int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocator) {
     return swalloc_set_global_allocator_impl(allocator);
 }
+
+/* ---- the start of the program's exit ------------------------------------
+ * Where the library learns that the program has started to exit, before
+ * any exit handler of the program runs (one may close stderr: `ls`): main
+ * returning, and exit(). See swalloc_stderr.h. */
+
+typedef int (*swalloc_main_function)(int, char **, char **);
+typedef int (*swalloc_start_main_function)(swalloc_main_function, int, char **, void (*)(void), void (*)(void),
+                                           void (*)(void), void *);
+static swalloc_main_function program_main;
+
+static int main_then_exit(int argc, char **argv, char **environment) {
+    int status = program_main(argc, argv, environment);
+    swalloc_stderr_keep_for_exit();
+    return status;
+}
+
+/* glibc's start-up calls main through here: the program's main runs as it
+   would, and its return is seen before glibc calls exit with its status.
+   Both of glibc's versions of this symbol are one function (2.34's takes
+   the old one's arguments), so the default one serves either caller. */
+SWALLOC_EXPORT int __libc_start_main(swalloc_main_function main, int argc, char **argv, void (*init)(void),
+                                     void (*fini)(void), void (*rtld_fini)(void), void *stack_end) {
+    swalloc_start_main_function next = (swalloc_start_main_function)dlsym(RTLD_NEXT, "__libc_start_main");
+    if (next == NULL) abort(); /* no libc after this library: nothing can run */
+    program_main = main;
+    return next(main_then_exit, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+typedef void (*swalloc_exit_function)(int) __attribute__((noreturn));
+static swalloc_exit_function glibc_exit;
+
+/* Found by the constructor, so that exit never calls dlsym (which may
+   allocate); found here if a constructor that ran before ours exits. */
+void swalloc_resolve_exit(void) {
+    if (glibc_exit == NULL) glibc_exit = (swalloc_exit_function)dlsym(RTLD_NEXT, "exit");
+}
+
+SWALLOC_EXPORT __attribute__((noreturn)) void exit(int status) {
+    swalloc_stderr_keep_for_exit();
+    swalloc_resolve_exit();
+    if (glibc_exit == NULL) _exit(status);
+    glibc_exit(status);
+}
+
+/* ---- descriptors the library's helpers open ------------------------------
+ * libunwind opens a pipe for itself on its first backtrace (to test
+ * addresses for readability). At the lowest free descriptors it would
+ * shift every descriptor the program opens afterwards, so a pipe made
+ * while the library unwinds is moved above the program's range. Anyone
+ * else's pipe2 is the system call, as glibc's is. */
+SWALLOC_EXPORT int pipe2(int fds[2], int flags) {
+    int result = (int)syscall(SYS_pipe2, fds, flags);
+    if (result == 0 && swalloc_unwinding) {
+        int saved = errno;
+        for (int end = 0; end < 2; end++) {
+            int moved = swalloc_move_descriptor_high(fds[end], true);
+            if (moved >= 0) fds[end] = moved;
+        }
+        errno = saved;
+    }
+    return result;
+}

@@ -15,6 +15,8 @@
  * - A lock the forking thread already holds (a signal handler interrupted
  *   its owner) is left as it is, in the parent and in the child: the
  *   interrupted code releases it when the handler returns.
+ * - No thread is inside libunwind when the child is made: libunwind's own
+ *   locks are not fork-safe (swalloc_unwinder_enter).
  * - While the fork runs, the forking thread is inside the library (its
  *   reentrancy depth is raised): the prepare handlers of other libraries
  *   that allocate then reach glibc directly, never one of the locks held.
@@ -23,6 +25,8 @@
 #include <sys/single_threaded.h>
 
 uintptr_t swalloc_locks[SWALLOC_LOCK_COUNT];
+int swalloc_unwinders;
+int swalloc_forks_waiting;
 
 /* glibc's stdio list lock: public symbols without a header. */
 void _IO_list_lock(void);
@@ -35,7 +39,7 @@ void swalloc_statistics_after_fork_in_child(void);
    Forks nest only on one thread (a signal handler that forks while its
    thread is inside fork), so the records are a per-thread stack. */
 struct fork_record {
-    bool stdio_locked;
+    bool stdio_locked; /* and the unwinders' gate closed */
     uint8_t taken; /* bit i: lock i was taken by this fork */
 };
 #define FORK_NESTING 4
@@ -49,6 +53,12 @@ static void prepare(void) {
     if (!__libc_single_threaded && level < FORK_NESTING) {
         _IO_list_lock();
         record.stdio_locked = true;
+        /* Close the gate, then wait for the threads inside libunwind to
+           leave (this one stays inside if a signal handler interrupted it
+           there). */
+        __atomic_add_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
+        int own = swalloc_unwinding ? 1 : 0;
+        while (__atomic_load_n(&swalloc_unwinders, __ATOMIC_SEQ_CST) > own) sched_yield();
         for (int id = 0; id < SWALLOC_LOCK_COUNT; id++) {
             if (swalloc_lock_held_by_caller(id)) continue;
             swalloc_lock_acquire(id);
@@ -69,7 +79,10 @@ static struct fork_record release_taken(void) {
 static void in_parent(void) {
     int saved = errno; /* fork's errno when it failed */
     struct fork_record record = release_taken();
-    if (record.stdio_locked) _IO_list_unlock();
+    if (record.stdio_locked) {
+        __atomic_sub_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
+        _IO_list_unlock();
+    }
     swalloc_current_thread()->depth -= 1;
     errno = saved;
 }
@@ -77,7 +90,8 @@ static void in_parent(void) {
 static void in_child(void) {
     /* In a threaded process glibc has reset the stdio list lock already
        (before the child handlers run), so it is not released here. */
-    (void)release_taken();
+    struct fork_record record = release_taken();
+    if (record.stdio_locked) __atomic_sub_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     swalloc_current_thread()->depth -= 1;
 }

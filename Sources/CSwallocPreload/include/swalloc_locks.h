@@ -49,6 +49,14 @@ static __attribute__((noinline, cold)) void swalloc_lock_wait(const uintptr_t *w
     }
 }
 
+/* The same wait, for a counter. */
+static __attribute__((noinline, cold)) void swalloc_wait_until_zero(const int *word) {
+    for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_SEQ_CST); spins++) {
+        if (spins < 64) __builtin_ia32_pause();
+        else sched_yield();
+    }
+}
+
 static inline void swalloc_lock_acquire(enum swalloc_lock_id id) {
     uintptr_t *word = &swalloc_locks[id], self = swalloc_thread_identity();
     for (;;) {
@@ -75,6 +83,38 @@ static inline void swalloc_lock_release(enum swalloc_lock_id id) {
    interrupted the holder runs on the holder's thread). */
 static inline bool swalloc_lock_held_by_caller(enum swalloc_lock_id id) {
     return __atomic_load_n(&swalloc_locks[id], __ATOMIC_RELAXED) == swalloc_thread_identity();
+}
+
+/* ---- threads inside libunwind ------------------------------------------
+ * libunwind has locks of its own (its one-time set-up, its global cache)
+ * and takes the loader's while it unwinds; none is fork-safe. So a fork
+ * waits until no thread is inside libunwind, and no thread enters while a
+ * fork waits: a readers-writer gate, the unwinding threads its readers.
+ * Touched only when a sample is taken. */
+/* Set while this thread is inside libunwind. Also read by pipe2
+   (exports.c): the pipe libunwind makes for itself on its first backtrace
+   is moved high, so that the program's next open() still gets the lowest
+   free descriptor. */
+extern __thread bool swalloc_unwinding __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern int swalloc_unwinders __attribute__((visibility("hidden")));   /* threads inside */
+extern int swalloc_forks_waiting __attribute__((visibility("hidden"))); /* forks waiting for them */
+
+/* Enters libunwind (and marks this thread as inside: swalloc_unwinding). */
+static inline void swalloc_unwinder_enter(void) {
+    for (;;) {
+        __atomic_add_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&swalloc_forks_waiting, __ATOMIC_SEQ_CST) == 0) {
+            swalloc_unwinding = true;
+            return;
+        }
+        __atomic_sub_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
+        swalloc_wait_until_zero(&swalloc_forks_waiting);
+    }
+}
+
+static inline void swalloc_unwinder_leave(void) {
+    swalloc_unwinding = false;
+    __atomic_sub_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
 }
 
 /* For the exit report, which may run inside a signal handler (a child

@@ -38,6 +38,8 @@
 
 #include "swalloc.h"
 #include "swalloc_locks.h"
+#include "swalloc_stderr.h"
+#include "swalloc_profile_target.h"
 
 #pragma clang assume_nonnull begin
 
@@ -340,31 +342,8 @@ static inline bool swalloc_safe_read(void *destination, const void *address, siz
 }
 
 /* ---- small libc helpers Swift cannot call directly ------------------------- */
-static inline int swalloc_dup_cloexec(int fd, int minimum) {
-    return fcntl(fd, F_DUPFD_CLOEXEC, minimum);
-}
 static inline int swalloc_open_read(const char *path) {
     return open(path, O_RDONLY | O_CLOEXEC);
-}
-static inline int swalloc_open_exclusive(const char *path) {
-    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-}
-/* A character device or a FIFO at `path` (/dev/null, a terminal, a pipe a
-   reader waits on) is written as it is: replacing it by rename, as a
-   profile file is, would put a regular file in place of /dev/null. Returns
-   the open descriptor, -1 with errno when opening it fails, or -2 when the
-   path holds anything else (nothing, a file, a link). Opened non-blocking,
-   so that a FIFO with no reader fails (ENXIO) instead of hanging the
-   program's exit; then blocking again for the writes. */
-static inline int swalloc_open_special(const char *path) {
-    struct stat status;
-    if (lstat(path, &status) != 0 || !(S_ISCHR(status.st_mode) || S_ISFIFO(status.st_mode))) return -2;
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-    if (fd >= 0) {
-        int flags = fcntl(fd, F_GETFL);
-        if (flags != -1) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    }
-    return fd;
 }
 static inline void *_Nullable swalloc_map_anonymous(size_t bytes) {
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -66,13 +66,12 @@ enum JSONProfileWriter {
     }
 }
 
-/// Writes the profile to a file whole or not at all: a temporary sibling
-/// created with O_EXCL | O_NOFOLLOW (mode 0600), then rename(2), which
-/// replaces whatever is at the path, a planted symbolic link included,
-/// without following it. A character device or a FIFO at the path
-/// (`/dev/null`, a pipe) is written in place instead: renaming over it
-/// would replace `/dev/null` itself with a regular file. Nothing is
-/// written under AT_SECURE.
+/// Writes the profile where `SWALLOC_OUT` says, by the rules of
+/// swalloc_profile_target.h: the program's descriptor for /dev/stdout,
+/// /dev/stderr and /dev/fd/N; a FIFO or device of this user's or root's in
+/// place; any other path whole or not at all, through a temporary sibling
+/// with an unpredictable name, renamed over it. Every failure is one
+/// `swalloc:` line. Nothing is written under AT_SECURE.
 enum ProfileFile {
     static func write(_ profile: Profile, to template: UnsafePointer<CChar>) {
         if Startup.isSecure {
@@ -81,66 +80,61 @@ enum ProfileFile {
         }
         let path = swalloc_path_buffer(1)
         let temporary = swalloc_path_buffer(2)
-        guard expand(template, pid: profile.pid, into: path),
-              appendTemporarySuffix(path, pid: profile.pid, into: temporary) else {
+        guard expand(template, pid: profile.pid, into: path) else {
             Diagnostics.line { $0.text("SWALLOC_OUT: path too long; no profile written") }
             return
         }
-        let special = swalloc_open_special(path)
-        if special != -2 {
-            writeInPlace(profile, fd: special, path: path)
+        let target = swalloc_open_profile_target(path, temporary)
+        guard target.kind != Int32(SWALLOC_TARGET_REFUSED.rawValue) else {
+            refused(path, target)
             return
         }
-        let fd = swalloc_open_exclusive(temporary)
-        guard fd >= 0 else {
-            let error = swalloc_errno()
-            Diagnostics.line { out in
-                out.text("SWALLOC_OUT: cannot create ")
-                out.text(cString: temporary)
-                out.text(" (errno ")
-                out.decimal(Int64(error))
-                out.text("); no profile written")
-            }
-            return
-        }
-        var out = Profile.buffer(fd: fd)
+        var out = Profile.buffer(fd: target.fd)
         JSONProfileWriter.write(profile, to: &out)
         out.flush()
-        let closed = close(fd) == 0
-        guard out.healthy, closed, rename(temporary, path) == 0 else {
-            let error = swalloc_errno()
-            _ = unlink(temporary)
-            Diagnostics.line { out in
-                out.text("SWALLOC_OUT: writing ")
-                out.text(cString: UnsafePointer(path))
-                out.text(" failed (errno ")
-                out.decimal(Int64(error))
-                out.text("); no profile written")
+        var healthy = out.healthy
+        var error = healthy ? 0 : swalloc_errno()
+        if target.kind != Int32(SWALLOC_TARGET_DESCRIPTOR.rawValue) {
+            if close(target.fd) != 0 && healthy {
+                healthy = false
+                error = swalloc_errno()
             }
-            return
+        }
+        if target.kind == Int32(SWALLOC_TARGET_RENAME.rawValue) {
+            if healthy && rename(temporary, path) != 0 {
+                healthy = false
+                error = swalloc_errno()
+            }
+            if !healthy { _ = unlink(temporary) }
+        }
+        guard !healthy else { return }
+        Diagnostics.line { out in
+            out.text("SWALLOC_OUT: writing ")
+            out.escapedText(cString: UnsafePointer(path), limit: 300)
+            out.text(" failed (")
+            out.text(cString: strerror(error), limit: 100)
+            out.text("); no profile written")
         }
     }
 
-    /// The profile to an open device or FIFO (`fd`, or -1 when opening
-    /// `path` failed).
-    static func writeInPlace(_ profile: Profile, fd: Int32, path: UnsafeMutablePointer<CChar>) {
-        let opened = fd >= 0
-        var healthy = false
-        if opened {
-            var out = Profile.buffer(fd: fd)
-            JSONProfileWriter.write(profile, to: &out)
-            out.flush()
-            healthy = out.healthy
-            healthy = close(fd) == 0 && healthy
-        }
-        guard !healthy else { return }
-        let error = swalloc_errno()
+    static func refused(_ path: UnsafeMutablePointer<CChar>, _ target: swalloc_profile_target) {
         Diagnostics.line { out in
-            out.text(opened ? "SWALLOC_OUT: writing " : "SWALLOC_OUT: cannot open ")
-            out.text(cString: UnsafePointer(path))
-            out.text(" failed (errno ")
-            out.decimal(Int64(error))
-            out.text("); no profile written")
+            out.text("SWALLOC_OUT=")
+            out.escapedText(cString: UnsafePointer(path), limit: 300)
+            switch target.reason {
+            case Int32(SWALLOC_REASON_DESCRIPTOR_MOVED.rawValue):
+                out.text(": that descriptor is closed or no longer the file it was at start-up")
+            case Int32(SWALLOC_REASON_FOREIGN_OWNER.rawValue):
+                out.text(": a FIFO or device that belongs to another user")
+            case Int32(SWALLOC_REASON_IN_DEV.rawValue):
+                out.text(": nothing but a device or FIFO is written in /dev")
+            case Int32(SWALLOC_REASON_NOT_A_FILE.rawValue):
+                out.text(": a directory or socket")
+            default:
+                out.text(": ")
+                out.text(cString: strerror(target.error), limit: 100)
+            }
+            out.text("; no profile written")
         }
     }
 
@@ -166,22 +160,6 @@ enum ProfileFile {
             written &+= 1
             index &+= 1
         }
-        target[written] = 0
-        return true
-    }
-
-    static func appendTemporarySuffix(_ path: UnsafeMutablePointer<CChar>, pid: Int32,
-                                      into target: UnsafeMutablePointer<CChar>) -> Bool {
-        let length = CString.length(path)
-        guard length &+ 32 < Int(SWALLOC_PATH_BYTES) else { return false }
-        _ = memcpy(target, path, length)
-        var written = length
-        let suffix: StaticString = ".swalloc-tmp."
-        for index in 0..<suffix.utf8CodeUnitCount {
-            target[written] = CChar(bitPattern: suffix.utf8Start[index])
-            written &+= 1
-        }
-        written = appendDecimal(UInt64(pid), to: target, at: written)
         target[written] = 0
         return true
     }

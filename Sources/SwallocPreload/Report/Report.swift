@@ -7,37 +7,31 @@ import CSwallocPreload
 /// allocates nothing through the interposer. Not written on `_exit`,
 /// `abort` or a fatal signal: see docs/architecture.md.
 enum Report {
-    /// A high, close-on-exec copy of stderr made at start-up, so that the
-    /// report survives a program that closes fd 2 in its own exit path
-    /// (FINDINGS.md: `ls`).
-    static func prepare() {
-        var limit = rlimit()
-        var minimum: Int32 = 3
-        // High enough to stay out of the way of programs that expect the
-        // lowest free descriptors, within the soft limit.
-        if getrlimit(RLIMIT_NOFILE, &limit) == 0, limit.rlim_cur > 64 {
-            minimum = Int32(truncatingIfNeeded: min(limit.rlim_cur - 32, 1000))
-        }
-        var copy = swalloc_dup_cloexec(2, minimum)
-        if copy < 0 { copy = swalloc_dup_cloexec(2, 3) }
-        if copy >= 0 { Diagnostics.fd = copy }
-    }
-
+    /// Where the summary goes, and why not a copy of stderr made at
+    /// start-up: swalloc_stderr.h. A program that exits without main
+    /// returning or calling exit (glibc's own exit calls, `exit` from a
+    /// library's internal call) is seen only at the report: its summary
+    /// still reaches fd 2 if fd 2 is still the original stderr.
     static func atExit() {
         guard statisticsEnabled, swalloc_claim_report() else { return }
         // Everything the report does is the library's own work.
         Reentrancy.enter()
         defer { Reentrancy.leave() }
+        swalloc_stderr_keep_for_exit()
+        var pipeGuard = swalloc_sigpipe_guard()
+        swalloc_sigpipe_block(&pipeGuard)
+        defer { swalloc_sigpipe_restore(&pipeGuard) }
         let profile = Profile.collect()
         let settings = Startup.settings
-        if settings.statistics == .summary {
-            SummaryWriter.write(profile, to: Diagnostics.fd)
+        let stderr = Diagnostics.fd
+        if settings.statistics == .summary && stderr >= 0 {
+            SummaryWriter.write(profile, to: stderr)
         }
         if settings.statistics == .json || settings.summaryWithProfile {
             if let path = settings.outputPath {
                 ProfileFile.write(profile, to: path)
-            } else {
-                var out = Profile.buffer(fd: Diagnostics.fd)
+            } else if stderr >= 0 {
+                var out = Profile.buffer(fd: stderr)
                 JSONProfileWriter.write(profile, to: &out)
                 out.flush()
             }

@@ -31,6 +31,10 @@ enum Backtrace {
     /// reentrancy guard.
     static func capture(_ frames: UnsafeMutablePointer<UnsafeMutableRawPointer?>, capacity: Int) -> Int {
         guard _fastPath(state == 1), let backtrace else { return 0 }
+        // No fork makes a child while this thread is inside libunwind, whose
+        // locks are not fork-safe (swalloc_locks.h).
+        swalloc_unwinder_enter()
+        defer { swalloc_unwinder_leave() }
         return Int(backtrace(frames, Int32(capacity)))
     }
 

@@ -107,17 +107,21 @@ enum Sampler {
         // Unwind no deeper than needed: the library's own frames (a
         // handful) plus the depth kept. Unwinding costs per frame.
         let captured = Backtrace.capture(stack, capacity: min(Int(SWALLOC_FRAME_BUFFER), Sampler.depth &+ 12))
-        // Cut the library's frames off the top.
-        var first = 0
-        while first < captured, let frame = stack[first],
-              UInt(bitPattern: frame) >= libraryStart, UInt(bitPattern: frame) < libraryEnd {
-            first &+= 1
+        // Leave the library's frames out: those on top (the malloc family)
+        // and the one under main (__libc_start_main's wrapper, exports.c).
+        var kept = 0
+        for index in 0..<captured {
+            guard let frame = stack[index] else { continue }
+            let address = UInt(bitPattern: frame)
+            if address >= libraryStart && address < libraryEnd { continue }
+            stack[kept] = frame
+            kept &+= 1
         }
-        let depth = min(captured &- first, Sampler.depth)
+        let depth = min(kept, Sampler.depth)
         swalloc_lock_acquire(SWALLOC_LOCK_SAMPLER)
         defer { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
         guard depth > 0, StackTable.prepare(), SampledBlocks.prepare(),
-              let site = StackTable.intern(stack + first, depth: depth) else {
+              let site = StackTable.intern(stack, depth: depth) else {
             dropped &+= 1
             return user
         }

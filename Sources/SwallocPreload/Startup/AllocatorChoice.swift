@@ -50,7 +50,7 @@ enum AllocatorChoice {
             let reason = dlerror()
             Diagnostics.line { out in
                 out.text("SWALLOC_ALLOCATOR=")
-                out.text(cString: path, limit: 300)
+                out.escapedText(cString: path, limit: 300)
                 out.text(": cannot load: ")
                 out.text(cString: reason, limit: 300)
                 out.text("; using system")

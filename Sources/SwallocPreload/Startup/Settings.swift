@@ -16,7 +16,18 @@ struct Settings {
     var summaryWithProfile = false
     var allocatorName: UnsafePointer<CChar>? = nil
 
+    /// What a setuid or setgid program (`AT_SECURE`) ignores, as glibc
+    /// ignores its own `MALLOC_*` settings there: everything an
+    /// unprivileged user could turn against the program (failures, limits,
+    /// another allocator's code, files written with its privileges, and
+    /// the profile's absolute addresses). Statistics stay: `summary` on
+    /// stderr, which holds no address (`json` becomes `summary`).
+    static let ignoredWhenSecure: [StaticString] = [
+        "SWALLOC_ALLOCATOR", "SWALLOC_LIMIT", "SWALLOC_FAIL", "SWALLOC_OUT", "SWALLOC_SAMPLE", "SWALLOC_SAMPLE_DEPTH",
+    ]
+
     static func read() -> Settings {
+        if Startup.isSecure { return readSecure() }
         var settings = Settings()
         let stats = getenv("SWALLOC_STATS")
         let out = getenv("SWALLOC_OUT")
@@ -44,6 +55,27 @@ struct Settings {
         }
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"))
+        return settings
+    }
+
+    /// `AT_SECURE`: `SWALLOC_STATS` alone (off or summary), sampling off,
+    /// and one line naming the settings that were given and ignored.
+    static func readSecure() -> Settings {
+        var settings = Settings()
+        if let stats = getenv("SWALLOC_STATS"), CString.equals(stats, "off") { settings.statistics = .off }
+        Sampler.configure(sample: CString.pointer("0"), depth: nil)
+        var ignored = 0
+        for name in ignoredWhenSecure where getenv(name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }) != nil {
+            ignored &+= 1
+        }
+        guard ignored > 0 else { return settings }
+        Diagnostics.line { out in
+            out.text("setuid or setgid program: ignoring")
+            for name in ignoredWhenSecure where getenv(name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }) != nil {
+                out.text(" ")
+                out.text(name)
+            }
+        }
         return settings
     }
 }

@@ -22,6 +22,8 @@ enum Startup {
     static func run() {
         guard servingMode == .starting else { return }
         isSecure = getauxval(UInt(AT_SECURE)) != 0
+        swalloc_stderr_remember()
+        swalloc_resolve_exit()
         settings = Settings.read()
         SystemAllocator.resolve()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
@@ -33,7 +35,6 @@ enum Startup {
 
         statisticsEnabled = settings.statistics != .off
         if statisticsEnabled {
-            Report.prepare()
             ThreadRegistry.start()
             Sampler.start()
         }

@@ -2,12 +2,18 @@ import CSwallocPreload
 
 /// One-line messages to the user, each starting with `swalloc:`.
 enum Diagnostics {
-    /// Where messages go: stderr, or the copy of it the constructor made
-    /// (a program may close fd 2 before the library's last words).
-    nonisolated(unsafe) static var fd: Int32 = 2
+    /// Where messages go: the program's stderr while it still is the file
+    /// it was at start-up, else nowhere (swalloc_stderr.h).
+    static var fd: Int32 { swalloc_stderr_descriptor() }
 
-    /// Writes `swalloc: <build the rest>\n` with one write(2), from the stack.
+    /// Writes `swalloc: <build the rest>\n` with one write(2), from the
+    /// stack, without SIGPIPE.
     static func line(_ build: (inout OutputBuffer) -> Void) {
+        let fd = self.fd
+        guard fd >= 0 else { return }
+        var pipeGuard = swalloc_sigpipe_guard()
+        swalloc_sigpipe_block(&pipeGuard)
+        defer { swalloc_sigpipe_restore(&pipeGuard) }
         var storage = InlineArray<512, UInt8>(repeating: 0)
         var span = storage.mutableSpan
         span.withUnsafeMutableBytes { bytes in
@@ -26,7 +32,7 @@ enum Diagnostics {
         line { out in
             out.text(variable)
             out.text("=")
-            out.text(cString: value, limit: 200)
+            out.escapedText(cString: value, limit: 200)
             out.text(": ")
             out.text(problem)
             out.text("; using ")

@@ -43,6 +43,27 @@ struct OutputBuffer {
         }
     }
 
+    /// A C string from the user (a setting's value) for the terminal:
+    /// printable ASCII as it is, every other byte as `\xNN`, so that a
+    /// newline cannot forge another `swalloc:` line and no escape sequence
+    /// reaches the terminal.
+    mutating func escapedText(cString: UnsafePointer<CChar>?, limit: Int = 4096) {
+        guard let cString else { return }
+        var index = 0
+        while index < limit {
+            let value = UInt8(bitPattern: cString[index])
+            if value == 0 { break }
+            if value >= 0x20 && value < 0x7F && value != UInt8(ascii: "\\") {
+                byte(value)
+            } else {
+                text("\\x")
+                hexDigit(value >> 4)
+                hexDigit(value & 0xF)
+            }
+            index &+= 1
+        }
+    }
+
     /// A C string as a JSON string literal (quotes included).
     mutating func jsonString(cString: UnsafePointer<CChar>?, limit: Int = 4096) {
         byte(UInt8(ascii: "\""))

@@ -1,0 +1,106 @@
+/*
+ * The program's stderr as the library's channel (swalloc_stderr.h), and
+ * the descriptors the library holds, kept above the program's range.
+ */
+#include "swalloc_preload.h"
+
+int swalloc_move_descriptor_high(int fd, bool close_original) {
+    /* 1000, or 32 below the soft limit when that is lower: high enough to
+       stay out of the way of programs that expect the lowest free
+       descriptors, within the limit. */
+    struct rlimit limit;
+    int minimum = 3;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 64)
+        minimum = (int)(limit.rlim_cur - 32 < 1000 ? limit.rlim_cur - 32 : 1000);
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, minimum);
+    if (copy < 0) copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy >= 0 && close_original) close(fd);
+    return copy;
+}
+
+/* The files fds 1 and 2 named at start-up (index: the descriptor). */
+static struct {
+    bool open;
+    dev_t device;
+    ino_t inode;
+    mode_t type;
+} originals[3];
+
+/* The copy kept when the program started to exit: -1 none yet, -2 taking it. */
+static int kept = -1;
+
+/* Whether `fd` is open for writing and names the file that descriptor
+   `standard` (1 or 2) named at start-up. */
+static bool names_original_of(int fd, int standard) {
+    struct stat status;
+    if (!originals[standard].open || fstat(fd, &status) != 0) return false;
+    int flags = fcntl(fd, F_GETFL);
+    return flags != -1 && (flags & O_ACCMODE) != O_RDONLY && status.st_dev == originals[standard].device &&
+           status.st_ino == originals[standard].inode && (status.st_mode & S_IFMT) == originals[standard].type;
+}
+static bool names_original(int fd) { return names_original_of(fd, 2); }
+
+void swalloc_stderr_remember(void) {
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat status;
+        int flags = fcntl(fd, F_GETFL);
+        if (flags == -1 || (flags & O_ACCMODE) == O_RDONLY || fstat(fd, &status) != 0) continue;
+        originals[fd].device = status.st_dev;
+        originals[fd].inode = status.st_ino;
+        originals[fd].type = status.st_mode & S_IFMT;
+        originals[fd].open = true;
+    }
+}
+
+int swalloc_stdout_descriptor(void) {
+    int saved = errno, result = names_original_of(1, 1) ? 1 : -1;
+    errno = saved;
+    return result;
+}
+
+void swalloc_stderr_keep_for_exit(void) {
+    int expected = -1;
+    if (!originals[2].open || !__atomic_compare_exchange_n(&kept, &expected, -2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
+    int copy = -1;
+    if (names_original(2)) {
+        int saved = errno;
+        copy = swalloc_move_descriptor_high(2, false);
+        errno = saved;
+    }
+    __atomic_store_n(&kept, copy, __ATOMIC_RELEASE);
+}
+
+int swalloc_stderr_descriptor(void) {
+    int saved = errno, result = -1;
+    if (names_original(2)) result = 2;
+    else {
+        int copy = __atomic_load_n(&kept, __ATOMIC_ACQUIRE);
+        if (copy >= 0 && names_original(copy)) result = copy;
+    }
+    errno = saved;
+    return result;
+}
+
+void swalloc_sigpipe_block(struct swalloc_sigpipe_guard *guard) {
+    sigset_t pipe_only, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    guard->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &guard->previous_mask);
+}
+
+void swalloc_sigpipe_restore(struct swalloc_sigpipe_guard *guard) {
+    int saved = errno;
+    if (!guard->was_pending) {
+        /* A write of ours to a closed pipe left SIGPIPE pending on this
+           thread: take it, so that unblocking does not deliver it. */
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        struct timespec now = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &now) == SIGPIPE) {}
+    }
+    pthread_sigmask(SIG_SETMASK, &guard->previous_mask, NULL);
+    errno = saved;
+}
