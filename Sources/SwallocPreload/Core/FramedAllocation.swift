@@ -172,7 +172,12 @@ enum FramedAllocation {
             // A trailer block's bytes beyond its size hold the trailer:
             // the requested size is all the program may use.
             if let trailer = TrailerBlock.find(user) { return trailer.size }
-            return SystemAllocator.usableSize(user) ?? 0
+            // Neither: every live block of a framing mode has a header or
+            // a trailer, so this one was freed (glibc's list pointers are
+            // over its header) or never allocated. glibc answers 0 for a
+            // freed chunk; asked about this pointer, which is not its own,
+            // it read a garbage size and faulted.
+            return 0
         }
         if header.owner == .system, let usable = SystemAllocator.usableSize(header.base(of: user)) {
             // Everything glibc gave beyond the header is the program's to use.

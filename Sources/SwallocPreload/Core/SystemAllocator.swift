@@ -6,17 +6,21 @@ import CSwallocPreload
 enum SystemAllocator {
     typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
 
-    /// glibc's `malloc_usable_size`, from `dlsym(RTLD_NEXT)` in the
+    /// glibc's `malloc_usable_size`, looked up in libc.so.6 itself by the
     /// constructor (glibc exports it under no other name, and the library
-    /// defines this one). Never later: any dl* call frees the calling
-    /// thread's pending dlerror() message, which a program may be about to
-    /// read when it calls malloc_usable_size.
+    /// defines this one). Not the next definition in the lookup order: a
+    /// program that links jemalloc (redis-server) has jemalloc's there,
+    /// and it crashed on blocks glibc handed out. Never later than the
+    /// constructor: any dl* call frees the calling thread's pending
+    /// dlerror() message, which a program may be about to read.
     nonisolated(unsafe) static var glibcUsableSize: UsableSize? = nil
 
     static func resolve() {
-        if let symbol = dlsym(swalloc_rtld_next(), "malloc_usable_size") {
+        guard let libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD) else { return }
+        if let symbol = dlsym(libc, "malloc_usable_size") {
             glibcUsableSize = unsafeBitCast(symbol, to: UsableSize.self)
         }
+        _ = dlclose(libc)
     }
 
     @inline(__always)

@@ -102,7 +102,13 @@ enum TrailerBlock {
     /// Unsafe: `user` is a glibc block (not framed, not in the arena).
     @inline(__always)
     static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
-        let usable = usableSize(word: user.load(fromByteOffset: -8, as: UInt64.self))
+        let word = user.load(fromByteOffset: -8, as: UInt64.self)
+        // Only a word that can be a trailer block's chunk size says where
+        // the byte is: a freed block's word is glibc's list pointer, and
+        // reading "its byte" faulted inside the library instead of letting
+        // glibc report the double free.
+        guard word & notTrailerWordBits == 0 else { return nil }
+        let usable = usableSize(word: word)
         guard usable >= 1 else { return nil }
         return decode(usable: usable, byte: user.load(fromByteOffset: usable &- 1, as: UInt8.self))
     }
