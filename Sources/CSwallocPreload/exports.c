@@ -115,3 +115,22 @@ SWALLOC_EXPORT int pipe2(int fds[2], int flags) {
     }
     return result;
 }
+
+/* ---- libraries loaded with RTLD_DEEPBIND ----------------------------------
+ * dlopen(RTLD_DEEPBIND) binds the library's malloc and free to glibc's own
+ * (its dependencies come before the global scope), so its blocks would
+ * bypass the allocator and the statistics, and its free would hand glibc
+ * blocks of the library's: PHP's extensions crashed under bump, guard, a
+ * plug-in and a limit. The flag is taken off whenever blocks are not plain
+ * glibc blocks (every mode but direct), as sanitizers refuse it; the
+ * library then binds to the global scope like any other. A tail call, so
+ * that glibc sees the program's own return address as the caller (its
+ * search paths and namespace), not this library's. */
+typedef void *(*swalloc_dlopen_function)(const char *, int);
+static swalloc_dlopen_function glibc_dlopen;
+
+SWALLOC_EXPORT void *dlopen(const char *file, int mode) {
+    if (glibc_dlopen == NULL) glibc_dlopen = (swalloc_dlopen_function)dlsym(RTLD_NEXT, "dlopen");
+    if (swalloc_keeps_deepbind == 0) mode &= ~RTLD_DEEPBIND;
+    __attribute__((musttail)) return glibc_dlopen(file, mode);
+}

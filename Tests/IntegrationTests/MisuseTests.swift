@@ -34,3 +34,25 @@ final class MisuseTests: XCTestCase {
         }
     }
 }
+
+/// A library loaded with RTLD_DEEPBIND (as PHP loads its extensions) shares
+/// blocks with the program in every mode, and its allocations are counted.
+final class DeepBindTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireBuilt() }
+
+    func testDeepBoundLibrarySharesBlocksInEveryMode() throws {
+        let arguments = [Harness.host("deepbind"), Harness.host("libdeepbind_lib.so")]
+        for mode in ServingModes.all {
+            let result = Harness.run(arguments, environment: mode.environment, timeout: 30)
+            XCTAssertEqual(result.status, 0, "\(mode.name): \(result.stderr.prefix(500))")
+            XCTAssertEqual(result.stdout, "deepbind ok\n", mode.name)
+        }
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        _ = Harness.run(arguments, environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "0"], timeout: 30)
+        let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let totals = profile?["totals"] as? [String: Any]
+        XCTAssertGreaterThanOrEqual(totals?["malloc_calls"] as? Int ?? 0, 2000, "the library's mallocs are counted")
+        XCTAssertGreaterThanOrEqual(totals?["free_calls"] as? Int ?? 0, 2000, "and its frees")
+    }
+}

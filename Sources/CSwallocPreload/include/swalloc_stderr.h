@@ -41,6 +41,10 @@ void swalloc_resolve_exit(void) __attribute__((visibility("hidden")));
 /* fd 1 while it names the file it named at start-up, else -1. */
 int swalloc_stdout_descriptor(void) __attribute__((visibility("hidden")));
 
+/* Whether dlopen keeps RTLD_DEEPBIND (exports.c): 1 in direct mode, where
+   every block is glibc's own; set by the constructor. */
+extern int swalloc_keeps_deepbind __attribute__((visibility("hidden")));
+
 /* SIGPIPE blocked around the library's own writes: a write to a pipe whose
    reader left fails with EPIPE instead of killing the program, and the
    SIGPIPE it raised is taken back; one that was pending before is left. */

@@ -50,7 +50,9 @@ enum Startup {
         swalloc_set_direct_free_range(mode == .direct)
         swalloc_install_entries(mode.rawValue)
         servingMode = mode
-        // Direct mode takes no lock of the library's.
+        // Direct mode takes no lock of the library's, and its blocks are
+        // glibc's own, which a library bound to glibc may free.
         if mode != .direct { swalloc_install_fork_handler() }
+        swalloc_keeps_deepbind = mode == .direct ? 1 : 0
     }
 }
