@@ -64,7 +64,7 @@ struct swalloc_global_allocator swalloc_registered;
 
 unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
 
-char swalloc_paths[3][SWALLOC_PATH_BYTES];
+char swalloc_paths[4][SWALLOC_PATH_BYTES];
 
 void *(*const swalloc_glibc_malloc)(size_t) = __libc_malloc;
 void (*const swalloc_glibc_free)(void *) = __libc_free;

@@ -298,10 +298,13 @@ static inline void swalloc_registered_dealloc(void *ptr, size_t size, size_t ali
 extern unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES] __attribute__((visibility("hidden")));
 static inline unsigned char *swalloc_report_buffer_base(void) { return swalloc_report_buffer; }
 
-/* Three path buffers for the report: the program's path, the profile's
-   path with %p expanded, and its temporary sibling. */
+/* Four path buffers for the report: the program's path, the profile's
+   path with %p expanded, its temporary sibling, and SWALLOC_OUT as it was
+   at start-up (programs rewrite their environment: redis-server's process
+   title overwrote the string getenv had returned). */
 #define SWALLOC_PATH_BYTES 4096
-extern char swalloc_paths[3][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
+#define SWALLOC_OUT_TEMPLATE 3
+extern char swalloc_paths[4][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
 static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]; }
 
 /* ---- atomics on memory the Swift code owns ------------------------------- */

@@ -31,7 +31,17 @@ struct Settings {
         var settings = Settings()
         let stats = getenv("SWALLOC_STATS")
         let out = getenv("SWALLOC_OUT")
-        if let out, out[0] != 0 { settings.outputPath = UnsafePointer(out) }
+        if let out, out[0] != 0 {
+            // A copy: the environment's string may be overwritten later.
+            let copy = swalloc_path_buffer(SWALLOC_OUT_TEMPLATE)
+            let length = CString.length(out)
+            if length < Int(SWALLOC_PATH_BYTES) {
+                _ = memcpy(copy, out, length &+ 1)
+                settings.outputPath = UnsafePointer(copy)
+            } else {
+                Diagnostics.line { $0.text("SWALLOC_OUT: path too long; no profile will be written") }
+            }
+        }
         if let stats {
             if CString.equals(stats, "off") {
                 settings.statistics = .off

@@ -13,6 +13,19 @@ let swallocConstructor: @convention(c) () -> Void = { Startup.run() }
 let swallocDestructor: @convention(c) () -> Void = { Report.atExit() }
 
 enum Startup {
+    /// glibc's malloc debugging (MALLOC_CHECK_, mtrace, mcheck) lives in
+    /// libc_malloc_debug.so, which works by being the process's malloc;
+    /// this library is in front of it, so it sees nothing. Said once,
+    /// rather than leave the user believing the checks ran.
+    static func warnIfMallocDebugIsInactive() {
+        guard let debug = dlopen("libc_malloc_debug.so.0", RTLD_LAZY | RTLD_NOLOAD) else { return }
+        _ = dlclose(debug)
+        Diagnostics.line { out in
+            out.text("libc_malloc_debug.so is loaded, but its checks (MALLOC_CHECK_, mtrace, mcheck) ")
+            out.text("see no allocation: libswalloc.so serves malloc in front of it")
+        }
+    }
+
     /// Settings in force, for the report.
     nonisolated(unsafe) static var settings = Settings()
     /// `AT_SECURE`: a setuid or setgid program. No plug-in is loaded and no
@@ -26,6 +39,7 @@ enum Startup {
         swalloc_resolve_exit()
         settings = Settings.read()
         SystemAllocator.resolve()
+        warnIfMallocDebugIsInactive()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
         if page > 0 { MallocFamily.pageSize = page }
 
