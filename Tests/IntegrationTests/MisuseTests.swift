@@ -24,6 +24,24 @@ final class MisuseTests: XCTestCase {
         }
     }
 
+    /// Calls refused before any allocator is asked count as failed calls,
+    /// and keep glibc's errors.
+    func testRejectedCallsAreFailedCalls() throws {
+        let plain = Harness.run([Harness.host("misuse"), "rejected"], preload: false)
+        XCTAssertEqual(plain.stdout, "12 22 22 12\n")
+        let path = Harness.temporaryDirectory(self).appendingPathComponent("p.json").path
+        for mode in ServingModes.all {
+            var environment = mode.environment
+            if mode.name != "off" { environment["SWALLOC_OUT"] = path }
+            let result = Harness.run([Harness.host("misuse"), "rejected"], environment: environment, timeout: 30)
+            XCTAssertEqual(result.stdout, plain.stdout, mode.name)
+            guard mode.name != "off" else { continue }
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            let totals = (json as? [String: Any])?["totals"] as? [String: Any]
+            XCTAssertEqual(totals?["failed_calls"] as? Int, 4, mode.name)
+        }
+    }
+
     /// Not under guard, whose point is to report this as a use after free.
     func testUsableSizeOfAFreedBlockDoesNotFault() {
         for mode in ServingModes.all where mode.name != "guard" {

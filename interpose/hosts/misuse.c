@@ -3,8 +3,14 @@
  *   double_large   frees a 100 KB block twice
  *   double_first   a new thread frees its first block twice
  *   usable_freed   asks malloc_usable_size of a freed 100 KB block, then
- *                  prints "usable asked" and exits 0 */
+ *                  prints "usable asked" and exits 0
+ *   rejected       four calls glibc refuses before allocating: an
+ *                  overflowing reallocarray, posix_memalign and memalign
+ *                  with bad alignments, pvalloc(SIZE_MAX); prints the
+ *                  errors, which must be glibc's: "12 22 22 12" */
+#include <errno.h>
 #include <malloc.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +47,20 @@ int main(int argc, char **argv) {
         (void)usable;
         printf("usable asked\n");
         free(keep);
+    } else if (strcmp(mode, "rejected") == 0) {
+        int errors[4];
+        errno = 0;
+        sink = reallocarray(NULL, SIZE_MAX / 2, 4);
+        errors[0] = errno;
+        void *block = NULL;
+        errors[1] = posix_memalign(&block, 3, 10);
+        errno = 0;
+        sink = memalign(SIZE_MAX / 2 + 2, 10);
+        errors[2] = errno;
+        errno = 0;
+        sink = pvalloc(SIZE_MAX);
+        errors[3] = errno;
+        printf("%d %d %d %d\n", errors[0], errors[1], errors[2], errors[3]);
     } else {
         return 64;
     }

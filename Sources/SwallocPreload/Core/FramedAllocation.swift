@@ -62,6 +62,12 @@ enum FramedAllocation {
             if let trailer = TrailerBlock.find(user) {
                 Statistics.recordFreeAnywhere(trailer.size)
                 if trailer.sampled { Sampler.released(user, size: trailer.size) }
+            } else if SystemAllocator.threadCacheKey != 0,
+                      user.load(fromByteOffset: -8, as: UInt64.self) == SystemAllocator.threadCacheKey {
+                // A 16-byte header block already in glibc's thread cache:
+                // freed twice. glibc's own pointer lets glibc say so.
+                swalloc_libc_free(user - BlockHeader.byteCount)
+                return
             }
             swalloc_libc_free(user)
             return

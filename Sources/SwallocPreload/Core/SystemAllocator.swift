@@ -15,7 +15,26 @@ enum SystemAllocator {
     /// dlerror() message, which a program may be about to read.
     nonisolated(unsafe) static var glibcUsableSize: UsableSize? = nil
 
+    /// glibc's thread-cache key (glibc 2.34 on): a random word glibc writes
+    /// into the second word of every chunk it puts in a thread cache, to
+    /// recognise a double free. A header block freed that way has the key
+    /// where its tag was; knowing it, a double free of such a block is
+    /// handed to glibc as glibc's own pointer, and glibc reports it as it
+    /// would without the library. 0: unknown (the cache is off).
+    nonisolated(unsafe) static var threadCacheKey: UInt64 = 0
+
+    /// Learns ``threadCacheKey`` from a block of glibc's own, freed.
+    static func learnThreadCacheKey() {
+        guard let probe = __libc_malloc(24) else { return }
+        probe.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+        __libc_free(probe)
+        // SAFETY: the chunk stays mapped (glibc keeps it in its thread
+        // cache); the word is read once, before anything else allocates.
+        threadCacheKey = probe.load(fromByteOffset: 8, as: UInt64.self)
+    }
+
     static func resolve() {
+        learnThreadCacheKey()
         guard let libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD) else { return }
         if let symbol = dlsym(libc, "malloc_usable_size") {
             glibcUsableSize = unsafeBitCast(symbol, to: UsableSize.self)

@@ -33,6 +33,7 @@ public func swallocRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
 @c(swalloc_reallocarray)
 public func swallocReallocarray(_ pointer: UnsafeMutableRawPointer?, _ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     guard let total = MallocFamily.product(count, size) else {
+        MallocFamily.countRejected(.realloc)
         swalloc_set_errno(ENOMEM)
         return nil
     }
@@ -45,6 +46,7 @@ public func swallocPosixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRaw
     // glibc: a power of two and a multiple of sizeof(void *), else EINVAL.
     let words = UInt(bitPattern: alignment) / UInt(MemoryLayout<UnsafeRawPointer>.size)
     guard alignment % MemoryLayout<UnsafeRawPointer>.size == 0, words != 0, words & (words &- 1) == 0 else {
+        MallocFamily.countRejected(.aligned)
         return EINVAL
     }
     let block: UnsafeMutableRawPointer?
@@ -84,6 +86,7 @@ public func swallocPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     let page = MallocFamily.pageSize
     // Rounded up to whole pages; pvalloc(0) is one page.
     guard size >= 0, size <= Int.max &- page else {
+        MallocFamily.countRejected(.aligned)
         swalloc_set_errno(ENOMEM)
         return nil
     }
@@ -238,12 +241,25 @@ enum MallocFamily {
         if counted { Statistics.countCall(.aligned, Statistics.thread) }
         defer { if counted { Statistics.end() } }
         guard requested <= UInt.max / 2 &+ 1 else {
+            if counted { Statistics.thread.pointee.counters.failed_calls &+= 1 }
             swalloc_set_errno(EINVAL)
             return nil
         }
         // An alignment of 2^63 cannot be framed: no block is that large.
         guard shift < Int.bitWidth &- 1 else { return FramedAllocation.failure(counted: counted) }
         return FramedAllocation.allocate(size, alignmentShift: shift, zeroed: false, counted: counted)
+    }
+
+    /// A call refused before it reached an allocator (an overflowing
+    /// reallocarray, a bad alignment, pvalloc of a size with no page
+    /// rounding): counted as a call of its kind and a failed one, as the
+    /// calls an allocator refuses are.
+    @inline(never)
+    static func countRejected(_ kind: CallKind) {
+        guard servingMode != .direct, servingMode != .starting, Statistics.begin() else { return }
+        Statistics.countCall(kind, Statistics.thread)
+        Statistics.thread.pointee.counters.failed_calls &+= 1
+        Statistics.end()
     }
 
     /// count × size, or nil on overflow (both are C size_t).
