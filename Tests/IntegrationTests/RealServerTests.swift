@@ -31,8 +31,8 @@ final class RealServerTests: XCTestCase {
     }
 
     /// redis-server (jemalloc inside) serves redis-benchmark on loopback
-    /// with statistics off and on, stops cleanly, and its allocations are
-    /// counted. The server runs from a shell script (in the background, as
+    /// with statistics off and on, stops cleanly, keeps jemalloc as its
+    /// allocator, and its allocations are counted. The server runs from a shell script (in the background, as
     /// a user starts it), which prints what the test checks.
     func testRedisServesUnderTheLibrary() throws {
         for program in ["redis-server", "redis-benchmark", "redis-cli"] { _ = try which(program) }
@@ -58,6 +58,8 @@ final class RealServerTests: XCTestCase {
                 let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: profile)))
                 let totals = (json as? [String: Any])?["totals"] as? [String: Any]
                 XCTAssertGreaterThan(totals?["malloc_calls"] as? Int ?? 0, 6000, "the server's allocations are counted")
+                XCTAssertEqual((json as? [String: Any])?["allocator"] as? String, "libjemalloc.so.2",
+                               "system is the allocator the program links")
             }
         }
     }

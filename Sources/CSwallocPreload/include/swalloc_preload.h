@@ -277,6 +277,11 @@ static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
     return __atomic_add_fetch(value, 1, __ATOMIC_RELAXED);
 }
 
+/* The next malloc in the lookup order, when it is not glibc's (a linked
+   jemalloc), as a global allocator's table (next_allocator.c); false when
+   the next one is glibc's. Called once, by the constructor. */
+bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute__((visibility("hidden")));
+
 /* ---- the registered global allocator ----------------------------------------
  * A copy of the table given to swalloc_set_global_allocator. */
 extern struct swalloc_global_allocator swalloc_registered __attribute__((visibility("hidden")));

@@ -18,9 +18,13 @@ enum AllocatorChoice {
     static func install(_ name: UnsafePointer<CChar>?) {
         guard let name else {
             registerProgramsOwn()
+            if GlobalAllocatorRegistry.isSystem { installNextIfForeign() }
             return
         }
-        if CString.equals(name, "system") { return }
+        if CString.equals(name, "system") {
+            installNextIfForeign()
+            return
+        }
         if CString.equals(name, "bump") {
             var table = BumpAllocator.install()
             _ = GlobalAllocatorRegistry.install(&table)
@@ -69,6 +73,16 @@ enum AllocatorChoice {
                                    problem: "swalloc_register installed no allocator", fallback: "system")
         }
         // The plug-in stays loaded for the life of the process.
+    }
+
+    /// `system` is the allocator the program would have had without the
+    /// library: glibc's, or the next `malloc` in the lookup order when that
+    /// is another's (redis-server links jemalloc). Every function then
+    /// reaches that one (next_allocator.c), never glibc's for some.
+    static func installNextIfForeign() {
+        var table = swalloc_global_allocator()
+        guard swalloc_next_allocator(&table) else { return }
+        _ = GlobalAllocatorRegistry.install(&table)
     }
 
     /// The program's own `swalloc_register`, found in the global scope: the

@@ -1,0 +1,74 @@
+/*
+ * The allocator the program would have had without the library, when it
+ * is not glibc's: one it links (redis-server links jemalloc) or one
+ * preloaded after this library. `system` means that allocator for every
+ * function, so that no block is ever handed to another allocator than the
+ * one that made it; the library registers it as the global allocator
+ * (framed blocks, so the statistics work on any allocator), through this
+ * table of the next definitions in the lookup order.
+ */
+#include "swalloc_preload.h"
+
+static void *(*next_malloc)(size_t);
+static void (*next_free)(void *);
+static void *(*next_calloc)(size_t, size_t);
+static void *(*next_realloc)(void *, size_t);
+static void *(*next_memalign)(size_t, size_t);
+
+static void *next_alloc(void *context, size_t size, size_t align) {
+    (void)context;
+    return align <= 16 ? next_malloc(size) : next_memalign(align, size);
+}
+
+static void next_dealloc(void *context, void *block, size_t size, size_t align) {
+    (void)context, (void)size, (void)align;
+    next_free(block);
+}
+
+static void *next_alloc_zeroed(void *context, size_t size, size_t align) {
+    if (align <= 16) return next_calloc(1, size);
+    void *block = next_alloc(context, size, align);
+    if (block) memset(block, 0, size);
+    return block;
+}
+
+static void *next_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
+    if (align <= 16) return next_realloc(block, new_size);
+    void *moved = next_alloc(context, new_size, align);
+    if (moved) {
+        memcpy(moved, block, size < new_size ? size : new_size);
+        next_free(block);
+    }
+    return moved;
+}
+
+/* The module's file name without its directory, for reports. */
+static char next_name[64];
+
+bool swalloc_next_allocator(struct swalloc_global_allocator *table) {
+    next_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    if (next_malloc == NULL || next_malloc == __libc_malloc) return false;
+    next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+    next_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+    next_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    next_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
+    if (next_memalign == NULL) next_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+    /* All from one allocator, or none: mixing two is what this prevents. */
+    if (!next_free || !next_calloc || !next_realloc || !next_memalign || next_free == __libc_free) return false;
+    Dl_info info;
+    const char *name = "the program's allocator";
+    if (dladdr((void *)next_malloc, &info) && info.dli_fname && info.dli_fname[0]) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        name = slash ? slash + 1 : info.dli_fname;
+    }
+    strncpy(next_name, name, sizeof next_name - 1);
+    *table = (struct swalloc_global_allocator){
+        .context = NULL,
+        .alloc = next_alloc,
+        .dealloc = next_dealloc,
+        .alloc_zeroed = next_alloc_zeroed,
+        .realloc = next_resize,
+        .name = next_name,
+    };
+    return true;
+}
