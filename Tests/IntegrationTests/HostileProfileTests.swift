@@ -75,6 +75,10 @@ final class HostileProfileTests: XCTestCase {
                 XCTAssertTrue(result.stdout.contains(text), "\(arguments): \(text) in \(result.stdout.prefix(500))")
             }
         }
+        // A setting: ArgumentParser's messages quote it, escaped too.
+        let setting = Harness.swalloc(["report", "--format", "\u{1B}[2Jtext", profile])
+        XCTAssertEqual(setting.status, 64)
+        XCTAssertTrue(setting.stderr.contains("'\\x1B[2Jtext'") && !setting.stderr.contains("\u{1B}"), setting.stderr)
         let missing = Harness.swalloc(["report", directory.appendingPathComponent("\u{1B}[2J.json").path])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("\\x1B[2J.json: no such file") && !missing.stderr.contains("\u{1B}"), missing.stderr)
