@@ -35,7 +35,11 @@ enum OutputDestination {
 
     static func resolve(_ path: String?) throws(OutputFailure) -> OutputDestination {
         guard let path else { return standardOutput }
-        if let fd = descriptorNumber(path) { return .descriptor(fd, name: path) }
+        if let fd = descriptorNumber(path) {
+            // Checked now, before swalloc opens anything that could take the number.
+            try checkWritable(fd)
+            return .descriptor(fd, name: path)
+        }
         var status = stat()
         guard lstat(path, &status) == 0 else {
             guard errno == ENOENT else { throw OutputFailure(reason: OutputFailure.describe(errno)) }
@@ -72,6 +76,15 @@ enum OutputDestination {
         }
     }
 
+    /// The descriptor is open (and was when swalloc started, for 0 to 2)
+    /// and open for writing.
+    static func checkWritable(_ fd: Int32) throws(OutputFailure) {
+        if StandardStreams.closedAtStart.contains(fd) { throw OutputFailure(reason: "the descriptor is closed") }
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0 else { throw OutputFailure(reason: OutputFailure.describe(errno)) }
+        guard flags & O_ACCMODE != O_RDONLY else { throw OutputFailure(reason: "the descriptor is not open for writing") }
+    }
+
     /// Whether `path` is in /dev or below, as written or through its
     /// directory's real path (`../../dev/x`, a link to /dev).
     static func isUnderDev(_ path: String) -> Bool {
@@ -88,10 +101,7 @@ enum OutputDestination {
     func write(_ data: Data) throws(OutputFailure) {
         switch self {
         case let .descriptor(fd, _):
-            if StandardStreams.closedAtStart.contains(fd) { throw OutputFailure(reason: "the descriptor is closed") }
-            let flags = fcntl(fd, F_GETFL)
-            guard flags >= 0 else { throw OutputFailure(reason: OutputFailure.describe(errno)) }
-            guard flags & O_ACCMODE != O_RDONLY else { throw OutputFailure(reason: "the descriptor is not open for writing") }
+            try Self.checkWritable(fd)
             try DescriptorWriter.write(data, to: fd)
         case let .special(path, device, inode):
             // No O_CREAT, no O_TRUNC: a device or FIFO is written into.

@@ -15,7 +15,8 @@ enum SafeFileReplacement {
         let base = (path as NSString).lastPathComponent
         var random = SystemRandomNumberGenerator()
         let suffix = String(random.next(), radix: 16) + String(random.next(), radix: 16)
-        let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(base).swalloc-\(suffix)"
+        // The name cut so that the temporary one stays within NAME_MAX.
+        let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(base.prefix(100)).swalloc-\(suffix)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw OutputFailure(reason: OutputFailure.describe(errno)) }
         do {
