@@ -114,7 +114,7 @@ extension Profile {
         do {
             version = try decoder().decode(Versioned.self, from: data).version
         } catch {
-            throw .malformed(path: path, reason: Self.explain(error))
+            throw .malformed(path: path, reason: Self.explain(error, in: data))
         }
         guard version == supportedVersion else {
             throw .unsupportedVersion(path: path, version: version)

@@ -148,6 +148,9 @@ final class ProfileHardeningTests: XCTestCase {
                 XCTAssertEqual($0 as? ProfileError, .malformed(path: "p.json", reason: expected))
             }
         }
+        XCTAssertThrowsError(try ProfileFixture.profile { $0["version"] = 1e30 }) {
+            XCTAssertEqual($0 as? ProfileError, .malformed(path: "p.json", reason: "a number out of range (negative, fractional or too large)"))
+        }
         XCTAssertThrowsError(try ProfileFixture.profile { $0.editSite { $0["frames"] = [["offset": 1]] } }) {
             XCTAssertEqual($0 as? ProfileError, .malformed(path: "p.json", reason: "missing key sites[0].frames[0].address"))
         }
