@@ -38,7 +38,7 @@ struct ReportCommand: ParsableCommand {
         let rendered: Data
         switch format {
         case .text: rendered = Data(TextReport.render(profile).utf8)
-        case .json: rendered = Data((profile.json() + "\n").utf8)
+        case .json: rendered = profile.jsonData() + Data("\n".utf8)
         case .html: rendered = Data(HTMLReport.render(profile).utf8)
         case .folded, .pprof:
             try ProfileInput.requireSites(profile, path: file)

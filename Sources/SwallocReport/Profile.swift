@@ -109,6 +109,9 @@ extension Profile {
     /// a newer profile gets a version error rather than a missing-key one,
     /// then its values (ProfileValidation).
     public static func parse(_ data: Data, path: String) throws(ProfileError) -> Profile {
+        guard data.count <= ProfileFile.sizeLimit else {
+            throw .unreadable(path: path, reason: "larger than \(ProfileFile.sizeLimit >> 20) MiB")
+        }
         struct Versioned: Decodable { var version: Int }
         let version: Int
         do {
@@ -136,11 +139,15 @@ extension Profile {
 
     /// The profile as normalized JSON (sorted keys, snake_case).
     public func json() -> String {
+        String(decoding: jsonData(), as: UTF8.self)
+    }
+
+    /// The same as UTF-8 bytes, without the copies a String costs.
+    public func jsonData() -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return (try? encoder.encode(self)) ?? Data()
     }
 
     /// One line from a decoding error: what is wrong, and where.

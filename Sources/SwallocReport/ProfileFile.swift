@@ -7,9 +7,13 @@ import Glibc
 /// /dev/zero, a FIFO that never ends or a file still growing must not
 /// take all memory.
 enum ProfileFile {
-    /// The largest profile read: 1 GiB. The library's stack table holds at
-    /// most 2^22 frames, a few hundred MiB of JSON.
-    static let sizeLimit = 1 << 30
+    /// The largest profile read: 256 MiB. Decoding and rendering take up
+    /// to about 7 times the file's size (Foundation's JSON decoder and
+    /// encoder), so this bounds memory near 2 GiB. Real profiles are far
+    /// smaller: python3 with every allocation sampled writes 4.5 MB; the
+    /// library's stack table would need its 2^22 frames full, with long
+    /// names, to approach it.
+    static let sizeLimit = 256 << 20
 
     static func contents(of path: String, limit: Int = sizeLimit) throws(ProfileError) -> Data {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)

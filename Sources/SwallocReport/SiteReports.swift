@@ -75,7 +75,12 @@ public enum SiteReport {
 }
 
 extension String {
+    /// By scalars, not Characters: grapheme breaking made a long name cost
+    /// seconds.
     func replacingSemicolons() -> String {
-        String(map { $0 == ";" ? ":" : $0 })
+        guard utf8.contains(UInt8(ascii: ";")) else { return self }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: unicodeScalars.lazy.map { $0 == ";" ? ":" : $0 })
+        return String(scalars)
     }
 }

@@ -112,6 +112,18 @@ final class HostileProfileTests: XCTestCase {
         }
     }
 
+    /// Found by scripts/fuzz-profiles: a 647 MB profile (thousands of sites
+    /// sharing an 80 KB name) was read, then its decoding asked for 3.8 GB
+    /// and aborted. Files are read up to 256 MiB; /dev/zero stops there.
+    func testOversizedInputIsOneLine() {
+        let result = Harness.run(["/usr/bin/time", "-f", "rss %M", Harness.tool, "report", "/dev/zero"], preload: false)
+        XCTAssertEqual(result.status, 2)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.first, "swalloc: cannot read /dev/zero: larger than 256 MiB")
+        let rss = lines.last.flatMap { Int($0.dropFirst(4)) } ?? .max
+        XCTAssertLessThan(rss, 400_000, "KB")
+    }
+
     /// Values the reader rejects are one swalloc: line and status 2.
     func testRejectedValuesAreOneLine() throws {
         let directory = Harness.temporaryDirectory(self)

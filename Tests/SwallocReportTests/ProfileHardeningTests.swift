@@ -161,6 +161,9 @@ final class ProfileHardeningTests: XCTestCase {
         XCTAssertThrowsError(try ProfileFile.contents(of: "/dev/zero", limit: 1 << 20)) {
             XCTAssertEqual($0 as? ProfileError, .unreadable(path: "/dev/zero", reason: "larger than 1 MiB"))
         }
+        XCTAssertThrowsError(try Profile.parse(Data(count: ProfileFile.sizeLimit + 1), path: "big.json")) {
+            XCTAssertEqual($0 as? ProfileError, .unreadable(path: "big.json", reason: "larger than 256 MiB"))
+        }
         XCTAssertThrowsError(try Profile.load(path: "/")) {
             XCTAssertEqual($0 as? ProfileError, .unreadable(path: "/", reason: "is a directory"))
         }
