@@ -11,7 +11,7 @@ import XCTest
 /// SWALLOC_FUZZ_SEED and SWALLOC_FUZZ_CASES change the seed and the count.
 final class ProfileFuzzTests: XCTestCase {
     static let defaultSeed: UInt64 = 0x5A11_0C_F022
-    static let defaultCases = 1_200
+    static let defaultCases = 1_000
 
     func testMutatedProfilesThroughEveryFormat() throws {
         let environment = ProcessInfo.processInfo.environment
