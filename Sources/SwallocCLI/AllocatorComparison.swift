@@ -20,6 +20,8 @@ struct AllocatorComparison {
     let runs: Int
     /// JSON instead of the table.
     let json: Bool
+    /// Where the table or JSON goes.
+    let destination: OutputDestination
 
     struct Trial {
         var outcome: ChildProcess.Outcome
@@ -51,14 +53,14 @@ struct AllocatorComparison {
                 // Interrupted from the terminal (the program died of SIGINT
                 // or SIGQUIT, which reach it too): stop here.
                 if trial.outcome.status == 128 + SIGINT || trial.outcome.status == 128 + SIGQUIT {
-                    FileHandle.standardError.write(Data("swalloc: compare interrupted\n".utf8))
+                    StandardStreams.diagnose("compare interrupted")
                     throw ExitCode(2)
                 }
                 trials[index].append(trial)
             }
         }
         let summary = summarize(trials)
-        FileHandle.standardOutput.write(Data((json ? Self.json(summary) : Self.text(summary)).utf8))
+        try destination.deliver(Data((json ? Self.json(summary) : Self.text(summary)).utf8))
         if !summary.alike { throw ExitCode(1) }
     }
 
@@ -75,7 +77,7 @@ struct AllocatorComparison {
             outcome = try ChildProcess.run(command, environment: environment,
                                            redirection: .init(input: "/dev/null", output: output, error: error))
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
+            StandardStreams.diagnose(error.description)
             throw ExitCode(2)
         }
         // The program's own process wrote this one (a child it forked
@@ -180,8 +182,17 @@ struct AllocatorComparison {
         return String(decoding: (try? encoder.encode(summary)) ?? Data(), as: UTF8.self) + "\n"
     }
 
-    /// The summary as a table and a few lines.
+    /// The summary as a table and a few lines; the command, the allocators'
+    /// names and the library's lines escaped for the terminal.
     static func text(_ summary: Summary) -> String {
+        var summary = summary
+        summary.program = summary.program.map(TerminalText.escaped)
+        for index in summary.allocators.indices {
+            summary.allocators[index].allocator = TerminalText.escaped(summary.allocators[index].allocator)
+            summary.allocators[index].ranOn = summary.allocators[index].ranOn.map(TerminalText.escaped)
+            summary.allocators[index].diagnostics = summary.allocators[index].diagnostics.map(TerminalText.escaped)
+        }
+        summary.differingOutput = summary.differingOutput.map(TerminalText.escaped)
         var lines: [String] = []
         let runs = summary.runs
         let under = summary.allocators.count == 1 ? "under one allocator" : "under each of \(summary.allocators.count) allocators"

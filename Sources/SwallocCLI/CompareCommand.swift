@@ -38,6 +38,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
     var value: String = "bytes"
 
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output; /dev/stdout, /dev/stderr and /dev/fd/N mean the descriptor.")
+    var output: String?
+
     @Argument(parsing: .captureForPassthrough,
               help: "BASE.json NEW.json, or -- PROGRAM [ARGS].")
     var arguments: [String] = []
@@ -47,9 +50,11 @@ struct CompareCommand: ParsableCommand {
         if ["-h", "--help"].contains(arguments.first) { throw CleanExit.helpRequest(self) }
         _ = try ProfileInput.metric(value)
         guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be from 1 to 1000, not \(runs)") }
+        if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
     }
 
     func run() throws {
+        StandardStreams.prepare()
         if arguments.first == "--" || !allocators.isEmpty {
             let command = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
             guard !command.isEmpty else {
@@ -58,25 +63,29 @@ struct CompareCommand: ParsableCommand {
             guard format != .folded else {
                 throw ValidationError("--format folded compares two profiles' call sites, not runs")
             }
+            let destination = try OutputDestination.resolveForCommand(output)
             try AllocatorComparison(command: command, allocators: allocators.isEmpty ? ["system", "bump"] : allocators,
-                                    runs: runs, json: format == .json).run()
+                                    runs: runs, json: format == .json, destination: destination).run()
             return
         }
         guard arguments.count == 2 else {
             throw ValidationError("give two profiles (swalloc compare BASE.json NEW.json) or a program after --")
         }
+        let destination = try OutputDestination.resolveForCommand(output)
         let profiles = try arguments.map(ProfileInput.load)
+        let rendered: String
         switch format {
         case .text:
-            FileHandle.standardOutput.write(Data(ProfileComparison.render(
-                base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
+            rendered = ProfileComparison.render(base: profiles[0], new: profiles[1],
+                                                baseName: arguments[0], newName: arguments[1])
         case .json:
-            FileHandle.standardOutput.write(Data(ProfileComparison.json(
-                base: profiles[0], new: profiles[1], baseName: arguments[0], newName: arguments[1]).utf8))
+            rendered = ProfileComparison.json(base: profiles[0], new: profiles[1],
+                                              baseName: arguments[0], newName: arguments[1])
         case .folded:
             for (profile, path) in zip(profiles, arguments) { try ProfileInput.requireSites(profile, path: path) }
-            FileHandle.standardOutput.write(Data(ProfileComparison.diffFolded(
-                base: profiles[0], new: profiles[1], metric: try ProfileInput.metric(value)).utf8))
+            rendered = ProfileComparison.diffFolded(base: profiles[0], new: profiles[1],
+                                                    metric: try ProfileInput.metric(value))
         }
+        try destination.deliver(Data(rendered.utf8))
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 import SwallocReport
 
 /// What `swalloc report` and `swalloc compare` share in reading profiles
-/// and their options: every failure is one `swalloc:` line and exit status 2.
+/// and their options: every failure is one `swalloc:` line and exit status 2
+/// (FailureStatus.input).
 enum ProfileInput {
     /// The profile at `path`.
     static func load(_ path: String) throws -> Profile {
@@ -29,7 +30,7 @@ enum ProfileInput {
 
     /// Prints the line; the caller throws what this returns.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("swalloc: \(message)\n".utf8))
-        return ExitCode(2)
+        StandardStreams.diagnose(message)
+        return FailureStatus.input
     }
 }

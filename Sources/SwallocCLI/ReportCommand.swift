@@ -17,7 +17,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "text (default), json (the profile re-emitted, normalized), folded (stacks for flame graphs), pprof (gzipped protobuf, needs -o), html (a page with flame graphs, needs -o).")
     var format: Format = .text
 
-    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output (required for pprof and html).")
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output (required for pprof and html); /dev/stdout, /dev/stderr and /dev/fd/N mean the descriptor.")
     var output: String?
 
     @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
@@ -28,30 +28,30 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--format \(format.rawValue) writes a file: give it with -o FILE")
         }
         _ = try ProfileInput.metric(value)
+        if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
     }
 
     func run() throws {
+        StandardStreams.prepare()
+        let destination = try OutputDestination.resolveForCommand(output)
         let profile = try ProfileInput.load(file)
         let rendered: Data
         switch format {
         case .text: rendered = Data(TextReport.render(profile).utf8)
-        case .json: rendered = Data((profile.json() + "\n").utf8)
+        case .json: rendered = profile.jsonData() + Data("\n".utf8)
         case .html: rendered = Data(HTMLReport.render(profile).utf8)
         case .folded, .pprof:
             try ProfileInput.requireSites(profile, path: file)
-            rendered = format == .folded
-                ? Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
-                : try PprofWriter.data(profile)
+            if format == .folded {
+                rendered = Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
+            } else {
+                do {
+                    rendered = try PprofWriter.data(profile)
+                } catch {
+                    throw ProfileInput.failure("\(file): \(error)")
+                }
+            }
         }
-        guard let output else {
-            FileHandle.standardOutput.write(rendered)
-            return
-        }
-        do {
-            try rendered.write(to: URL(fileURLWithPath: output), options: .atomic)
-        } catch {
-            FileHandle.standardError.write(Data("swalloc: cannot write \(output): \(error.localizedDescription)\n".utf8))
-            throw ExitCode(1)
-        }
+        try destination.deliver(rendered)
     }
 }

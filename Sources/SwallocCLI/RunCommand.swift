@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
         do {
             status = try ChildProcess.run(command, environment: environment)
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("swalloc: \(error.description)\n".utf8))
+            StandardStreams.diagnose(error.description)
             throw ExitCode(127)
         }
         throw ExitCode(status)

@@ -5,61 +5,46 @@ import Foundation
 /// click the bottom bar to zoom out, hover for numbers). No external
 /// scripts or styles: the page works offline and can be attached to a bug.
 public enum HTMLReport {
-    /// A node of the flame graph: a frame and what was allocated through it.
-    struct Node: Encodable {
-        var name: String
-        var value: UInt64
-        var children: [Node]
-    }
-
     public static func render(_ profile: Profile) -> String {
         let summary = TextReport.render(Profile(copyWithoutSites: profile))
-        let allocated = tree(profile, metric: .bytes)
-        let live = tree(profile, metric: .liveBytes)
-        let encoder = JSONEncoder()
-        let data = (try? encoder.encode(["allocated": allocated, "live": live])) ?? Data("{}".utf8)
-        // Inside <script>, "</" would end the element.
-        let json = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "</", with: "<\\/")
-        let title = "swalloc: \(profile.program.map { String($0.split(separator: "/").last ?? "") } ?? "profile") [pid \(profile.pid)]"
-        return page
-            .replacingOccurrences(of: "@TITLE@", with: escape(title))
-            .replacingOccurrences(of: "@SUMMARY@", with: escape(summary))
-            .replacingOccurrences(of: "@DATA@", with: json)
+        let allocated = FlameGraphData(profile, metric: .bytes).json()
+        let live = FlameGraphData(profile, metric: .liveBytes).json()
+        let program = profile.program.map { String($0.split(separator: "/").last ?? "") } ?? "profile"
+        let title = "swalloc: \(TerminalText.escaped(program)) [pid \(profile.pid)]"
+        return fill(page, [
+            "TITLE": escape(title),
+            "SUMMARY": escape(summary),
+            "DATA": "{\"allocated\":" + allocated + ",\"live\":" + live + "}",
+        ])
     }
 
-    static func tree(_ profile: Profile, metric: SiteReport.Metric) -> Node {
-        var root = Node(name: "all", value: 0, children: [])
-        for site in profile.sites ?? [] {
-            let value = metric.value(site)
-            guard value > 0 else { continue }
-            insert(&root, Array(site.frames.reversed().map(SiteReport.name)), value)
-        }
-        sort(&root)
-        return root
+    /// The template with each `@NAME@` replaced by its value. Only the
+    /// template is searched for placeholders, never a value: a program
+    /// named "@DATA@" stays that name.
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        template.split(separator: "@", omittingEmptySubsequences: false).enumerated().map { index, piece in
+            index % 2 == 1 ? values[String(piece)] ?? "" : String(piece)
+        }.joined()
     }
 
-    static func insert(_ node: inout Node, _ path: [String], _ value: UInt64) {
-        node.value += value
-        guard let first = path.first else { return }
-        if let index = node.children.firstIndex(where: { $0.name == first }) {
-            insert(&node.children[index], Array(path.dropFirst()), value)
-        } else {
-            var child = Node(name: first, value: 0, children: [])
-            insert(&child, Array(path.dropFirst()), value)
-            node.children.append(child)
-        }
-    }
-
-    static func sort(_ node: inout Node) {
-        node.children.sort { $0.value > $1.value }
-        for index in node.children.indices { sort(&node.children[index]) }
-    }
-
+    /// Text for an element's content or an attribute's value.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
     }
 
+    /// The page: its template holds no "@" but around the placeholders.
     static let page = """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8"><title>@TITLE@</title>

@@ -106,52 +106,62 @@ extension Profile {
     }
 
     /// Parses a profile, checking its version before anything else so that
-    /// a newer profile gets a version error rather than a missing-key one.
+    /// a newer profile gets a version error rather than a missing-key one,
+    /// then its values (ProfileValidation).
     public static func parse(_ data: Data, path: String) throws(ProfileError) -> Profile {
+        guard data.count <= ProfileFile.sizeLimit else {
+            throw .unreadable(path: path, reason: "larger than \(ProfileFile.sizeLimit >> 20) MiB")
+        }
         struct Versioned: Decodable { var version: Int }
         let version: Int
         do {
             version = try decoder().decode(Versioned.self, from: data).version
         } catch {
-            throw .malformed(path: path, reason: Self.explain(error))
+            throw .malformed(path: path, reason: Self.explain(error, in: data))
         }
         guard version == supportedVersion else {
             throw .unsupportedVersion(path: path, version: version)
         }
+        let profile: Profile
         do {
-            return try decoder().decode(Profile.self, from: data)
+            profile = try decoder().decode(Profile.self, from: data)
         } catch {
-            throw .malformed(path: path, reason: Self.explain(error))
+            throw .malformed(path: path, reason: Self.explain(error, in: data))
         }
+        return try ProfileValidation.validated(profile, path: path)
     }
 
+    /// Reads and parses the profile at `path` (at most
+    /// `ProfileFile.sizeLimit` bytes of it).
     public static func load(path: String) throws(ProfileError) -> Profile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"
-            throw .unreadable(path: path, reason: reason)
-        }
-        return try parse(data, path: path)
+        try parse(ProfileFile.contents(of: path), path: path)
     }
 
     /// The profile as normalized JSON (sorted keys, snake_case).
     public func json() -> String {
+        String(decoding: jsonData(), as: UTF8.self)
+    }
+
+    /// The same as UTF-8 bytes, without the copies a String costs.
+    public func jsonData() -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return (try? encoder.encode(self)) ?? Data()
     }
 
     /// One line from a decoding error: what is wrong, and where.
-    static func explain(_ error: Error) -> String {
+    static func explain(_ error: Error, in data: Data? = nil) -> String {
         switch error {
         case DecodingError.dataCorrupted(let context):
-            // At the top level, the text itself is not JSON (or is cut short).
-            return context.codingPath.isEmpty ? "invalid or truncated JSON"
-                : "invalid value at " + path(context.codingPath)
+            guard context.codingPath.isEmpty else { return "invalid value at " + path(context.codingPath) }
+            // Foundation reports a number that does not fit its key's type
+            // (negative, fractional, too large) as invalid JSON, at no key.
+            if let data, (try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)) != nil {
+                return "a number out of range (negative, fractional or too large)"
+            }
+            // The text itself is not JSON (or is cut short).
+            return "invalid or truncated JSON"
         case DecodingError.keyNotFound(let key, let context):
             return "missing key \(path(context.codingPath + [key]))"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
@@ -161,7 +171,19 @@ extension Profile {
         }
     }
 
+    /// `totals.bytes_freed`, `sites[3].frames`: the keys as the file spells them.
     static func path(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        var text = ""
+        for key in keys {
+            if let index = key.intValue {
+                text += "[\(index)]"
+                continue
+            }
+            if !text.isEmpty { text += "." }
+            for character in key.stringValue {
+                text += character.isUppercase ? "_" + character.lowercased() : String(character)
+            }
+        }
+        return text
     }
 }

@@ -13,8 +13,8 @@ public enum ProfileComparison {
     public static func render(base: Profile, new: Profile, baseName: String, newName: String,
                               top: Int = 10) -> String {
         var lines: [String] = []
-        lines.append("base  \(baseName): \(describe(base))")
-        lines.append("new   \(newName): \(describe(new))")
+        lines.append("base  \(TerminalText.escaped(baseName)): \(describe(base))")
+        lines.append("new   \(TerminalText.escaped(newName)): \(describe(new))")
         lines.append("")
         lines.append("".padding(22) + "base".leftPadding(14) + "new".leftPadding(14) + "change".leftPadding(14))
         for total in totals(base, new) where total.label != nil {
@@ -36,8 +36,9 @@ public enum ProfileComparison {
             Diff.Side(file: file, program: profile.program, pid: profile.pid, allocator: profile.allocator,
                       complete: profile.complete)
         }
+        // Counts are at most Int64.max (ProfileValidation), so the change fits.
         func change(_ old: UInt64, _ now: UInt64) -> Diff.Change {
-            Diff.Change(base: old, new: now, change: Int64(bitPattern: now &- old))
+            Diff.Change(base: old, new: now, change: now.cappedInt64 - old.cappedInt64)
         }
         var totals: [String: Diff.Change] = [:]
         for total in self.totals(base, new) { totals[total.key] = change(total.base, total.new) }
@@ -52,7 +53,7 @@ public enum ProfileComparison {
                 return Diff.Site(frames: pair.frames.map(SiteReport.name),
                                  calls: change(a.calls, z.calls), bytes: change(a.bytes, z.bytes),
                                  liveBytes: change(a.liveBytes, z.liveBytes))
-            }.sorted { (abs($0.bytes.change), $0.frames.joined()) > (abs($1.bytes.change), $1.frames.joined()) }
+            }.sorted { ($0.bytes.change.magnitude, $0.frames.joined()) > ($1.bytes.change.magnitude, $1.frames.joined()) }
         }
         let diff = Diff(base: side(base, baseName), new: side(new, newName), totals: totals,
                         histogram: histogram, sites: sites)
@@ -104,7 +105,8 @@ public enum ProfileComparison {
     // MARK: Pieces
 
     static func describe(_ profile: Profile) -> String {
-        "\(profile.program ?? "(unknown program)") [pid \(profile.pid)], allocator \(profile.allocator)"
+        "\(profile.program.map(TerminalText.escaped) ?? "(unknown program)") [pid \(profile.pid)], "
+            + "allocator \(TerminalText.escaped(profile.allocator))"
             + (profile.complete ? "" : " (incomplete)")
     }
 
@@ -128,7 +130,8 @@ public enum ProfileComparison {
         if old == 0 { return "(new)" }
         if now / 10 >= old {
             let factor = Double(now) / Double(old)
-            return factor >= 100 ? "(×\(Int(factor.rounded())))" : "(×\((factor * 10).rounded() / 10))"
+            // Printed without an integer conversion, which a factor of 2^64 would trap.
+            return factor >= 100 ? "(×\(String(format: "%.0f", factor.rounded())))" : "(×\((factor * 10).rounded() / 10))"
         }
         let change = (Double(now) - Double(old)) / Double(old) * 100
         let tenths = (abs(change) * 10).rounded() / 10
@@ -141,7 +144,7 @@ public enum ProfileComparison {
         var lines = ["", "request sizes (allocations)"]
         for (bucket, a, b) in pairs {
             let label = bucket.min == bucket.max ? TextReport.bytes(bucket.min)
-                : "\(TextReport.bytes(bucket.min)) – \(TextReport.bytes(bucket.max + 1))"
+                : "\(TextReport.bytes(bucket.min)) – \(TextReport.bytes(bucket.max.cappedAdding(1)))"
             lines.append(row(label, TextReport.grouped(a), TextReport.grouped(b), signedCount(a, b), percent(a, b)))
         }
         return lines
@@ -189,11 +192,11 @@ public enum ProfileComparison {
                 sites[key] = site
                 continue
             }
-            entry.calls += site.calls
-            entry.bytes += site.bytes
-            entry.liveAllocations += site.liveAllocations
-            entry.liveBytes += site.liveBytes
-            entry.samples += site.samples
+            entry.calls = entry.calls.cappedAdding(site.calls)
+            entry.bytes = entry.bytes.cappedAdding(site.bytes)
+            entry.liveAllocations = entry.liveAllocations.cappedAdding(site.liveAllocations)
+            entry.liveBytes = entry.liveBytes.cappedAdding(site.liveBytes)
+            entry.samples = entry.samples.cappedAdding(site.samples)
             sites[key] = entry
         }
         return sites

@@ -17,11 +17,12 @@ public enum SiteReport {
         }
     }
 
-    /// A frame as one line: the function (or the address in its module).
+    /// A frame as one line: the function (or the address in its module),
+    /// escaped for the terminal (TerminalText) wherever it is shown.
     public static func name(_ frame: Profile.Frame) -> String {
-        if let function = frame.function { return function }
+        if let function = frame.function { return TerminalText.escaped(function) }
         let module = frame.module.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? "?"
-        return "\(module)+0x\(String(frame.offset, radix: 16))"
+        return "\(TerminalText.escaped(module))+0x\(String(frame.offset, radix: 16))"
     }
 
     /// The text report's sections: top sites by bytes and by calls, and the
@@ -31,7 +32,7 @@ public enum SiteReport {
         var lines: [String] = []
         let exact = sampling.meanBytes == 1
         lines.append("")
-        lines.append("call sites (\(exact ? "every allocation" : "sampled every \(TextReport.bytes(UInt64(sampling.meanBytes))) on average: estimates"); \(TextReport.grouped(sampling.samples)) samples, \(sites.count) sites\(sampling.dropped > 0 ? ", \(sampling.dropped) dropped" : "")\(sampling.stackTableOverflowed ? ", stack table full" : ""))")
+        lines.append("call sites (\(exact ? "every allocation" : "sampled every \(TextReport.bytes(UInt64(clamping: sampling.meanBytes))) on average: estimates"); \(TextReport.grouped(sampling.samples)) samples, \(sites.count) sites\(sampling.dropped > 0 ? ", \(sampling.dropped) dropped" : "")\(sampling.stackTableOverflowed ? ", stack table full" : ""))")
         func section(_ title: String, _ chosen: [Profile.Site], _ describe: (Profile.Site) -> String) {
             guard !chosen.isEmpty else { return }
             lines.append("")
@@ -74,7 +75,12 @@ public enum SiteReport {
 }
 
 extension String {
+    /// By scalars, not Characters: grapheme breaking made a long name cost
+    /// seconds.
     func replacingSemicolons() -> String {
-        String(map { $0 == ";" ? ":" : $0 })
+        guard utf8.contains(UInt8(ascii: ";")) else { return self }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: unicodeScalars.lazy.map { $0 == ";" ? ":" : $0 })
+        return String(scalars)
     }
 }

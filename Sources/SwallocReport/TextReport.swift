@@ -3,8 +3,8 @@ public enum TextReport {
     public static func render(_ profile: Profile) -> String {
         var lines: [String] = []
         let t = profile.totals
-        let program = profile.program ?? "(unknown program)"
-        lines.append("\(program) [pid \(profile.pid)], allocator \(profile.allocator), \(profile.threads) thread\(profile.threads == 1 ? "" : "s")\(profile.complete ? "" : " (incomplete)")")
+        let program = profile.program.map(TerminalText.escaped) ?? "(unknown program)"
+        lines.append("\(program) [pid \(profile.pid)], allocator \(TerminalText.escaped(profile.allocator)), \(profile.threads) thread\(profile.threads == 1 ? "" : "s")\(profile.complete ? "" : " (incomplete)")")
         lines.append("")
         lines.append("calls")
         let calls: [(String, UInt64)] = [
@@ -30,11 +30,11 @@ public enum TextReport {
         if !profile.histogram.isEmpty {
             lines.append("")
             lines.append("request sizes")
-            let largest = profile.histogram.map(\.count).max() ?? 1
-            let total = profile.histogram.reduce(0) { $0 + $1.count }
+            let largest = max(profile.histogram.map(\.count).max() ?? 1, 1)
+            let total = profile.histogram.reduce(0.0) { $0 + Double($1.count) }
             for bucket in profile.histogram {
-                let label = bucket.min == bucket.max ? bytes(bucket.min) : "\(bytes(bucket.min)) – \(bytes(bucket.max + 1))"
-                let share = Double(bucket.count) / Double(max(total, 1)) * 100
+                let label = bucket.min == bucket.max ? bytes(bucket.min) : "\(bytes(bucket.min)) – \(bytes(bucket.max.cappedAdding(1)))"
+                let share = Double(bucket.count) / max(total, 1) * 100
                 let cells = Int((Double(bucket.count) / Double(largest) * 40).rounded(.up))
                 lines.append("  " + label.padding(22) + grouped(bucket.count).leftPadding(12) + " " + formatPercent(share).leftPadding(6) + " " + String(repeating: "█", count: cells))
             }

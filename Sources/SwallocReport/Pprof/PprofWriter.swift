@@ -13,11 +13,13 @@ public enum PprofWriter {
     public enum Failure: Error, CustomStringConvertible {
         case noSites
         case compression(Int32)
+        case tooLarge
 
         public var description: String {
             switch self {
             case .noSites: return "the profile has no call sites (sampling was off)"
             case .compression(let code): return "gzip compression failed (zlib \(code))"
+            case .tooLarge: return "the pprof profile would be larger than 4 GiB"
             }
         }
     }
@@ -35,11 +37,11 @@ public enum PprofWriter {
         message.defaultSampleType = builder.string("inuse_space")
         message.periodType = builder.valueType("space", "bytes")
         message.period = sampling.meanBytes
-        message.comment = [builder.string("swalloc profile of \(profile.program ?? "?") [pid \(profile.pid)]")]
+        message.comment = [builder.string("swalloc profile of \(profile.program.map(TerminalText.escaped) ?? "?") [pid \(profile.pid)]")]
         for site in sites {
             var sample = Perftools_Profiles_Sample()
             sample.locationID = site.frames.map { builder.location($0) }
-            sample.value = [Int64(site.calls), Int64(site.bytes), Int64(site.liveAllocations), Int64(site.liveBytes)]
+            sample.value = [site.calls, site.bytes, site.liveAllocations, site.liveBytes].map(\.cappedInt64)
             message.sample.append(sample)
         }
         message.mapping = builder.mappings
@@ -94,11 +96,15 @@ public enum PprofWriter {
             function.id = UInt64(functions.count + 1)
             function.name = string(name)
             function.systemName = function.name
-            function.filename = string(module)
+            function.filename = string(TerminalText.escaped(module))
             functions.append(function)
             functionIndex[name] = function.id
             return function.id
         }
+
+        /// The end of a mapping that holds `address` (the highest address
+        /// has no end past it).
+        func limit(_ address: UInt64) -> UInt64 { address == .max ? .max : address + 1 }
 
         /// One mapping per module: from its load base to the highest
         /// address seen in it.
@@ -106,14 +112,14 @@ public enum PprofWriter {
             let module = frame.module ?? "?"
             let base = frame.address &- frame.offset
             if let index = mappingIndex[module] {
-                mappings[index].memoryLimit = max(mappings[index].memoryLimit, frame.address + 1)
+                mappings[index].memoryLimit = max(mappings[index].memoryLimit, limit(frame.address))
                 return mappings[index].id
             }
             var mapping = Perftools_Profiles_Mapping()
             mapping.id = UInt64(mappings.count + 1)
             mapping.memoryStart = base
-            mapping.memoryLimit = frame.address + 1
-            mapping.filename = string(module)
+            mapping.memoryLimit = limit(frame.address)
+            mapping.filename = string(TerminalText.escaped(module))
             mapping.hasFunctions_p = true
             mappings.append(mapping)
             mappingIndex[module] = mappings.count - 1
@@ -123,6 +129,8 @@ public enum PprofWriter {
 
     /// gzip (RFC 1952) with zlib: windowBits 15 + 16 selects the gzip wrapper.
     static func gzip(_ input: Data) throws -> Data {
+        // zlib counts in 32 bits.
+        guard input.count < Int(UInt32.max) - 1024 else { throw Failure.tooLarge }
         var stream = z_stream()
         var status = deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
                                    ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
