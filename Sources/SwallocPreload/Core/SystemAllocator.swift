@@ -26,10 +26,18 @@ enum SystemAllocator {
     /// Learns ``threadCacheKey`` from a block of glibc's own, freed.
     static func learnThreadCacheKey() {
         guard let probe = __libc_malloc(24) else { return }
+        // A chunk glibc mapped on its own (MALLOC_MMAP_THRESHOLD_=0) is
+        // unmapped by its free: no key to read then.
+        guard probe.load(fromByteOffset: -8, as: UInt64.self) & 2 == 0 else {
+            __libc_free(probe)
+            return
+        }
         probe.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
         __libc_free(probe)
-        // SAFETY: the chunk stays mapped (glibc keeps it in its thread
-        // cache); the word is read once, before anything else allocates.
+        // SAFETY: a heap chunk stays mapped after its free (glibc keeps it
+        // in its thread cache, or in a bin, which leaves this word alone:
+        // then it reads 0, "unknown"); read once, before anything else
+        // allocates.
         threadCacheKey = probe.load(fromByteOffset: 8, as: UInt64.self)
     }
 
