@@ -1,0 +1,2 @@
+/* forwarding shim */
+#include "../src/sysdeps/generic/malloc-size.h"

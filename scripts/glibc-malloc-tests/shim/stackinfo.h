@@ -1,0 +1,2 @@
+/* forwarding shim */
+#include "../src/sysdeps/x86_64/stackinfo.h"
