@@ -43,11 +43,12 @@ enum SystemAllocator {
 
     static func resolve() {
         learnThreadCacheKey()
+        // libc.so.6 stays loaded for the life of the process: the handle
+        // is not closed (one call fewer on every exec).
         guard let libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD) else { return }
         if let symbol = dlsym(libc, "malloc_usable_size") {
             glibcUsableSize = unsafeBitCast(symbol, to: UsableSize.self)
         }
-        _ = dlclose(libc)
     }
 
     @inline(__always)

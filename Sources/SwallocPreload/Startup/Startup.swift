@@ -17,9 +17,11 @@ enum Startup {
     /// libc_malloc_debug.so, which works by being the process's malloc;
     /// this library is in front of it, so it sees nothing. Said once,
     /// rather than leave the user believing the checks ran.
+    /// It is loaded by LD_PRELOAD (as glibc documents): read there, since a
+    /// failed dlopen(RTLD_NOLOAD) costs every exec a lookup and a dlerror
+    /// message.
     static func warnIfMallocDebugIsInactive() {
-        guard let debug = dlopen("libc_malloc_debug.so.0", RTLD_LAZY | RTLD_NOLOAD) else { return }
-        _ = dlclose(debug)
+        guard let preload = getenv("LD_PRELOAD"), strstr(preload, "libc_malloc_debug") != nil else { return }
         Diagnostics.line { out in
             out.text("libc_malloc_debug.so is loaded, but its checks (MALLOC_CHECK_, mtrace, mcheck) ")
             out.text("see no allocation: libswalloc.so serves malloc in front of it")
