@@ -37,23 +37,21 @@ void swalloc_registered_free(void *ptr);
 void *(*swalloc_malloc_entry)(size_t) = swalloc_general_malloc;
 void (*swalloc_free_entry)(void *) = swalloc_general_free;
 
-/* The raw values of ServingMode (Core/ServingMode.swift). */
-enum { MODE_DIRECT = 1, MODE_COUNTING = 2, MODE_REGISTERED = 4 };
-
-void swalloc_install_entries(uint8_t mode) {
-    switch (mode) {
-    case MODE_DIRECT:
+void swalloc_install_entries(enum swalloc_entry_set set) {
+    switch (set) {
+    case SWALLOC_ENTRIES_DIRECT:
         swalloc_malloc_entry = __libc_malloc;
         swalloc_free_entry = swalloc_direct_free;
         break;
-    case MODE_COUNTING:
+    case SWALLOC_ENTRIES_COUNTING:
         swalloc_malloc_entry = swalloc_counting_malloc;
         swalloc_free_entry = swalloc_counting_free;
         break;
-    case MODE_REGISTERED:
+    case SWALLOC_ENTRIES_REGISTERED:
         swalloc_malloc_entry = swalloc_registered_malloc;
         swalloc_free_entry = swalloc_registered_free;
         break;
+    case SWALLOC_ENTRIES_GENERAL:
     default:
         swalloc_malloc_entry = swalloc_general_malloc;
         swalloc_free_entry = swalloc_general_free;

@@ -209,8 +209,17 @@ static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
    else to the mode's path. No compare of the mode, no second jump. */
 extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
 extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
-/* Points the entries at the paths of a ServingMode (its raw value). */
-void swalloc_install_entries(uint8_t mode) __attribute__((visibility("hidden")));
+/* The pairs of paths the entries can point at, one per serving mode that
+   has paths of its own (ServingMode.entrySet names them; the framed mode
+   uses the general paths). */
+enum swalloc_entry_set {
+    SWALLOC_ENTRIES_GENERAL = 0,
+    SWALLOC_ENTRIES_DIRECT = 1,
+    SWALLOC_ENTRIES_COUNTING = 2,
+    SWALLOC_ENTRIES_REGISTERED = 3,
+};
+/* Points the entries at a set of paths. */
+void swalloc_install_entries(enum swalloc_entry_set set) __attribute__((visibility("hidden")));
 
 static inline void swalloc_set_direct_free_range(bool direct) {
     swalloc_slow_free_base = direct ? (uintptr_t)swalloc_bootstrap_storage : 0;

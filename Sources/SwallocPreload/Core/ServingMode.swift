@@ -23,6 +23,18 @@ enum ServingMode: UInt8 {
     /// fast path (``RegisteredPath``) around the allocator's table.
     case registered = 4
 
+    /// The paths the exported malloc and free jump to in this mode
+    /// (`swalloc_install_entries`): the one mapping between the two
+    /// languages' names for a mode.
+    var entrySet: swalloc_entry_set {
+        switch self {
+        case .starting, .framed: SWALLOC_ENTRIES_GENERAL
+        case .direct: SWALLOC_ENTRIES_DIRECT
+        case .counting: SWALLOC_ENTRIES_COUNTING
+        case .registered: SWALLOC_ENTRIES_REGISTERED
+        }
+    }
+
     /// Every block outside the arena has a header.
     @inline(__always)
     var frames: Bool { rawValue >= ServingMode.counting.rawValue }

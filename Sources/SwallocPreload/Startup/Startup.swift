@@ -64,7 +64,7 @@ enum Startup {
             mode = statisticsEnabled ? .counting : .direct
         }
         swalloc_set_direct_free_range(mode == .direct)
-        swalloc_install_entries(mode.rawValue)
+        swalloc_install_entries(mode.entrySet)
         servingMode = mode
         // Direct mode takes no lock of the library's, and its blocks are
         // glibc's own, which a library bound to glibc may free.
