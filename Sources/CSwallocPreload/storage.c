@@ -1,7 +1,8 @@
 /*
  * Storage for the declarations in swalloc_preload.h. A header alone cannot
  * provide it: `static` data in a header is never emitted into the library
- * (FINDINGS.md), and thread-local variables need a definition in a C file.
+ * (docs/measurements.md, "Static data in a header"), and thread-local
+ * variables need a definition in a C file.
  */
 #include "swalloc_preload.h"
 

@@ -1,5 +1,6 @@
 /* close_stderr — closes fd 2 in its own atexit handler, as ls does
-   (FINDINGS.md); the report must still reach the original stderr. */
+   (docs/measurements.md, "Writing the report"); the report must still
+   reach the original stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

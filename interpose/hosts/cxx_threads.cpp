@@ -1,7 +1,7 @@
 // cxx_threads — C++ exceptions across threads, and forced unwinding
 // (pthread_exit, pthread_cancel) through C++ frames with destructors.
-// FINDINGS.md: a libunwind linked into the preload library crashed the
-// forced-unwinding cases; this host guards against that.
+// A libunwind linked into the preload library crashed the forced-unwinding
+// cases (docs/measurements.md, "libunwind"); this host guards against that.
 #include <pthread.h>
 #include <unistd.h>
 #include <atomic>

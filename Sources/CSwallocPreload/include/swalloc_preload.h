@@ -4,7 +4,7 @@
  * exec thread-local storage, static storage with a known address range, and
  * atomic primitives on process-wide state. Every function here is `static
  * inline` so that it is inlined into the Swift `@c` functions that call it
- * (FINDINGS.md: a TLS access is then one instruction).
+ * (docs/measurements.md, "TLS access": a TLS access is then one instruction).
  */
 #ifndef SWALLOC_PRELOAD_H
 #define SWALLOC_PRELOAD_H

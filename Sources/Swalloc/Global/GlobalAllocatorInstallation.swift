@@ -78,8 +78,8 @@ final class AllocatorBox: @unchecked Sendable {
     init(_ allocator: any GlobalAllocator) { self.allocator = allocator }
 
     /// Runs `body` on the boxed allocator without retain/release traffic
-    /// (FINDINGS.md: `_withUnsafeGuaranteedRef` adds none). The box is
-    /// retained by the table for the life of the process.
+    /// (`_withUnsafeGuaranteedRef` adds none: docs/measurements.md, "The hot
+    /// path"). The box is retained by the table for the life of the process.
     @inline(__always)
     static func with<R>(_ context: UnsafeMutableRawPointer?, _ body: (any GlobalAllocator) -> R) -> R {
         Unmanaged<AllocatorBox>.fromOpaque(context!)._withUnsafeGuaranteedRef { body($0.allocator) }

@@ -1,12 +1,14 @@
 import CSwallocPreload
 
-/// Stack capture with libunwind's `unw_backtrace` (FINDINGS.md: no malloc,
-/// ~155 ns for 16 frames, 13× faster than libgcc's unwinder).
+/// Stack capture with libunwind's `unw_backtrace` (docs/measurements.md,
+/// "libunwind": no malloc after a thread's first call, ~155 ns for 16
+/// frames, 13× faster than libgcc's unwinder).
 ///
 /// libunwind is loaded with `dlopen(RTLD_LAZY | RTLD_LOCAL)`, never linked:
 /// linked, its unversioned `_Unwind_*` symbols took over the host's and
-/// crashed C++ forced unwinding (FINDINGS.md). Without libunwind
-/// (libunwind8 not installed) samples are counted as dropped.
+/// crashed C++ forced unwinding (docs/measurements.md, "libunwind").
+/// Without libunwind (libunwind8 not installed) samples are counted as
+/// dropped.
 ///
 /// It is loaded by the constructor whenever sampling is on, on the thread
 /// that loads the program, before any of the program's code runs. Loading

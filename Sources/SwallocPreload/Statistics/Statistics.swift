@@ -13,7 +13,8 @@ enum CallKind {
 /// threads that ended (see ``ThreadRegistry``), so every count is exact.
 ///
 /// The peak of live bytes needs a process-wide view without a shared atomic
-/// on every call (FINDINGS.md: 7× slower with two threads). Each thread
+/// on every call (7× slower with two threads in a prototype:
+/// docs/measurements.md, "Shared counters"). Each thread
 /// scans the process's live total (every thread's bytes allocated minus
 /// freed) every `SWALLOC_PEAK_STEP` (64 KiB) bytes it allocates
 /// (``Checkpoint``), and every scanned total is a peak candidate. Between

@@ -2,7 +2,8 @@ import CSwallocPreload
 
 /// Text written into fixed storage and flushed to a file descriptor with
 /// `write(2)`: the library's only way to print, because nothing it prints
-/// may allocate (FINDINGS.md: `write` from a stack buffer makes no malloc).
+/// may allocate (`write` from a stack buffer makes no malloc:
+/// docs/measurements.md, "Writing the report").
 ///
 /// Unsafe: `storage` must stay valid and exclusively ours while the buffer
 /// is in use.
