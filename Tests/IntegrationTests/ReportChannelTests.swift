@@ -72,7 +72,7 @@ final class ReportChannelTests: XCTestCase {
         let plain = Harness.run([Harness.host("descriptors"), "firstfd"], preload: false)
         for sample in ["1", "1k"] {
             let preloaded = Harness.run([Harness.host("descriptors"), "firstfd"],
-                                        environment: ["SWALLOC_SAMPLE": sample], timeout: 30)
+                                        environment: ["SWALLOC_SAMPLE": sample, "SWALLOC_SAMPLE_SEED": "16"], timeout: 30)
             XCTAssertEqual(preloaded.stdout, plain.stdout, "SWALLOC_SAMPLE=\(sample)")
         }
     }
