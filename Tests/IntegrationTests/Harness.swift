@@ -4,8 +4,8 @@ import XCTest
 /// Runs programs with and without the built libswalloc.so.
 ///
 /// The library must have been built by scripts/build (scripts/test does
-/// that first); the C, C++ and Swift host programs are built here, once,
-/// with make.
+/// that first): without it every integration test fails, saying so. The
+/// C, C++ and Swift host programs are built here, once, with make.
 enum Harness {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -41,23 +41,34 @@ enum Harness {
                     "OUT=\(hostsDirectory.path)"], preload: false, timeout: 600)
     }()
 
+    /// Thrown by requireBuilt and requireTool after their XCTFail, to stop
+    /// the test: setUpWithError's error keeps the test body from running.
+    struct NotBuilt: Error, CustomStringConvertible {
+        var description: String { "the test cannot run without the build (see the failure above)" }
+    }
+
     /// Checks that the library and the hosts are there; call in setUp.
-    static func requireBuilt() throws {
+    /// A missing build fails the test, never skips it: a checkout that
+    /// was not built must not pass by running no integration test at all.
+    static func requireBuilt(file: StaticString = #filePath, line: UInt = #line) throws {
         guard let prepared else {
-            throw XCTSkip("dist/lib/libswalloc.so is missing: run scripts/build (scripts/test does)")
+            XCTFail("dist/lib/libswalloc.so is missing: run scripts/build (scripts/test does)", file: file, line: line)
+            throw NotBuilt()
         }
         if prepared.status != 0 {
-            XCTFail("building the test hosts failed:\n\(prepared.stderr)")
+            XCTFail("building the test hosts failed:\n\(prepared.stderr)", file: file, line: line)
+            throw NotBuilt()
         }
     }
 
     static func host(_ name: String) -> String { hostsDirectory.appendingPathComponent(name).path }
 
     /// requireBuilt, and the swalloc tool too; call in setUp of its tests.
-    static func requireTool() throws {
-        try requireBuilt()
+    static func requireTool(file: StaticString = #filePath, line: UInt = #line) throws {
+        try requireBuilt(file: file, line: line)
         guard FileManager.default.fileExists(atPath: tool) else {
-            throw XCTSkip("dist/bin/swalloc is missing: run scripts/build")
+            XCTFail("dist/bin/swalloc is missing: run scripts/build (scripts/test does)", file: file, line: line)
+            throw NotBuilt()
         }
     }
 

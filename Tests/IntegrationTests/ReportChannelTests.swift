@@ -72,7 +72,7 @@ final class ReportChannelTests: XCTestCase {
         let plain = Harness.run([Harness.host("descriptors"), "firstfd"], preload: false)
         for sample in ["1", "1k"] {
             let preloaded = Harness.run([Harness.host("descriptors"), "firstfd"],
-                                        environment: ["SWALLOC_SAMPLE": sample], timeout: 30)
+                                        environment: ["SWALLOC_SAMPLE": sample, "SWALLOC_SAMPLE_SEED": "16"], timeout: 30)
             XCTAssertEqual(preloaded.stdout, plain.stdout, "SWALLOC_SAMPLE=\(sample)")
         }
     }
@@ -102,11 +102,11 @@ final class SecureProgramTests: XCTestCase {
         let profile = directory.appendingPathComponent("p.json").path
         let result = Harness.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
                                   "env", "SWALLOC_FAIL=nth:1", "SWALLOC_LIMIT=1", "SWALLOC_OUT=\(profile)",
-                                  "SWALLOC_ALLOCATOR=bump", program], preload: false, timeout: 30)
+                                  "SWALLOC_ALLOCATOR=bump", "SWALLOC_SAMPLE_SEED=7", program], preload: false, timeout: 30)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "allocated 100\n", result.stderr)
         XCTAssertEqual(result.reportLines.first.map(String.init),
-                       "swalloc: setuid or setgid program: ignoring SWALLOC_ALLOCATOR SWALLOC_LIMIT SWALLOC_FAIL SWALLOC_OUT")
+                       "swalloc: setuid or setgid program: ignoring SWALLOC_ALLOCATOR SWALLOC_LIMIT SWALLOC_FAIL SWALLOC_OUT SWALLOC_SAMPLE_SEED")
         XCTAssertTrue(result.stderr.contains("allocator system"), "statistics stay: \(result.stderr)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: profile), "no file is written")
 

@@ -23,8 +23,18 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(result.reportLines, ["swalloc: SWALLOC_ALLOCATOR=tcmalloc: no such allocator (built-in: system, bump, guard; or a plug-in's path); using system"])
     }
 
+    /// exit_status reports whenever statistics are on (it leaves through
+    /// exit()), so its silence under `off` is the setting's doing. (The
+    /// previous version ran `sh`, dash, which leaves through _exit and
+    /// reports nothing either way: it passed whatever the library did.)
     func testStatisticsOffPrintsNothing() {
-        let result = Harness.run(["sh", "-c", "echo quiet >&2"], environment: ["SWALLOC_STATS": "off"])
-        XCTAssertEqual(result.stderr, "quiet\n")
+        let on = Harness.run([Harness.host("exit_status"), "0"], environment: ["SWALLOC_STATS": "summary"])
+        XCTAssertEqual(on.status, 0)
+        XCTAssertEqual(on.stdout, "hello\n")
+        XCTAssertTrue(on.stderr.contains("swalloc: exit_status [pid"), "statistics on: a report, \(on.stderr)")
+        let off = Harness.run([Harness.host("exit_status"), "0"], environment: ["SWALLOC_STATS": "off"])
+        XCTAssertEqual(off.status, 0)
+        XCTAssertEqual(off.stdout, "hello\n")
+        XCTAssertEqual(off.stderr, "", "statistics off: nothing on stderr")
     }
 }

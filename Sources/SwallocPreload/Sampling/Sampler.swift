@@ -1,6 +1,7 @@
 import CSwallocPreload
 
-/// Call-site sampling (`SWALLOC_SAMPLE`, `SWALLOC_SAMPLE_DEPTH`).
+/// Call-site sampling (`SWALLOC_SAMPLE`, `SWALLOC_SAMPLE_DEPTH`,
+/// `SWALLOC_SAMPLE_SEED`).
 ///
 /// Each thread counts down the bytes it allocates towards its next sample
 /// (``Checkpoint`` keeps the count); the allocation that takes it to zero
@@ -12,6 +13,14 @@ import CSwallocPreload
 /// `SWALLOC_SAMPLE=1` samples every allocation with weight 1 (exact
 /// counts); `0` turns sampling off. The default is 512 KiB (jemalloc's):
 /// on, and cheap — a subtract and a branch on each allocation.
+///
+/// Each thread draws its gaps from its own generator, seeded at its first
+/// checkpoint from its address (runs differ), or with `SWALLOC_SAMPLE_SEED`
+/// from that seed and the thread's index of admission: the order in which
+/// threads reached their first checkpoint (1 for the first). A thread's
+/// samples then depend only on the seed, its index and the sizes it
+/// allocates, in order: a single-threaded program that allocates the same
+/// sizes samples the same allocations in every run.
 ///
 /// A sample captures the stack (``Backtrace``), cuts the library's own
 /// frames off the top, interns it (``StackTable``), and remembers the block
@@ -25,13 +34,19 @@ enum Sampler {
     nonisolated(unsafe) static var meanBytes: Int64 = 512 << 10
     nonisolated(unsafe) static var depth = 32
     nonisolated(unsafe) static var enabled = false
+    /// `SWALLOC_SAMPLE_SEED`, when it was given.
+    nonisolated(unsafe) static var fixedSeed: UInt64 = 0
+    nonisolated(unsafe) static var seedGiven = false
+    /// Threads seeded from `fixedSeed` so far (atomic): the next one's index.
+    nonisolated(unsafe) static var threadsSeeded: UInt64 = 0
     nonisolated(unsafe) static var samples: UInt64 = 0
     nonisolated(unsafe) static var dropped: UInt64 = 0
     /// The library's own code lies in [libraryStart, libraryEnd).
     nonisolated(unsafe) static var libraryStart: UInt = 0
     nonisolated(unsafe) static var libraryEnd: UInt = 0
 
-    static func configure(sample: UnsafePointer<CChar>?, depth depthText: UnsafePointer<CChar>?) {
+    static func configure(sample: UnsafePointer<CChar>?, depth depthText: UnsafePointer<CChar>?,
+                          seed seedText: UnsafePointer<CChar>?) {
         if let sample, sample[0] != 0 {
             if let bytes = SizeParser.parse(sample) {
                 meanBytes = Int64(bytes)
@@ -48,6 +63,16 @@ enum Sampler {
             } else {
                 Diagnostics.badSetting("SWALLOC_SAMPLE_DEPTH", value: depthText,
                                        problem: "not a depth from 1 to 64", fallback: "32")
+            }
+        }
+        if let seedText, seedText[0] != 0 {
+            if let value = SizeParser.decimal(seedText, length: CString.length(seedText)) {
+                fixedSeed = value
+                seedGiven = true
+            } else {
+                Diagnostics.badSetting("SWALLOC_SAMPLE_SEED", value: seedText,
+                                       problem: "not a decimal number from 0 to 18446744073709551615",
+                                       fallback: "seeds that differ from run to run")
             }
         }
     }
@@ -68,9 +93,19 @@ enum Sampler {
     }
 
     /// Seeds a thread's generator (at its first checkpoint) and starts its
-    /// first gap.
+    /// first gap: from `SWALLOC_SAMPLE_SEED` and the thread's index of
+    /// admission when the seed was given, else from the thread's address.
+    /// Off the fast paths: the checkpoint calls it once per thread.
     static func seed(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
-        thread.pointee.sample_random = (UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15) | 1
+        let start: UInt64
+        if seedGiven {
+            let index = swalloc_atomic_add_u64(&threadsSeeded, 1)
+            start = AllocationPolicy.mix(AllocationPolicy.mix(fixedSeed) ^ index)
+        } else {
+            start = UInt64(UInt(bitPattern: thread)) ^ 0x9E37_79B9_7F4A_7C15
+        }
+        // Never 0: xorshift stays at 0, and 0 means "not seeded".
+        thread.pointee.sample_random = start | 1
         thread.pointee.sample_left = nextGap(thread)
     }
 

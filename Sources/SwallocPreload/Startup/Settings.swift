@@ -24,6 +24,7 @@ struct Settings {
     /// stderr, which holds no address (`json` becomes `summary`).
     static let ignoredWhenSecure: [StaticString] = [
         "SWALLOC_ALLOCATOR", "SWALLOC_LIMIT", "SWALLOC_FAIL", "SWALLOC_OUT", "SWALLOC_SAMPLE", "SWALLOC_SAMPLE_DEPTH",
+        "SWALLOC_SAMPLE_SEED",
     ]
 
     static func read() -> Settings {
@@ -64,7 +65,8 @@ struct Settings {
             settings.allocatorName = UnsafePointer(name)
         }
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
-        Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"))
+        Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"),
+                          seed: getenv("SWALLOC_SAMPLE_SEED"))
         return settings
     }
 
@@ -73,7 +75,7 @@ struct Settings {
     static func readSecure() -> Settings {
         var settings = Settings()
         if let stats = getenv("SWALLOC_STATS"), CString.equals(stats, "off") { settings.statistics = .off }
-        Sampler.configure(sample: CString.pointer("0"), depth: nil)
+        Sampler.configure(sample: CString.pointer("0"), depth: nil, seed: nil)
         var ignored = 0
         for name in ignoredWhenSecure where getenv(name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }) != nil {
             ignored &+= 1
