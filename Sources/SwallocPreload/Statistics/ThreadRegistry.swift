@@ -173,35 +173,6 @@ enum ThreadRegistry {
     }
 }
 
-/// Arithmetic on `swalloc_counters`.
-enum Counters {
-    static func add(_ source: UnsafeMutablePointer<swalloc_counters>,
-                    into target: UnsafeMutablePointer<swalloc_counters>) {
-        target.pointee.malloc_calls &+= source.pointee.malloc_calls
-        target.pointee.calloc_calls &+= source.pointee.calloc_calls
-        target.pointee.realloc_calls &+= source.pointee.realloc_calls
-        target.pointee.free_calls &+= source.pointee.free_calls
-        target.pointee.aligned_calls &+= source.pointee.aligned_calls
-        target.pointee.failed_calls &+= source.pointee.failed_calls
-        target.pointee.blocks_freed &+= source.pointee.blocks_freed
-        target.pointee.bytes_allocated &+= source.pointee.bytes_allocated
-        target.pointee.bytes_freed &+= source.pointee.bytes_freed
-        let from = swalloc_histogram(source)
-        let to = swalloc_histogram(target)
-        for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) {
-            to[bucket] &+= from[bucket]
-        }
-    }
-
-    /// Blocks allocated: every successful allocation is in the histogram.
-    static func blocksAllocated(_ counters: UnsafeMutablePointer<swalloc_counters>) -> UInt64 {
-        let histogram = swalloc_histogram(counters)
-        var total: UInt64 = 0
-        for bucket in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) { total &+= histogram[bucket] }
-        return total
-    }
-}
-
 /// The fork handler's call in the child (CSwallocPreload/fork.c), unless
 /// the forking thread itself holds the process lock (a signal handler
 /// interrupted it there): the child then keeps the parent's account.
