@@ -43,6 +43,9 @@ struct RunCommand: ParsableCommand {
         if let stats, !["off", "summary", "json"].contains(stats) {
             throw ValidationError("--stats must be off, summary or json, not '\(stats)'")
         }
+        if stats == "off", out != nil {
+            throw ValidationError("--out writes nothing with --stats off")
+        }
     }
 
     func run() throws {
@@ -63,6 +66,14 @@ struct RunCommand: ParsableCommand {
         if let out {
             environment["SWALLOC_OUT"] = out
             if stats == nil { environment["SWALLOC_STATS"] = "json" }
+        }
+        // A bad value is a usage error before anything runs, found by the
+        // library's own parser.
+        let complaints = try SettingsProbe.complaints(environment: environment)
+        if !complaints.isEmpty {
+            // The library's own lines, already escaped by it.
+            for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
+            throw ExitCode(64)
         }
         let status: Int32
         do {

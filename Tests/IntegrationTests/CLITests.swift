@@ -81,7 +81,7 @@ final class CLITests: XCTestCase {
 
     /// The tester's options: --limit and --fail set the wrappers (as
     /// SWALLOC_LIMIT and SWALLOC_FAIL do), --sample the sampling; a bad
-    /// value gets the library's swalloc: line and the default.
+    /// value gets the library's swalloc: line, and nothing runs (64).
     func testRunSetsLimitsFaultsAndSampling() throws {
         let limited = swalloc(["run", "--stats", "off", "--limit", "64M", "--", Harness.host("guard_faults"), "limit"])
         XCTAssertEqual(limited.status, 0, limited.stderr)
@@ -96,7 +96,8 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(profile.sampling?.meanBytes, 1)
         XCTAssertEqual(profile.sampling?.depth, 8)
         let bad = swalloc(["run", "--stats", "off", "--fail", "sometimes", "--", Harness.host("guard_faults"), "fail"])
-        XCTAssertEqual(bad.stdout, "failed=0\n")
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertEqual(bad.stdout, "")
         XCTAssertTrue(bad.stderr.hasPrefix("swalloc: SWALLOC_FAIL=sometimes: "), bad.stderr)
     }
 
@@ -136,5 +137,29 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(result.stderr.hasPrefix("swalloc: "), result.stderr)
             XCTAssertTrue(result.stderr.contains(expected), "\(path): \(result.stderr)")
         }
+    }
+}
+
+/// A bad setting given to `swalloc run` is a usage error before the
+/// program runs, with the library's own line (issue #12's typos).
+final class RunSettingsTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireTool() }
+
+    func testBadSettingsStopTheRunBeforeTheProgram() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let marker = directory.appendingPathComponent("ran").path
+        for (option, value, variable) in [("--limit", "64X", "SWALLOC_LIMIT"), ("--fail", "bogus", "SWALLOC_FAIL"),
+                                          ("--allocator", "gaurd", "SWALLOC_ALLOCATOR"),
+                                          ("--sample", "abc", "SWALLOC_SAMPLE")] {
+            let result = Harness.swalloc(["run", option, value, "--", "touch", marker])
+            XCTAssertEqual(result.status, 64, "\(option) \(value): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("swalloc: \(variable)=\(value): "), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "\(option) \(value): the program ran")
+        }
+        let off = Harness.swalloc(["run", "--stats", "off", "--out", directory.path + "/p.json", "--", "true"])
+        XCTAssertEqual(off.status, 64, off.stderr)
+        let good = Harness.swalloc(["run", "--limit", "64M", "--sample", "0", "--", "touch", marker])
+        XCTAssertEqual(good.status, 0, good.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marker))
     }
 }
