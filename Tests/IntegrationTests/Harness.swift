@@ -11,6 +11,10 @@ enum Harness {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let library = root.appendingPathComponent("dist/lib/libswalloc.so").path
     static let tool = root.appendingPathComponent("dist/bin/swalloc").path
+    /// dist/ holds the library built by `scripts/build --checked`.
+    static var libraryIsChecked: Bool {
+        FileManager.default.fileExists(atPath: root.appendingPathComponent("dist/lib/libswalloc.checked").path)
+    }
     static let hostsDirectory = root.appendingPathComponent(".build/hosts")
 
     struct Result {

@@ -74,3 +74,22 @@ final class DeepBindTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(totals?["free_calls"] as? Int ?? 0, 2000, "and its frees")
     }
 }
+
+/// The checked build (`scripts/build --checked`, run by CI as a second
+/// pass) stops at a broken invariant with a line that names it.
+final class InvariantTests: XCTestCase {
+    override func setUpWithError() throws {
+        try Harness.requireBuilt()
+        guard Harness.libraryIsChecked else {
+            throw XCTSkip("needs the checked library: scripts/test --checked (CI's second pass)")
+        }
+    }
+
+    func testCorruptedHeaderTripsAnInvariant() {
+        let result = Harness.run([Harness.host("misuse"), "corrupt_header"], timeout: 30)
+        XCTAssertTrue(result.signaled, result.stderr)
+        XCTAssertEqual(result.status, SIGABRT, result.stderr)
+        XCTAssertTrue(result.stderr.contains("swalloc: invariant failed: a header's alignment is a power of two"),
+                      result.stderr)
+    }
+}

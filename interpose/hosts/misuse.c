@@ -4,6 +4,9 @@
  *   double_first   a new thread frees its first block twice
  *   usable_freed   asks malloc_usable_size of a freed 100 KB block, then
  *                  prints "usable asked" and exits 0
+ *   corrupt_header overwrites the alignment byte of a 100 KB block's header
+ *                  (a buffer underflow), then frees it: the checked build
+ *                  stops at its invariant
  *   rejected       four calls glibc refuses before allocating: an
  *                  overflowing reallocarray, posix_memalign and memalign
  *                  with bad alignments, pvalloc(SIZE_MAX); prints the
@@ -47,6 +50,11 @@ int main(int argc, char **argv) {
         (void)usable;
         printf("usable asked\n");
         free(keep);
+    } else if (strcmp(mode, "corrupt_header") == 0) {
+        sink = malloc(100000);
+        unsigned char *volatile block = sink;
+        block[-4] = 0xFF; /* the tag's alignment byte (docs/architecture.md) */
+        free(sink);
     } else if (strcmp(mode, "rejected") == 0) {
         int errors[4];
         errno = 0;

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sched.h>
 
+#include "swalloc_invariants.h"
+
 #pragma clang assume_nonnull begin
 
 /* The library's locks, in the order the fork handler takes them. */
@@ -75,15 +77,17 @@ static inline bool swalloc_lock_try(enum swalloc_lock_id id) {
                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static inline void swalloc_lock_release(enum swalloc_lock_id id) {
-    __atomic_store_n(&swalloc_locks[id], 0, __ATOMIC_RELEASE);
-}
-
 /* Whether the calling thread holds the lock (a signal handler that
    interrupted the holder runs on the holder's thread). */
 static inline bool swalloc_lock_held_by_caller(enum swalloc_lock_id id) {
     return __atomic_load_n(&swalloc_locks[id], __ATOMIC_RELAXED) == swalloc_thread_identity();
 }
+
+static inline void swalloc_lock_release(enum swalloc_lock_id id) {
+    swalloc_invariant(swalloc_lock_held_by_caller(id), "a lock is released by the thread that holds it");
+    __atomic_store_n(&swalloc_locks[id], 0, __ATOMIC_RELEASE);
+}
+
 
 /* ---- threads inside libunwind ------------------------------------------
  * libunwind has locks of its own (its one-time set-up, its global cache)

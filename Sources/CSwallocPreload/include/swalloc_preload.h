@@ -37,6 +37,7 @@
 #include <link.h>
 
 #include "swalloc.h"
+#include "swalloc_invariants.h"
 #include "swalloc_locks.h"
 #include "swalloc_stderr.h"
 #include "swalloc_profile_target.h"

@@ -53,6 +53,8 @@ enum BootstrapArena {
 
     static func free(_ user: UnsafeMutableRawPointer) {
         let word = user.load(fromByteOffset: -8, as: UInt64.self)
+        Invariant.check((word & 0xFFFF_FFFF) &+ (word &>> 32) <= UInt64(SWALLOC_BOOTSTRAP_BYTES),
+                        "an arena block's reservation lies inside the arena")
         // Gives the block back only if nothing was reserved after it.
         _ = swalloc_arena_unreserve(word & 0xFFFF_FFFF, word &>> 32)
     }

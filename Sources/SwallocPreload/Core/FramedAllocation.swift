@@ -72,6 +72,9 @@ enum FramedAllocation {
             swalloc_libc_free(user)
             return
         }
+        Invariant.check(header.alignmentShift >= 4 && header.alignmentShift < 63,
+                        "a header's alignment is a power of two from 16 to 2^62")
+        Invariant.check(header.requestedSize >= 0, "a header's size is not negative")
         if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
         guard header.isSampled else {
             release(user, header)

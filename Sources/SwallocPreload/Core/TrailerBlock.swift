@@ -67,6 +67,7 @@ enum TrailerBlock {
         let chunk = Int(truncatingIfNeeded: user.load(fromByteOffset: -8, as: UInt64.self) & ~7)
         let value = chunk &- size
         guard _fastPath(value <= largestValue) else { return false }
+        Invariant.check(value > bias, "a trailer block has a byte of slack past its request")
         user.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: chunk &- bias &- 1, as: UInt8.self)
         return true
     }

@@ -63,12 +63,14 @@ enum CountingPath {
                 return freeSampledOrOther(pointer, usable: chunk &- TrailerBlock.bias, byte: byte)
             }
             size = chunk &- Int(byte)
+            Invariant.check(size >= 0 && size < chunk, "a trailer's size lies inside its chunk")
             base = pointer
         } else {
             // A header, or an arena block (the word before its payload holds
             // an offset below 1 MiB in its low half, never the magic number).
             guard _fastPath(word == BlockHeader.countingTag) else { return MallocFamily.free(pointer) }
             size = pointer.load(fromByteOffset: -16, as: Int.self)
+            Invariant.check(size >= 0, "a counting header's size is not negative")
             base = pointer - BlockHeader.byteCount
         }
         thread.pointee.counters.free_calls &+= 1

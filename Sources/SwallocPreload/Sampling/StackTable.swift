@@ -60,6 +60,7 @@ enum StackTable {
 
     /// The site of this stack, added if new; nil when the table is full.
     static func intern(_ stack: UnsafeMutablePointer<UnsafeMutableRawPointer?>, depth: Int) -> Int? {
+        Invariant.check(swalloc_lock_held_by_caller(SWALLOC_LOCK_SAMPLER), "stacks are interned under the sampler lock")
         guard let sites, let frames else { return nil }
         if lastSite >= 0, Int(sites[lastSite].depth) == depth,
            memcmp(frames + Int(sites[lastSite].firstFrame), stack, depth &* 8) == 0 {

@@ -75,6 +75,7 @@ enum ThreadRegistry {
     /// Adds a thread's counters to the retired totals and zeroes them.
     /// Called under the lock.
     static func fold(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        Invariant.check(swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS), "fold runs under the process lock")
         let process = swalloc_process_ptr()
         Counters.add(&thread.pointee.counters, into: &process.pointee.retired)
         thread.pointee.counters = swalloc_counters()
@@ -168,6 +169,7 @@ enum ThreadRegistry {
 
     /// Under the lock.
     static func raisePeak(to live: Int64) {
+        Invariant.check(swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS), "the peak changes under the process lock")
         let process = swalloc_process_ptr()
         if live > process.pointee.peak_live_bytes { process.pointee.peak_live_bytes = live }
     }
