@@ -45,14 +45,29 @@ static void *next_resize(void *context, void *block, size_t size, size_t align, 
 /* The module's file name without its directory, for reports. */
 static char next_name[64];
 
+/* The next definition of `name`: the default version, or with `version`
+   set, that version (glibc's libc_malloc_debug.so defines the family only
+   as malloc@GLIBC_2.2.5, a version that is not the default, which dlsym
+   does not see). */
+static void *next_symbol(const char *name, const char *version) {
+    return version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+}
+
 bool swalloc_next_allocator(struct swalloc_global_allocator *table) {
-    next_malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    const char *version = NULL;
+    next_malloc = (void *(*)(size_t))next_symbol("malloc", NULL);
+    if (next_malloc == __libc_malloc) {
+        /* glibc's debugging library (MALLOC_CHECK_, mtrace), when it was
+           preloaded after this one: its checks then see every block. */
+        version = "GLIBC_2.2.5";
+        next_malloc = (void *(*)(size_t))next_symbol("malloc", version);
+    }
     if (next_malloc == NULL || next_malloc == __libc_malloc) return false;
-    next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-    next_calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-    next_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-    next_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
-    if (next_memalign == NULL) next_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+    next_free = (void (*)(void *))next_symbol("free", version);
+    next_calloc = (void *(*)(size_t, size_t))next_symbol("calloc", version);
+    next_realloc = (void *(*)(void *, size_t))next_symbol("realloc", version);
+    next_memalign = (void *(*)(size_t, size_t))next_symbol("memalign", version);
+    if (next_memalign == NULL) next_memalign = (void *(*)(size_t, size_t))next_symbol("aligned_alloc", version);
     /* All from one allocator, or none: mixing two is what this prevents. */
     if (!next_free || !next_calloc || !next_realloc || !next_memalign || next_free == __libc_free) return false;
     Dl_info info;

@@ -75,6 +75,35 @@ final class DeepBindTests: XCTestCase {
     }
 }
 
+/// glibc's malloc debugging (libc_malloc_debug.so with MALLOC_CHECK_=3),
+/// preloaded after the library, is the allocator under `system` and catches
+/// what it catches without the library.
+final class MallocDebugTests: XCTestCase {
+    let debugLibrary = "/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
+
+    override func setUpWithError() throws {
+        try Harness.requireBuilt()
+        guard FileManager.default.fileExists(atPath: debugLibrary) else { throw XCTSkip("no \(debugLibrary)") }
+    }
+
+    func testMallocCheckCatchesAnOverflowUnderTheLibrary() {
+        let plain = Harness.run([Harness.host("misuse"), "overflow_one"], preload: false,
+                                environment: ["MALLOC_CHECK_": "3", "LD_PRELOAD": debugLibrary])
+        XCTAssertEqual(plain.status, SIGABRT, plain.stderr)
+        for stats in ["off", "summary"] {
+            let result = Harness.run([Harness.host("misuse"), "overflow_one"],
+                                     environment: ["MALLOC_CHECK_": "3", "SWALLOC_STATS": stats,
+                                                   "LD_PRELOAD": "\(Harness.library) \(debugLibrary)"], timeout: 30)
+            XCTAssertTrue(result.signaled, "\(stats): \(result.stderr)")
+            XCTAssertEqual(result.status, SIGABRT, "\(stats): \(result.stderr)")
+            XCTAssertEqual(result.programStderr, plain.stderr, stats)
+        }
+        let named = Harness.run([Harness.host("exit_status")],
+                                environment: ["LD_PRELOAD": "\(Harness.library) \(debugLibrary)"], timeout: 30)
+        XCTAssertTrue(named.stderr.contains("allocator libc_malloc_debug.so.0"), named.stderr)
+    }
+}
+
 /// The checked build (`scripts/build --checked`, run by CI as a second
 /// pass) stops at a broken invariant with a line that names it.
 final class InvariantTests: XCTestCase {

@@ -7,6 +7,8 @@
  *   corrupt_header overwrites the alignment byte of a 100 KB block's header
  *                  (a buffer underflow), then frees it: the checked build
  *                  stops at its invariant
+ *   overflow_one   writes one byte past a 10-byte block and frees it:
+ *                  glibc's MALLOC_CHECK_=3 (libc_malloc_debug.so) aborts
  *   rejected       four calls glibc refuses before allocating: an
  *                  overflowing reallocarray, posix_memalign and memalign
  *                  with bad alignments, pvalloc(SIZE_MAX); prints the
@@ -54,6 +56,11 @@ int main(int argc, char **argv) {
         sink = malloc(100000);
         unsigned char *volatile block = sink;
         block[-4] = 0xFF; /* the tag's alignment byte (docs/architecture.md) */
+        free(sink);
+    } else if (strcmp(mode, "overflow_one") == 0) {
+        sink = malloc(10);
+        unsigned char *volatile block = sink;
+        for (int i = 0; i <= 10; i++) block[i] = 1;
         free(sink);
     } else if (strcmp(mode, "rejected") == 0) {
         int errors[4];

@@ -14,14 +14,17 @@ let swallocDestructor: @convention(c) () -> Void = { Report.atExit() }
 
 enum Startup {
     /// glibc's malloc debugging (MALLOC_CHECK_, mtrace, mcheck) lives in
-    /// libc_malloc_debug.so, which works by being the process's malloc;
-    /// this library is in front of it, so it sees nothing. Said once,
-    /// rather than leave the user believing the checks ran.
+    /// libc_malloc_debug.so, which works by being the process's malloc.
+    /// Preloaded after this library under `system`, it is the allocator
+    /// (next_allocator.c) and its checks see every block; otherwise (another
+    /// allocator chosen) it sees nothing, which is said once rather than
+    /// leave the user believing the checks ran.
     /// It is loaded by LD_PRELOAD (as glibc documents): read there, since a
     /// failed dlopen(RTLD_NOLOAD) costs every exec a lookup and a dlerror
     /// message.
     static func warnIfMallocDebugIsInactive() {
         guard let preload = getenv("LD_PRELOAD"), strstr(preload, "libc_malloc_debug") != nil else { return }
+        if let name = GlobalAllocatorRegistry.name, strstr(name, "libc_malloc_debug") != nil { return }
         Diagnostics.line { out in
             out.text("libc_malloc_debug.so is loaded, but its checks (MALLOC_CHECK_, mtrace, mcheck) ")
             out.text("see no allocation: libswalloc.so serves malloc in front of it")
@@ -41,13 +44,13 @@ enum Startup {
         swalloc_resolve_exit()
         settings = Settings.read()
         SystemAllocator.resolve()
-        warnIfMallocDebugIsInactive()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
         if page > 0 { MallocFamily.pageSize = page }
 
         GlobalAllocatorRegistry.isOpen = true
         AllocatorChoice.install(settings.allocatorName)
         GlobalAllocatorRegistry.isOpen = false
+        warnIfMallocDebugIsInactive()
 
         statisticsEnabled = settings.statistics != .off
         if statisticsEnabled {
