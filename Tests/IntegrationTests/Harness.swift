@@ -145,6 +145,28 @@ enum Harness {
         return program
     }
 
+    /// A profile of the callsites host with every allocation sampled, and
+    /// the temporary directory it is in.
+    static func callSitesProfile(_ test: XCTestCase) -> (directory: URL, path: String) {
+        let directory = temporaryDirectory(test)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = run([host("callsites")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return (directory, path)
+    }
+
+    /// A Debian program's path; a failure (the test scripts install it)
+    /// when it is missing.
+    static func which(_ program: String) throws -> String {
+        let result = run(["sh", "-c", "command -v \(program)"], preload: false)
+        let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.status == 0, !path.isEmpty else {
+            XCTFail("\(program) is not installed (scripts/install-deps installs it)")
+            throw XCTSkip("\(program) missing")
+        }
+        return path
+    }
+
     /// A fresh temporary directory, removed at the end of the test.
     static func temporaryDirectory(_ test: XCTestCase) -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("swalloc-test-\(UUID().uuidString)")

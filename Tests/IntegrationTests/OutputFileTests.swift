@@ -6,14 +6,7 @@ import XCTest
 final class OutputFileTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireTool() }
 
-    /// A profile with call sites, and the directory it is in.
-    func makeProfile() -> (directory: URL, path: String) {
-        let directory = Harness.temporaryDirectory(self)
-        let path = directory.appendingPathComponent("p.json").path
-        let run = Harness.run([Harness.host("callsites")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        return (directory, path)
-    }
+    func makeProfile() -> (directory: URL, path: String) { Harness.callSitesProfile(self) }
 
     func sh(_ script: String, _ arguments: [String] = []) -> Harness.Result {
         Harness.run(["/bin/sh", "-c", script, "sh"] + arguments, preload: false)

@@ -115,13 +115,5 @@ final class RealProgramTests: XCTestCase {
         }
     }
 
-    func which(_ program: String) throws -> String {
-        let result = Harness.run(["sh", "-c", "command -v \(program)"], preload: false)
-        let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard result.status == 0, !path.isEmpty else {
-            XCTFail("\(program) is not installed (the test scripts install it)")
-            throw XCTSkip("\(program) missing")
-        }
-        return path
-    }
+    func which(_ program: String) throws -> String { try Harness.which(program) }
 }

@@ -7,15 +7,7 @@ import XCTest
 final class RealServerTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireBuilt() }
 
-    func which(_ program: String) throws -> String {
-        let result = Harness.run(["sh", "-c", "command -v \(program)"], preload: false)
-        let path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard result.status == 0, !path.isEmpty else {
-            XCTFail("\(program) is not installed (scripts/install-deps installs it)")
-            throw XCTSkip("\(program) missing")
-        }
-        return path
-    }
+    func which(_ program: String) throws -> String { try Harness.which(program) }
 
     /// php with its extensions prints the same under every mode.
     func testPHPWithExtensionsUnderEveryMode() throws {

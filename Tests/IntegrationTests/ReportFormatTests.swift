@@ -6,14 +6,7 @@ import XCTest
 final class ReportFormatTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireTool() }
 
-    /// A profile of the callsites host with every allocation sampled.
-    func makeProfile() -> (directory: URL, path: String) {
-        let directory = Harness.temporaryDirectory(self)
-        let path = directory.appendingPathComponent("p.json").path
-        let run = Harness.run([Harness.host("callsites")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        return (directory, path)
-    }
+    func makeProfile() -> (directory: URL, path: String) { Harness.callSitesProfile(self) }
 
     func swalloc(_ arguments: [String], environment: [String: String] = [:]) -> Harness.Result {
         Harness.swalloc(arguments, environment: environment)
