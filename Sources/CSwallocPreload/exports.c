@@ -108,7 +108,7 @@ SWALLOC_EXPORT int pipe2(int fds[2], int flags) {
     if (result == 0 && swalloc_unwinding) {
         int saved = errno;
         for (int end = 0; end < 2; end++) {
-            int moved = swalloc_move_descriptor_high(fds[end], true);
+            int moved = swalloc_move_descriptor_high(fds[end], true, (flags & O_CLOEXEC) != 0);
             if (moved >= 0) fds[end] = moved;
         }
         errno = saved;

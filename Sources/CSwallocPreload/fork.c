@@ -69,8 +69,12 @@ static void prepare(void) {
 }
 
 static struct fork_record release_taken(void) {
-    unsigned level = --fork_depth;
+    /* The record is read before the depth goes down: a fork from a signal
+       handler in between would otherwise write over it. */
+    unsigned level = fork_depth - 1;
     struct fork_record record = level < FORK_NESTING ? fork_records[level] : (struct fork_record){false, 0};
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    fork_depth = level;
     for (int id = SWALLOC_LOCK_COUNT - 1; id >= 0; id--)
         if (record.taken & (1u << id)) swalloc_lock_release(id);
     return record;
@@ -90,8 +94,16 @@ static void in_parent(void) {
 static void in_child(void) {
     /* In a threaded process glibc has reset the stdio list lock already
        (before the child handlers run), so it is not released here. */
-    struct fork_record record = release_taken();
-    if (record.stdio_locked) __atomic_sub_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
+    (void)release_taken();
+    /* The child's only thread is this one: the gate's counts are its own
+       (a thread of the parent's that was entering or backing off in the
+       meantime left its count behind, and the child's next fork, which
+       counts as threaded, would wait for it forever). */
+    int waiting = 0;
+    for (unsigned level = 0; level < fork_depth && level < FORK_NESTING; level++)
+        waiting += fork_records[level].stdio_locked;
+    __atomic_store_n(&swalloc_forks_waiting, waiting, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&swalloc_unwinders, swalloc_unwinding ? 1 : 0, __ATOMIC_SEQ_CST);
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     swalloc_current_thread()->depth -= 1;
 }

@@ -42,6 +42,15 @@ static void *next_resize(void *context, void *block, size_t size, size_t align, 
     return moved;
 }
 
+/* Set once the table was handed out: the library then registers it. */
+static bool next_in_use;
+
+bool swalloc_next_free(void *block) {
+    if (!next_in_use) return false;
+    next_free(block);
+    return true;
+}
+
 /* The module's file name without its directory, for reports. */
 static char next_name[64];
 
@@ -68,15 +77,24 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) {
     next_realloc = (void *(*)(void *, size_t))next_symbol("realloc", version);
     next_memalign = (void *(*)(size_t, size_t))next_symbol("memalign", version);
     if (next_memalign == NULL) next_memalign = (void *(*)(size_t, size_t))next_symbol("aligned_alloc", version);
-    /* All from one allocator, or none: mixing two is what this prevents. */
+    /* All from one allocator, or none: mixing two is what this prevents
+       (an allocator without memalign would have glibc's free its aligned
+       blocks). */
     if (!next_free || !next_calloc || !next_realloc || !next_memalign || next_free == __libc_free) return false;
     Dl_info info;
+    void *module = dladdr((void *)next_malloc, &info) ? info.dli_fbase : NULL;
+    void *functions[] = {(void *)next_free, (void *)next_calloc, (void *)next_realloc, (void *)next_memalign};
+    for (size_t index = 0; index < sizeof functions / sizeof functions[0]; index++) {
+        Dl_info other;
+        if (!module || !dladdr(functions[index], &other) || other.dli_fbase != module) return false;
+    }
     const char *name = "the program's allocator";
     if (dladdr((void *)next_malloc, &info) && info.dli_fname && info.dli_fname[0]) {
         const char *slash = strrchr(info.dli_fname, '/');
         name = slash ? slash + 1 : info.dli_fname;
     }
     strncpy(next_name, name, sizeof next_name - 1);
+    next_in_use = true;
     *table = (struct swalloc_global_allocator){
         .context = NULL,
         .alloc = next_alloc,

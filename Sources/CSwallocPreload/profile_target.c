@@ -36,6 +36,25 @@ static int named_descriptor(const char *path) {
     return (int)value;
 }
 
+/* Whether `path`'s directory is on /dev's file system: by the directory
+   itself, not by the text (//dev/x, /./dev/x, a relative name with the
+   working directory in /dev, a link to /dev on the way all name it). */
+static bool in_dev(const char *path, char *scratch) {
+    struct stat dev, directory;
+    if (stat("/dev", &dev) != 0) return has_prefix(path, "/dev/", 5);
+    size_t length = strlen(path);
+    while (length > 0 && path[length - 1] != '/') length--;
+    const char *parent = ".";
+    if (length > 0) {
+        memcpy(scratch, path, length);
+        scratch[length] = 0;
+        parent = scratch;
+    }
+    /* A directory that cannot be read is judged by the text. */
+    if (stat(parent, &directory) != 0) return has_prefix(path, "/dev/", 5);
+    return directory.st_dev == dev.st_dev;
+}
+
 static struct swalloc_profile_target refused(int reason, int error) {
     return (struct swalloc_profile_target){SWALLOC_TARGET_REFUSED, -1, reason, error};
 }
@@ -84,7 +103,8 @@ struct swalloc_profile_target swalloc_open_profile_target(const char *path, char
         if (flags != -1) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
         return (struct swalloc_profile_target){SWALLOC_TARGET_IN_PLACE, fd, SWALLOC_REASON_NONE, 0};
     }
-    if (has_prefix(path, "/dev/", 5)) return refused(SWALLOC_REASON_IN_DEV, 0);
+    /* `temporary` is free until the temporary name goes there. */
+    if (in_dev(path, temporary)) return refused(SWALLOC_REASON_IN_DEV, 0);
     if (exists && (S_ISDIR(status.st_mode) || S_ISSOCK(status.st_mode))) return refused(SWALLOC_REASON_NOT_A_FILE, 0);
     for (int attempt = 0; attempt < 4; attempt++) {
         temporary_name(path, temporary);

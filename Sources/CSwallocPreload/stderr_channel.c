@@ -4,7 +4,7 @@
  */
 #include "swalloc_preload.h"
 
-int swalloc_move_descriptor_high(int fd, bool close_original) {
+int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) {
     /* 1000, or 32 below the soft limit when that is lower: high enough to
        stay out of the way of programs that expect the lowest free
        descriptors, within the limit. */
@@ -12,8 +12,9 @@ int swalloc_move_descriptor_high(int fd, bool close_original) {
     int minimum = 3;
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 64)
         minimum = (int)(limit.rlim_cur - 32 < 1000 ? limit.rlim_cur - 32 : 1000);
-    int copy = fcntl(fd, F_DUPFD_CLOEXEC, minimum);
-    if (copy < 0) copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int command = close_on_exec ? F_DUPFD_CLOEXEC : F_DUPFD;
+    int copy = fcntl(fd, command, minimum);
+    if (copy < 0) copy = fcntl(fd, command, 3);
     if (copy >= 0 && close_original) close(fd);
     return copy;
 }
@@ -65,7 +66,7 @@ void swalloc_stderr_keep_for_exit(void) {
     int copy = -1;
     if (names_original(2)) {
         int saved = errno;
-        copy = swalloc_move_descriptor_high(2, false);
+        copy = swalloc_move_descriptor_high(2, false, true);
         errno = saved;
     }
     __atomic_store_n(&kept, copy, __ATOMIC_RELEASE);

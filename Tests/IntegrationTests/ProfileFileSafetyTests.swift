@@ -46,6 +46,13 @@ final class ProfileFileSafetyTests: XCTestCase {
         let new = try inScratchDev(preloaded("/dev/profile.json", "; ls /dev"))
         XCTAssertEqual(new.stdout, "hello\nfd\nfull\nnull\nstderr\nstdout\n", "nothing new in /dev")
         XCTAssertTrue(new.stderr.contains("nothing but a device or FIFO is written in /dev"), new.stderr)
+        // Other spellings of a path in /dev, and /dev as the working directory.
+        for out in ["//dev/stdout", "/./dev/stdout"] {
+            let spelled = try inScratchDev(preloaded(out, " >/dev/null; stat -c %F /dev/stdout"))
+            XCTAssertEqual(spelled.stdout, "symbolic link\n", "\(out) replaced /dev/stdout")
+        }
+        let relative = try inScratchDev("cd /dev && " + preloaded("stdout", " >/dev/null; stat -c %F /dev/stdout"))
+        XCTAssertEqual(relative.stdout, "symbolic link\n", "a relative name in /dev replaced /dev/stdout")
     }
 
     /// A FIFO another user owns receives nothing from root's process.

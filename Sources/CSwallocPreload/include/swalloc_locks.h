@@ -104,21 +104,27 @@ extern int swalloc_unwinders __attribute__((visibility("hidden")));   /* threads
 extern int swalloc_forks_waiting __attribute__((visibility("hidden"))); /* forks waiting for them */
 
 /* Enters libunwind (and marks this thread as inside: swalloc_unwinding). */
+/* The flag is raised before the count and lowered after it, so that a fork
+   from a signal handler on this thread never waits for this thread's own
+   count (it would wait forever); in the instant between, it may count this
+   thread as inside when it is not, and wait for one thread fewer. */
 static inline void swalloc_unwinder_enter(void) {
     for (;;) {
+        swalloc_unwinding = true;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         __atomic_add_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&swalloc_forks_waiting, __ATOMIC_SEQ_CST) == 0) {
-            swalloc_unwinding = true;
-            return;
-        }
+        if (__atomic_load_n(&swalloc_forks_waiting, __ATOMIC_SEQ_CST) == 0) return;
         __atomic_sub_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        swalloc_unwinding = false;
         swalloc_wait_until_zero(&swalloc_forks_waiting);
     }
 }
 
 static inline void swalloc_unwinder_leave(void) {
-    swalloc_unwinding = false;
     __atomic_sub_fetch(&swalloc_unwinders, 1, __ATOMIC_SEQ_CST);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    swalloc_unwinding = false;
 }
 
 /* For the exit report, which may run inside a signal handler (a child

@@ -291,6 +291,10 @@ static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
    jemalloc), as a global allocator's table (next_allocator.c); false when
    the next one is glibc's. Called once, by the constructor. */
 bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute__((visibility("hidden")));
+/* Frees a block without a header through that allocator (one it handed to
+   the program by a call of its own, like jemalloc's mallocx); false when
+   the allocator is glibc's. */
+bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
 
 /* ---- the registered global allocator ----------------------------------------
  * A copy of the table given to swalloc_set_global_allocator. */

@@ -31,9 +31,9 @@ void swalloc_stderr_keep_for_exit(void) __attribute__((visibility("hidden")));
    copy kept at exit), or -1 when none does. */
 int swalloc_stderr_descriptor(void) __attribute__((visibility("hidden")));
 
-/* A close-on-exec copy of `fd` at a high number (at most 1000), closing
-   `fd` when asked; -1 on failure. */
-int swalloc_move_descriptor_high(int fd, bool close_original) __attribute__((visibility("hidden")));
+/* A copy of `fd` at a high number (at most 1000), close-on-exec when
+   asked, closing `fd` when asked; -1 on failure. */
+int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) __attribute__((visibility("hidden")));
 
 /* Finds glibc's exit for the exported exit (exports.c). */
 void swalloc_resolve_exit(void) __attribute__((visibility("hidden")));

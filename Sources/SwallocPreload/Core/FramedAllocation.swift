@@ -69,6 +69,9 @@ enum FramedAllocation {
                 swalloc_libc_free(user - BlockHeader.byteCount)
                 return
             }
+            // The allocator after the library (a linked jemalloc) may have
+            // handed it out by a call of its own (mallocx): its free.
+            if swalloc_next_free(user) { return }
             swalloc_libc_free(user)
             return
         }

@@ -75,7 +75,9 @@ enum ProfileFile {
     /// Copies `template` with each `%p` replaced by the pid (and `%%` by %).
     static func expand(_ template: UnsafePointer<CChar>, pid: Int32, into target: UnsafeMutablePointer<CChar>) -> Bool {
         var written = 0
-        let capacity = Int(SWALLOC_PATH_BYTES) &- 32
+        // Room for the temporary name's suffix (".swalloc-tmp." and 16 hex
+        // digits) and a pid's digits past the last check.
+        let capacity = Int(SWALLOC_PATH_BYTES) &- 48
         var index = 0
         while template[index] != 0 {
             guard written < capacity else { return false }
