@@ -131,6 +131,7 @@ static swalloc_dlopen_function glibc_dlopen;
 
 SWALLOC_EXPORT void *dlopen(const char *file, int mode) {
     if (glibc_dlopen == NULL) glibc_dlopen = (swalloc_dlopen_function)dlsym(RTLD_NEXT, "dlopen");
-    if (swalloc_keeps_deepbind == 0) mode &= ~RTLD_DEEPBIND;
+    /* Direct mode is the one whose malloc entry is glibc's malloc itself. */
+    if (swalloc_malloc_entry != __libc_malloc) mode &= ~RTLD_DEEPBIND;
     __attribute__((musttail)) return glibc_dlopen(file, mode);
 }

@@ -25,8 +25,8 @@
 #include <sys/single_threaded.h>
 
 uintptr_t swalloc_locks[SWALLOC_LOCK_COUNT];
-int swalloc_unwinders;
-int swalloc_forks_waiting;
+uintptr_t swalloc_unwinders;
+uintptr_t swalloc_forks_waiting;
 
 /* glibc's stdio list lock: public symbols without a header. */
 void _IO_list_lock(void);
@@ -57,7 +57,7 @@ static void prepare(void) {
            leave (this one stays inside if a signal handler interrupted it
            there). */
         __atomic_add_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
-        int own = swalloc_unwinding ? 1 : 0;
+        uintptr_t own = swalloc_unwinding ? 1 : 0;
         while (__atomic_load_n(&swalloc_unwinders, __ATOMIC_SEQ_CST) > own) sched_yield();
         for (int id = 0; id < SWALLOC_LOCK_COUNT; id++) {
             if (swalloc_lock_held_by_caller(id)) continue;
@@ -99,7 +99,7 @@ static void in_child(void) {
        (a thread of the parent's that was entering or backing off in the
        meantime left its count behind, and the child's next fork, which
        counts as threaded, would wait for it forever). */
-    int waiting = 0;
+    uintptr_t waiting = 0;
     for (unsigned level = 0; level < fork_depth && level < FORK_NESTING; level++)
         waiting += fork_records[level].stdio_locked;
     __atomic_store_n(&swalloc_forks_waiting, waiting, __ATOMIC_SEQ_CST);

@@ -19,13 +19,23 @@ int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec
     return copy;
 }
 
-/* The files fds 1 and 2 named at start-up (index: the descriptor). */
-static struct {
-    bool open;
+/* Which file a descriptor names: device, inode and type. */
+struct file_identity {
+    bool open; /* open for writing */
     dev_t device;
     ino_t inode;
     mode_t type;
-} originals[3];
+};
+
+static struct file_identity identify(int fd) {
+    struct stat status;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags == -1 || (flags & O_ACCMODE) == O_RDONLY || fstat(fd, &status) != 0) return (struct file_identity){0};
+    return (struct file_identity){true, status.st_dev, status.st_ino, status.st_mode & S_IFMT};
+}
+
+/* The files fds 1 and 2 named at start-up (index: the descriptor). */
+static struct file_identity originals[3];
 
 /* The copy kept when the program started to exit: -1 none yet, -2 taking it. */
 static int kept = -1;
@@ -33,24 +43,15 @@ static int kept = -1;
 /* Whether `fd` is open for writing and names the file that descriptor
    `standard` (1 or 2) named at start-up. */
 static bool names_original_of(int fd, int standard) {
-    struct stat status;
-    if (!originals[standard].open || fstat(fd, &status) != 0) return false;
-    int flags = fcntl(fd, F_GETFL);
-    return flags != -1 && (flags & O_ACCMODE) != O_RDONLY && status.st_dev == originals[standard].device &&
-           status.st_ino == originals[standard].inode && (status.st_mode & S_IFMT) == originals[standard].type;
+    if (!originals[standard].open) return false;
+    struct file_identity now = identify(fd);
+    return now.open && now.device == originals[standard].device && now.inode == originals[standard].inode &&
+           now.type == originals[standard].type;
 }
 static bool names_original(int fd) { return names_original_of(fd, 2); }
 
 void swalloc_stderr_remember(void) {
-    for (int fd = 1; fd <= 2; fd++) {
-        struct stat status;
-        int flags = fcntl(fd, F_GETFL);
-        if (flags == -1 || (flags & O_ACCMODE) == O_RDONLY || fstat(fd, &status) != 0) continue;
-        originals[fd].device = status.st_dev;
-        originals[fd].inode = status.st_ino;
-        originals[fd].type = status.st_mode & S_IFMT;
-        originals[fd].open = true;
-    }
+    for (int fd = 1; fd <= 2; fd++) originals[fd] = identify(fd);
 }
 
 int swalloc_stdout_descriptor(void) {

@@ -9,8 +9,6 @@
 __thread struct swalloc_thread_state swalloc_thread
     __attribute__((tls_model("initial-exec")));
 
-int swalloc_keeps_deepbind;
-
 __thread bool swalloc_unwinding __attribute__((tls_model("initial-exec")));
 
 __thread void *swalloc_frames[SWALLOC_FRAME_BUFFER] __attribute__((tls_model("initial-exec")));

@@ -38,21 +38,14 @@ static inline uintptr_t swalloc_thread_identity(void) {
     return (uintptr_t)__builtin_thread_pointer();
 }
 
-/* Waits until a lock looks free: a short spin, then sched_yield. The
+/* Waits until a word is 0 (a lock looks free, no fork waits): a short
+   spin, then sched_yield. The
    library's locks are held for microseconds, but a holder that the kernel
    preempted (more threads than cores) holds them for a whole time slice,
    which pure spinning would burn. sched_yield is a system call: no malloc,
    no lock, async-signal-safe. Out of line and cold: the waiting loop
    stays out of the functions that take the locks. */
-static __attribute__((noinline, cold)) void swalloc_lock_wait(const uintptr_t *word) {
-    for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_RELAXED); spins++) {
-        if (spins < 64) __builtin_ia32_pause();
-        else sched_yield();
-    }
-}
-
-/* The same wait, for a counter. */
-static __attribute__((noinline, cold)) void swalloc_wait_until_zero(const int *word) {
+static __attribute__((noinline, cold)) void swalloc_wait_until_zero(const uintptr_t *word) {
     for (unsigned spins = 0; __atomic_load_n(word, __ATOMIC_SEQ_CST); spins++) {
         if (spins < 64) __builtin_ia32_pause();
         else sched_yield();
@@ -65,7 +58,7 @@ static inline void swalloc_lock_acquire(enum swalloc_lock_id id) {
         uintptr_t expected = 0;
         if (__atomic_compare_exchange_n(word, &expected, self, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return;
-        swalloc_lock_wait(word);
+        swalloc_wait_until_zero(word);
     }
 }
 
@@ -100,11 +93,11 @@ static inline void swalloc_lock_release(enum swalloc_lock_id id) {
    is moved high, so that the program's next open() still gets the lowest
    free descriptor. */
 extern __thread bool swalloc_unwinding __attribute__((tls_model("initial-exec"), visibility("hidden")));
-extern int swalloc_unwinders __attribute__((visibility("hidden")));   /* threads inside */
-extern int swalloc_forks_waiting __attribute__((visibility("hidden"))); /* forks waiting for them */
+extern uintptr_t swalloc_unwinders __attribute__((visibility("hidden")));   /* threads inside */
+extern uintptr_t swalloc_forks_waiting __attribute__((visibility("hidden"))); /* forks waiting for them */
 
-/* Enters libunwind (and marks this thread as inside: swalloc_unwinding). */
-/* The flag is raised before the count and lowered after it, so that a fork
+/* Enters libunwind and marks this thread as inside (swalloc_unwinding).
+   The flag is raised before the count and lowered after it, so that a fork
    from a signal handler on this thread never waits for this thread's own
    count (it would wait forever); in the instant between, it may count this
    thread as inside when it is not, and wait for one thread fewer. */

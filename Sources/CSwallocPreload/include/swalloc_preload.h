@@ -222,6 +222,10 @@ enum swalloc_entry_set {
 /* Points the entries at a set of paths. */
 void swalloc_install_entries(enum swalloc_entry_set set) __attribute__((visibility("hidden")));
 
+/* Finds glibc's exit for the exported exit (exports.c): by the
+   constructor, so that exit never calls dlsym. */
+void swalloc_resolve_exit(void) __attribute__((visibility("hidden")));
+
 static inline void swalloc_set_direct_free_range(bool direct) {
     swalloc_slow_free_base = direct ? (uintptr_t)swalloc_bootstrap_storage : 0;
     swalloc_slow_free_size = direct ? SWALLOC_BOOTSTRAP_BYTES : UINTPTR_MAX;

@@ -35,15 +35,8 @@ int swalloc_stderr_descriptor(void) __attribute__((visibility("hidden")));
    asked, closing `fd` when asked; -1 on failure. */
 int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) __attribute__((visibility("hidden")));
 
-/* Finds glibc's exit for the exported exit (exports.c). */
-void swalloc_resolve_exit(void) __attribute__((visibility("hidden")));
-
 /* fd 1 while it names the file it named at start-up, else -1. */
 int swalloc_stdout_descriptor(void) __attribute__((visibility("hidden")));
-
-/* Whether dlopen keeps RTLD_DEEPBIND (exports.c): 1 in direct mode, where
-   every block is glibc's own; set by the constructor. */
-extern int swalloc_keeps_deepbind __attribute__((visibility("hidden")));
 
 /* SIGPIPE blocked around the library's own writes: a write to a pipe whose
    reader left fails with EPIPE instead of killing the program, and the

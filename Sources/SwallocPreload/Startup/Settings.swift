@@ -76,14 +76,11 @@ struct Settings {
         var settings = Settings()
         if let stats = getenv("SWALLOC_STATS"), CString.equals(stats, "off") { settings.statistics = .off }
         Sampler.configure(sample: CString.pointer("0"), depth: nil, seed: nil)
-        var ignored = 0
-        for name in ignoredWhenSecure where getenv(name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }) != nil {
-            ignored &+= 1
-        }
-        guard ignored > 0 else { return settings }
+        let given = { (name: StaticString) in getenv(CString.pointer(name)) != nil }
+        guard ignoredWhenSecure.contains(where: given) else { return settings }
         Diagnostics.line { out in
             out.text("setuid or setgid program: ignoring")
-            for name in ignoredWhenSecure where getenv(name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }) != nil {
+            for name in ignoredWhenSecure where given(name) {
                 out.text(" ")
                 out.text(name)
             }

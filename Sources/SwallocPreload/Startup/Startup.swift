@@ -69,9 +69,7 @@ enum Startup {
         swalloc_set_direct_free_range(mode == .direct)
         swalloc_install_entries(mode.entrySet)
         servingMode = mode
-        // Direct mode takes no lock of the library's, and its blocks are
-        // glibc's own, which a library bound to glibc may free.
+        // Direct mode takes no lock of the library's.
         if mode != .direct { swalloc_install_fork_handler() }
-        swalloc_keeps_deepbind = mode == .direct ? 1 : 0
     }
 }
