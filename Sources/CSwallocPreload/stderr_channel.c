@@ -4,14 +4,29 @@
  */
 #include "swalloc_preload.h"
 
-int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) {
-    /* 1000, or 32 below the soft limit when that is lower: high enough to
-       stay out of the way of programs that expect the lowest free
-       descriptors, within the limit. */
+/* 1000, or 32 below the soft limit when that is lower: high enough to
+   stay out of the way of programs that expect the lowest free descriptors,
+   within the limit. */
+static int high_floor(void) {
     struct rlimit limit;
-    int minimum = 3;
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 64)
-        minimum = (int)(limit.rlim_cur - 32 < 1000 ? limit.rlim_cur - 32 : 1000);
+        return (int)(limit.rlim_cur - 32 < 1000 ? limit.rlim_cur - 32 : 1000);
+    return 3;
+}
+
+void swalloc_reserve_high_descriptors(void) {
+    int saved = errno;
+    for (int fd = 0; fd <= 2; fd++) {
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, high_floor());
+        if (copy < 0) continue;
+        close(copy);
+        break;
+    }
+    errno = saved;
+}
+
+int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) {
+    int minimum = high_floor();
     int command = close_on_exec ? F_DUPFD_CLOEXEC : F_DUPFD;
     int copy = fcntl(fd, command, minimum);
     if (copy < 0) copy = fcntl(fd, command, 3);

@@ -54,6 +54,7 @@ enum Startup {
 
         statisticsEnabled = settings.statistics != .off
         if statisticsEnabled {
+            swalloc_reserve_high_descriptors()
             ThreadRegistry.start()
             Sampler.start()
         }
