@@ -55,6 +55,7 @@ enum Harness {
     /// A missing build fails the test, never skips it: a checkout that
     /// was not built must not pass by running no integration test at all.
     static func requireBuilt(file: StaticString = #filePath, line: UInt = #line) throws {
+        TestProgressFlush.install()
         guard let prepared else {
             XCTFail("dist/lib/libswalloc.so is missing: run scripts/build (scripts/test does)", file: file, line: line)
             throw NotBuilt()
@@ -85,53 +86,20 @@ enum Harness {
     /// killed after `timeout` seconds.
     @discardableResult
     static func run(_ arguments: [String], preload: Bool = true, environment: [String: String] = [:],
-                    stdin: String? = nil, timeout: TimeInterval = 120,
-                    directory: URL? = nil) -> Result {
-        let process = Process()
-        // The program itself, not /usr/bin/env: a launcher would be one
-        // more preloaded process, with its own start-up messages.
-        process.executableURL = URL(fileURLWithPath: resolve(arguments[0]))
-        process.arguments = Array(arguments.dropFirst())
+                    stdin: String? = nil, timeout: TimeInterval = 120) -> Result {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "LD_PRELOAD")
         for key in env.keys where key.hasPrefix("SWALLOC_") { env.removeValue(forKey: key) }
         if preload { env["LD_PRELOAD"] = library }
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        // Read both pipes while the process runs, so that it never blocks on a full pipe.
-        let group = DispatchGroup()
-        let outData = DataBox(), errData = DataBox()
-        group.enter()
-        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        do { try process.run() } catch {
-            return Result(status: 127, signaled: false, stdout: "", stderr: "\(error)", timedOut: false)
-        }
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let deadline = DispatchTime.now() + timeout
-        var timedOut = false
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { process.waitUntilExit(); finished.signal() }
-        if finished.wait(timeout: deadline) == .timedOut {
-            timedOut = true
-            kill(-process.processIdentifier, SIGKILL)
-            process.terminate()
-            kill(process.processIdentifier, SIGKILL)
-            finished.wait()
-        }
-        group.wait()
-        return Result(status: process.terminationStatus,
-                      signaled: process.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: outData.data, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self),
-                      timedOut: timedOut)
+        // The program itself, not /usr/bin/env: a launcher would be one
+        // more preloaded process, with its own start-up messages.
+        let outcome = ProcessGroupRun.run(executable: resolve(arguments[0]), arguments: Array(arguments.dropFirst()),
+                                          environment: env, stdin: Data((stdin ?? "").utf8), timeout: timeout)
+        return Result(status: outcome.status, signaled: outcome.signaled,
+                      stdout: String(decoding: outcome.stdout, as: UTF8.self),
+                      stderr: String(decoding: outcome.stderr, as: UTF8.self),
+                      timedOut: outcome.timedOut)
     }
 
     /// An executable's path, looked up in PATH like a shell would.
@@ -174,12 +142,6 @@ enum Harness {
         test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url
     }
-}
-
-/// Pipe contents read on another queue; written once, read after the
-/// DispatchGroup says the writer finished.
-final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
 
 /// Compares a program run without and with the library.
