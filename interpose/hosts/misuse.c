@@ -2,6 +2,10 @@
  * under glibc alone (its own message and abort), never inside the library:
  *   double_large   frees a 100 KB block twice
  *   double_first   a new thread frees its first block twice
+ *   double_small   frees a small block twice while its neighbour lives,
+ *                  then allocates: if the second free went through, the
+ *                  neighbour may be overwritten (prints "neighbour intact")
+ *   double_moved   frees a block that realloc already moved (and freed)
  *   usable_freed   asks malloc_usable_size of a freed 100 KB block, then
  *                  prints "usable asked" and exits 0
  *   corrupt_header overwrites the alignment byte of a 100 KB block's header
@@ -44,6 +48,28 @@ int main(int argc, char **argv) {
         pthread_t thread;
         pthread_create(&thread, NULL, first_block_twice, NULL);
         pthread_join(thread, NULL);
+    } else if (strcmp(mode, "double_small") == 0) {
+        char *neighbour = malloc(64);
+        memset(neighbour, 'n', 64);
+        sink = malloc(64);
+        free(sink);
+        free(sink);
+        for (int i = 0; i < 100000; i++) {
+            char *fresh = malloc(64);
+            memset(fresh, 'x', 64);
+            sink = fresh;
+        }
+        for (int i = 0; i < 64; i++) if (neighbour[i] != 'n') return 3;
+        printf("neighbour intact\n");
+    } else if (strcmp(mode, "double_moved") == 0) {
+        char *first = malloc(24);
+        void *keep = malloc(24); /* first cannot grow in place */
+        sink = keep;
+        void *moved = realloc(first, 100000);
+        sink = moved;
+        if (moved == first) return 2;
+        free(first);
+        free(keep);
     } else if (strcmp(mode, "usable_freed") == 0) {
         sink = malloc(100000);
         void *keep = malloc(100);

@@ -13,7 +13,14 @@ import CSwallocPreload
 ///   program's memory bounded by what it keeps live, in chunk granularity.
 ///   A chunk its own thread recycles stays with that thread (one spare, in
 ///   TLS), so that its cache lines do not migrate between cores; the others
-///   go to a shared list. (A thread's spare is not reclaimed when it ends.)
+///   go to a shared list.
+/// - When a thread ends, a pthread key's destructor retires its chunk and
+///   hands its spare to the shared list, so that a program that runs many
+///   short-lived threads reuses a few chunks rather than mapping one per
+///   thread. A thread that allocates again after that (another key's
+///   destructor) takes a chunk and sets the key again; glibc runs the
+///   destructors up to 4 rounds, and a chunk taken after the last round
+///   stays mapped.
 /// - The newest block of a thread's chunk can be given back (`free` right
 ///   after `malloc`) and grown in place (`realloc`).
 /// - Blocks of 256 KiB and more get a mapping of their own, unmapped on free.
@@ -42,9 +49,17 @@ enum BumpAllocator {
     /// Recycled chunks, under `SWALLOC_LOCK_BUMP`.
     nonisolated(unsafe) static var recycled: UnsafeMutablePointer<Chunk>? = nil
 
+    /// The key whose destructor retires an ending thread's chunks; its
+    /// value is the thread's state. Created by ``install()``.
+    nonisolated(unsafe) static var threadEndKey = pthread_key_t()
+    nonisolated(unsafe) static var threadEndKeyCreated = false
+
     static let headerBytes = (MemoryLayout<Chunk>.size + 63) & ~63
 
     static func install() -> swalloc_global_allocator {
+        threadEndKeyCreated = pthread_key_create(&threadEndKey, { value in
+            if let value { BumpAllocator.threadEnded(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
+        }) == 0
         return swalloc_global_allocator(
             context: nil,
             alloc: { _, size, alignment in BumpAllocator.alloc(size, alignment) },
@@ -77,7 +92,16 @@ enum BumpAllocator {
     static func allocSlowly(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         if size >= largeBytes || alignment > 4096 { return allocateLarge(size, alignment) }
         let thread = swalloc_current_thread()
-        if let raw = thread.pointee.bump_chunk { retire(raw.assumingMemoryBound(to: Chunk.self)) }
+        if let raw = thread.pointee.bump_chunk {
+            retire(raw.assumingMemoryBound(to: Chunk.self))
+        } else if threadEndKeyCreated {
+            // The thread's first chunk (or its first since the destructor
+            // ran): have the destructor retire it. pthread_setspecific may
+            // allocate (keys past the first 32): that call is the library's.
+            Reentrancy.enter()
+            _ = pthread_setspecific(threadEndKey, UnsafeMutableRawPointer(thread))
+            Reentrancy.leave()
+        }
         thread.pointee.bump_chunk = nil
         guard let fresh = takeChunk(owner: UnsafeMutableRawPointer(thread)) else { return nil }
         thread.pointee.bump_chunk = UnsafeMutableRawPointer(fresh)
@@ -139,6 +163,20 @@ enum BumpAllocator {
         if swalloc_atomic_add_i64(&chunk.pointee.balance, outstanding) == 0 { recycle(chunk) }
     }
 
+    /// The key destructor: the thread is ending. Its chunk is retired (and
+    /// recycled now if every block in it was freed); its spare, and the
+    /// chunk if it landed there, go to the shared list.
+    static func threadEnded(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        if let raw = thread.pointee.bump_chunk {
+            thread.pointee.bump_chunk = nil
+            retire(raw.assumingMemoryBound(to: Chunk.self))
+        }
+        if let spare = thread.pointee.bump_spare {
+            thread.pointee.bump_spare = nil
+            pushRecycled(spare.assumingMemoryBound(to: Chunk.self))
+        }
+    }
+
     /// Out of line: inlined into dealloc, its lock made every free pay
     /// for a stack frame.
     @inline(never)
@@ -148,6 +186,10 @@ enum BumpAllocator {
             thread.pointee.bump_spare = UnsafeMutableRawPointer(chunk)
             return
         }
+        pushRecycled(chunk)
+    }
+
+    static func pushRecycled(_ chunk: UnsafeMutablePointer<Chunk>) {
         swalloc_lock_acquire(SWALLOC_LOCK_BUMP)
         chunk.pointee.next = recycled
         recycled = chunk

@@ -123,6 +123,30 @@ struct BlockHeader {
     /// fast path writes and recognises with a single compare.
     static let countingTag: UInt64 = tag(alignmentShift: 4, owner: .system, flags: countedFlag)
 
+    /// The tag a registered allocator's block carries once it was freed,
+    /// written just before the allocator's dealloc: a second free finds it
+    /// and is reported before the allocator sees the block twice (the bump
+    /// allocator would otherwise recycle a chunk that holds live blocks).
+    /// Its upper half is zero, so it is never a glibc chunk's size word, and
+    /// its low half is not ``magic``, so no path takes it for a live header.
+    /// Once the allocator has reused the memory the tag may be gone; a free
+    /// then is as undefined as under glibc.
+    static let freedTag: UInt64 = 0x4645_5246 // "FREF"
+
+    /// Whether the 8 bytes before `user` hold ``freedTag``.
+    /// Unsafe: as ``read(before:)``.
+    @inline(__always)
+    static func isFreed(before user: UnsafeMutableRawPointer) -> Bool {
+        user.load(fromByteOffset: -8, as: UInt64.self) == freedTag
+    }
+
+    /// Marks a registered allocator's block freed (see ``freedTag``).
+    /// Unsafe: `user` is a live framed block, about to be deallocated.
+    @inline(__always)
+    static func markFreed(before user: UnsafeMutableRawPointer) {
+        user.storeBytes(of: freedTag, toByteOffset: -8, as: UInt64.self)
+    }
+
     /// The tag of an uncounted, 16-aligned block of the registered
     /// allocator: the one ``RegisteredPath`` writes and recognises.
     static let registeredTag: UInt64 = tag(alignmentShift: 4, owner: .registered, flags: 0)

@@ -56,6 +56,7 @@ enum FramedAllocation {
     /// Frees a framed block. `user` is neither nil nor an arena pointer.
     static func free(_ user: UnsafeMutableRawPointer) {
         guard let header = BlockHeader.read(before: user) else {
+            if BlockHeader.isFreed(before: user) { Diagnostics.doubleFree("free", user) }
             // A trailer block of the counting mode, or not framed by this
             // library: glibc's own, or invalid (then glibc's checks report
             // it as they would without us).
@@ -99,6 +100,8 @@ enum FramedAllocation {
         if header.owner == .system {
             SystemAllocator.dealloc(base)
         } else {
+            // Unsafe: the header is ours until the dealloc below.
+            BlockHeader.markFreed(before: user)
             GlobalAllocatorRegistry.dealloc(base, size: header.allocatorSize, alignment: header.alignment)
         }
     }
@@ -108,6 +111,7 @@ enum FramedAllocation {
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
         guard let header = BlockHeader.read(before: user) else {
+            if BlockHeader.isFreed(before: user) { Diagnostics.doubleFree("realloc", user) }
             if let trailer = TrailerBlock.find(user) {
                 return moveTrailerBlock(user, trailer, to: size)
             }
@@ -124,8 +128,16 @@ enum FramedAllocation {
         if header.owner == .system && header.alignmentShift <= 4 {
             newBase = swalloc_libc_realloc(header.base(of: user), newTotal)
         } else if header.owner == .registered {
+            // The old block reads as freed if the allocator moves it, and
+            // the tag goes back wherever the block is after the call (the
+            // allocator copies the header with the contents).
+            // Unsafe: the header is ours until the realloc below; after it,
+            // the block at newBase, or the untouched old one on failure.
+            let tag = user.load(fromByteOffset: -8, as: UInt64.self)
+            BlockHeader.markFreed(before: user)
             newBase = GlobalAllocatorRegistry.realloc(header.base(of: user), size: header.allocatorSize,
                                                      alignment: header.alignment, newSize: newTotal)
+            (newBase.map { $0 + offset } ?? user).storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
         } else {
             // An over-aligned glibc block: glibc's realloc would not keep the
             // alignment, so move it by hand.

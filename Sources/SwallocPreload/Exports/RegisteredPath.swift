@@ -34,6 +34,8 @@ enum RegisteredPath {
             return MallocFamily.free(pointer)
         }
         let size = pointer.load(fromByteOffset: -16, as: Int.self)
+        // Unsafe: the header is ours until the dealloc below.
+        BlockHeader.markFreed(before: pointer)
         thread.pointee.depth = 1
         swalloc_registered_dealloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount,
                                    BlockHeader.byteCount)

@@ -26,6 +26,19 @@ enum Diagnostics {
         }
     }
 
+    /// `swalloc: FUNCTION(): double free of 0x…`, then abort, as glibc
+    /// ends a program that frees a block twice. The line is written before
+    /// anything of the block is touched again.
+    static func doubleFree(_ function: StaticString, _ pointer: UnsafeMutableRawPointer) -> Never {
+        line { out in
+            out.text(function)
+            out.text("(): double free of ")
+            out.hex(UInt64(UInt(bitPattern: pointer)))
+            out.text(" (the block was already freed)")
+        }
+        abort()
+    }
+
     /// `swalloc: VARIABLE=value: problem; using default`.
     static func badSetting(_ variable: StaticString, value: UnsafePointer<CChar>?,
                            problem: StaticString, fallback: StaticString) {
