@@ -1,10 +1,48 @@
-/* guard_faults overflow|use-after-free|limit|fail — the bugs and limits the
-   guard allocator, SWALLOC_LIMIT and SWALLOC_FAIL are for. Built -O0 so that
-   the faulting accesses stay. */
+/* guard_faults overflow|use-after-free|limit|fail|aligned|many-live|double-free
+   — the bugs and limits the guard allocator, SWALLOC_LIMIT and SWALLOC_FAIL
+   are for. Built -O0 so that the faulting accesses stay.
+     aligned     4 threads allocate blocks aligned to 8 KiB, 64 KiB and 1 MiB,
+                 fill them, free them in a random order (seed 1 + thread);
+                 prints "aligned ok" (a false fault kills it)
+     many-live   keeps 40,000 blocks of 24 bytes live, then writes one byte
+                 past the last one
+     double-free frees a block twice */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void *aligned_worker(void *arg) {
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    enum { live = 24 };
+    char *blocks[live] = {0};
+    size_t sizes[live] = {0};
+    static const size_t alignments[] = {8192, 65536, 1 << 20};
+    for (int round = 0; round < 400; round++) {
+        int slot = rand_r(&seed) % live;
+        if (blocks[slot]) {
+            for (size_t i = 0; i < sizes[slot]; i += 512)
+                if (blocks[slot][i] != (char)slot) { fprintf(stderr, "aligned: block changed\n"); exit(2); }
+            free(blocks[slot]);
+            blocks[slot] = NULL;
+            continue;
+        }
+        size_t alignment = alignments[rand_r(&seed) % 3];
+        size_t size = 1 + (size_t)(rand_r(&seed) % 20000);
+        void *p = NULL;
+        if (posix_memalign(&p, alignment, size) != 0 || ((uintptr_t)p & (alignment - 1)) != 0) {
+            fprintf(stderr, "aligned: posix_memalign(%zu, %zu) failed\n", alignment, size);
+            exit(2);
+        }
+        memset(p, slot, size);
+        blocks[slot] = p;
+        sizes[slot] = size;
+    }
+    for (int slot = 0; slot < live; slot++) free(blocks[slot]);
+    return NULL;
+}
 
 int main(int argc, char **argv) {
     const char *what = argc > 1 ? argv[1] : "";
@@ -34,6 +72,27 @@ int main(int argc, char **argv) {
             free(p);
         }
         printf("failed=%d\n", failed);
+    } else if (!strcmp(what, "aligned")) {
+        pthread_t threads[4];
+        for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, aligned_worker, (void *)(uintptr_t)(i + 1));
+        for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
+        puts("aligned ok");
+    } else if (!strcmp(what, "many-live")) {
+        enum { count = 40000 };
+        static char *blocks[count];
+        for (int i = 0; i < count; i++) blocks[i] = malloc(24);
+        puts("allocated");
+        fflush(stdout);
+        blocks[count - 1][24] = 1;
+        puts("overflow not caught");
+        fflush(stdout);
+    } else if (!strcmp(what, "double-free")) {
+        char *p = malloc(48);
+        free(p);
+        puts("freed");
+        fflush(stdout);
+        free(p);
+        puts("double free not caught");
     }
     return 0;
 }

@@ -41,6 +41,7 @@
 #include "swalloc_locks.h"
 #include "swalloc_stderr.h"
 #include "swalloc_profile_target.h"
+#include "swalloc_system_limits.h"
 
 #pragma clang assume_nonnull begin
 

@@ -11,6 +11,19 @@ import CSwallocPreload
 /// (*) alignment permitting: the block starts at `guard - size` rounded down
 /// to its alignment, so it ends exactly at the guard page when its size is
 /// a multiple of the alignment (a 128-byte malloc: 128 + 16 header = 144).
+/// Alignments above a page cannot be placed that way: their block starts
+/// one page into the mapping, right after the metadata page, and the guard
+/// page follows the block's last page. ``Placement`` is the one definition
+/// of both layouts, used by alloc and dealloc alike.
+///
+/// Mappings are a budget: the kernel allows `vm.max_map_count` per process
+/// (65530 by default), and each guarded block takes two (its data and its
+/// guard page), quarantined ones included. The guard allocator uses at most
+/// half the limit; past that, or when the kernel refuses a mapping or a
+/// protection, a block comes from glibc unguarded (marked by
+/// ``unguardedMagic`` in the 8 bytes before it), and one `swalloc:` line
+/// says so the first time. The program's own mmap never fails because of
+/// guard.
 ///
 /// A freed block's mapping is made PROT_NONE and kept in a quarantine of at
 /// most 4096 blocks and 64 MiB; the oldest is unmapped when it is full.
@@ -45,6 +58,7 @@ enum GuardAllocator {
         var bytes: Int
         var blockStart: UInt
         var size: Int
+        var alignment: Int = 16
         /// The sampled site the block was allocated at (+1; 0: not sampled).
         var site: Int32 = 0
     }
@@ -56,7 +70,46 @@ enum GuardAllocator {
     nonisolated(unsafe) static var quarantineCount = 0
     nonisolated(unsafe) static var quarantineBytes = 0
 
+    /// Where a block's mapping starts and how long its data part is (the
+    /// guard page follows it), from the block, its size and alignment: the
+    /// same answer when the block is made and when it is freed.
+    struct Placement {
+        var mapping: UInt
+        var dataBytes: Int
+        var guardPage: UInt { mapping &+ UInt(dataBytes) }
+        var mappingBytes: Int { dataBytes &+ MallocFamily.pageSize }
+
+        /// Alignment up to a page: the block ends within its alignment of
+        /// the guard page, so its end rounded up to a page is the guard.
+        /// Above a page: the block starts one page (the metadata's) into
+        /// the mapping.
+        init(block: UInt, size: Int, alignment: Int) {
+            let page = MallocFamily.pageSize
+            if alignment <= page {
+                dataBytes = GuardAllocator.dataBytes(size, alignment)
+                let guardPage = (block &+ UInt(size) &+ UInt(page) &- 1) & ~UInt(page &- 1)
+                mapping = guardPage &- UInt(dataBytes)
+            } else {
+                dataBytes = page &+ ((size &+ page &- 1) & ~(page &- 1))
+                mapping = block &- UInt(page)
+            }
+        }
+    }
+
+    /// Written in the 8 bytes before a block that glibc served because the
+    /// mapping budget was spent. A guarded block has zeros there (the
+    /// metadata's unused tail, or padding of a fresh mapping).
+    static let unguardedMagic: UInt64 = 0x5357_554E_4755_4152 // "SWUNGUAR"
+
+    /// Mappings the guard allocator may hold: half of the kernel's limit.
+    nonisolated(unsafe) static var mappingBudget: Int64 = 32765
+    /// Mappings held now by live and quarantined blocks (atomic).
+    nonisolated(unsafe) static var mappingsInUse: Int64 = 0
+    /// Blocks served unguarded so far (atomic); the first says so.
+    nonisolated(unsafe) static var unguardedBlocks: Int64 = 0
+
     static func install() -> swalloc_global_allocator {
+        mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
         _ = swalloc_install_fault_handler { _, info, _ in GuardAllocator.fault(at: swalloc_fault_address(info)) }
@@ -64,7 +117,7 @@ enum GuardAllocator {
             context: nil,
             alloc: { _, size, alignment in GuardAllocator.alloc(size, alignment) },
             dealloc: { _, block, size, alignment in GuardAllocator.dealloc(block!, size, alignment) },
-            alloc_zeroed: { _, size, alignment in GuardAllocator.alloc(size, alignment) }, // fresh mappings are zero
+            alloc_zeroed: { _, size, alignment in GuardAllocator.allocZeroed(size, alignment) },
             realloc: nil,
             name: CString.pointer("guard"))
     }
@@ -76,29 +129,106 @@ enum GuardAllocator {
     }
 
     static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
-        // The data part has room for any alignment's padding (dataBytes).
         guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
+        if swalloc_atomic_add_i64(&mappingsInUse, 2) > mappingBudget {
+            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+            return unguarded(size, alignment, reason: "its mapping budget is spent")
+        }
+        guard let block = mapGuarded(size, alignment) else {
+            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+            return unguarded(size, alignment, reason: "the kernel refused a mapping")
+        }
+        return block
+    }
+
+    static func allocZeroed(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let block = alloc(size, alignment) else { return nil }
+        // A fresh mapping is zero; an unguarded block from glibc is not.
+        if isUnguarded(block) { _ = memset(block, 0, size) }
+        return block
+    }
+
+    /// A block in a mapping of its own, followed by a guard page; nil when
+    /// the kernel refuses the mapping or the protection.
+    static func mapGuarded(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         let page = MallocFamily.pageSize
-        let data = dataBytes(size, alignment)
-        guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
-        let guardPage = mapping + data
-        _ = swalloc_protect_none(guardPage, page)
-        let start = UInt(bitPattern: guardPage - size) & ~UInt(alignment &- 1)
+        let start: UInt
+        let placement: Placement
+        if alignment <= page {
+            // The data part has room for any alignment's padding (dataBytes).
+            let data = dataBytes(size, alignment)
+            guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
+            let guardPage = UInt(bitPattern: mapping) &+ UInt(data)
+            start = (guardPage &- UInt(size)) & ~UInt(alignment &- 1)
+            placement = Placement(block: start, size: size, alignment: alignment)
+            Invariant.check(placement.mapping == UInt(bitPattern: mapping), "guard: dealloc finds the mapping alloc made")
+        } else {
+            // Over-map by the alignment, then trim the front and the tail
+            // around [metadata page | block pages | guard page].
+            let pagesBytes = page &+ ((size &+ page &- 1) & ~(page &- 1)) &+ page
+            let total = pagesBytes &+ alignment
+            guard let raw = swalloc_map_anonymous(total) else { return nil }
+            let base = UInt(bitPattern: raw)
+            start = (base &+ UInt(page) &+ UInt(alignment) &- 1) & ~UInt(alignment &- 1)
+            placement = Placement(block: start, size: size, alignment: alignment)
+            let front = Int(placement.mapping &- base)
+            // Unsafe: both pieces lie inside the mapping just made, outside
+            // [placement.mapping, + mappingBytes).
+            if front > 0 { _ = swalloc_unmap(raw, front) }
+            let tail = total &- front &- placement.mappingBytes
+            if tail > 0 {
+                _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: placement.mapping &+ UInt(placement.mappingBytes))!, tail)
+            }
+        }
+        let mapping = UnsafeMutableRawPointer(bitPattern: placement.mapping)!
+        guard swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: placement.guardPage)!, page) == 0 else {
+            _ = swalloc_unmap(mapping, placement.mappingBytes)
+            return nil
+        }
         let check = UInt64(start) ^ UInt64(bitPattern: Int64(size)) ^ metadataMagic
+        // Unsafe: the mapping starts with at least Metadata.reservedBytes
+        // (or a whole page) of its own before the block.
         mapping.storeBytes(of: Metadata(magic: metadataMagic, blockStart: start, size: size,
                                         alignment: alignment, check: check), as: Metadata.self)
         return UnsafeMutableRawPointer(bitPattern: start)
     }
 
+    /// A block from glibc, unguarded, with ``unguardedMagic`` before it.
+    static func unguarded(_ size: Int, _ alignment: Int, reason: StaticString) -> UnsafeMutableRawPointer? {
+        let prefix = max(16, alignment)
+        guard size <= Int.max &- prefix, let base = __libc_memalign(prefix, size &+ prefix) else { return nil }
+        let block = base + prefix
+        // Unsafe: the prefix is at least 16 bytes of the block glibc gave.
+        block.storeBytes(of: unguardedMagic, toByteOffset: -8, as: UInt64.self)
+        if swalloc_atomic_add_i64(&unguardedBlocks, 1) == 1 {
+            Diagnostics.line { out in
+                out.text("guard: ")
+                out.text(reason)
+                out.text(" (")
+                out.decimal(mappingBudget)
+                out.text(" mappings, half of vm.max_map_count): from now on a block may come from glibc, unguarded")
+            }
+        }
+        return block
+    }
+
+    /// Unsafe: `block` is a block this allocator handed out.
+    @inline(__always)
+    static func isUnguarded(_ block: UnsafeMutableRawPointer) -> Bool {
+        block.load(fromByteOffset: -8, as: UInt64.self) == unguardedMagic
+    }
+
     static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
-        let page = MallocFamily.pageSize
-        let guardPage = (UInt(bitPattern: block) &+ UInt(size) &+ UInt(page) &- 1) & ~UInt(page &- 1)
-        let data = dataBytes(size, alignment)
-        let mapping = guardPage &- UInt(data)
-        let bytes = data &+ page
-        _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, data)
+        if isUnguarded(block) {
+            swalloc_libc_free(block - max(16, alignment))
+            return
+        }
+        let placement = Placement(block: UInt(bitPattern: block), size: size, alignment: alignment)
+        let mapping = placement.mapping
+        let bytes = placement.mappingBytes
+        _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)
         guard let quarantine else {
-            _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
+            unmapGuarded(mapping, bytes)
             return
         }
         // Make room (the oldest leave), enqueue, and unmap what left after
@@ -120,14 +250,21 @@ enum GuardAllocator {
         if admitted {
             quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] =
                 QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size,
-                                site: swalloc_current_thread().pointee.freeing_site)
+                                alignment: alignment, site: swalloc_current_thread().pointee.freeing_site)
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
         swalloc_lock_release(SWALLOC_LOCK_GUARD)
-        if evictedCount > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.0.mapping)!, evicted.0.bytes) }
-        if evictedCount > 1 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: evicted.1.mapping)!, evicted.1.bytes) }
-        if !admitted { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes) }
+        if evictedCount > 0 { unmapGuarded(evicted.0.mapping, evicted.0.bytes) }
+        if evictedCount > 1 { unmapGuarded(evicted.1.mapping, evicted.1.bytes) }
+        if !admitted { unmapGuarded(mapping, bytes) }
+    }
+
+    /// Unmaps a guarded block's whole mapping and gives its two mappings
+    /// back to the budget.
+    static func unmapGuarded(_ mapping: UInt, _ bytes: Int) {
+        _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
+        _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
     }
 
     // MARK: The fault handler (async-signal-safe: reads, write(2), sigaction)
@@ -144,7 +281,7 @@ enum GuardAllocator {
         let faulting = UInt(bitPattern: address)
         if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
-                   freedSite: entry.site > 0 ? entry.site &- 1 : nil)
+                   alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil)
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
             report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
                    alignment: metadata.alignment)
@@ -196,7 +333,11 @@ enum GuardAllocator {
         Diagnostics.line { out in
             out.text("guard: invalid access at ")
             out.hex(UInt64(address))
-            if useAfterFree {
+            if useAfterFree && address < userStart && address &+ UInt(BlockHeader.byteCount) >= userStart {
+                // free reads the 16 bytes before the block: a second free
+                // faults there (so would a program's own read of them).
+                out.text(": double free of block ")
+            } else if useAfterFree {
                 out.text(": use after free of block ")
             } else if address >= userEnd {
                 out.text(": ")
