@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,8 +27,36 @@ enum ChildProcess {
         var maxResidentBytes: UInt64
     }
 
-    /// The child's pid, for the signal handler (set before handlers are).
-    nonisolated(unsafe) static var childPID: pid_t = 0
+    /// The child's pid for the signal handler: 0 before the spawn and
+    /// between runs.
+    static let childPID = Atomic<Int32>(0)
+    /// A forwarded signal that arrived before the child existed, kept for
+    /// it: either the handler or the spawning thread takes it (exchange),
+    /// never both, never neither.
+    static let pendingSignal = Atomic<Int32>(0)
+
+    /// Process-wide: whichever thread the kernel picks for a signal runs
+    /// this, so no thread (Foundation and Dispatch start some) can take a
+    /// forwarded signal with its default action and kill swalloc while its
+    /// child lives on. That happened when handlers were installed after the
+    /// spawn and only the spawning thread blocked the signals: `swalloc run`
+    /// died of a SIGTERM sent right after its child started, and the child
+    /// was orphaned.
+    static func forward(_ received: Int32) {
+        let pid = childPID.load(ordering: .sequentiallyConsistent)
+        if pid > 0 {
+            kill(pid, received)
+            return
+        }
+        pendingSignal.store(received, ordering: .sequentiallyConsistent)
+        // The child may have been recorded in between: then one of us
+        // forwards what is pending.
+        let late = childPID.load(ordering: .sequentiallyConsistent)
+        if late > 0 {
+            let signal = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
+            if signal != 0 { kill(late, signal) }
+        }
+    }
 
     /// Forwarded to the child. SIGINT and SIGQUIT are not: a terminal sends
     /// them to the whole foreground process group, the child included, so
@@ -51,25 +80,13 @@ enum ChildProcess {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // The child starts with default handlers for what swalloc ignores.
+        // The child starts with default actions for what swalloc ignores
+        // or forwards.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGQUIT)
+        for signalNumber in forwarded + [SIGINT, SIGQUIT] { sigaddset(&defaults, signalNumber) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // The forwarded signals are blocked from before the spawn until the
-        // handlers are in place, so one that arrives in between (the child
-        // may already be running and talking) waits and is forwarded, rather
-        // than killing swalloc and orphaning the child. The child starts
-        // with the mask swalloc had.
-        var forwardedSet = sigset_t()
-        sigemptyset(&forwardedSet)
-        for signalNumber in Self.forwarded { sigaddset(&forwardedSet, signalNumber) }
-        var previousMask = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &forwardedSet, &previousMask)
-        defer { pthread_sigmask(SIG_SETMASK, &previousMask, nil) }
-        posix_spawnattr_setsigmask(&attributes, &previousMask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
 
         let arguments = command.map { strdup($0) } + [nil]
         let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -77,6 +94,12 @@ enum ChildProcess {
             arguments.forEach { free($0) }
             variables.forEach { free($0) }
         }
+        // Handlers before the spawn: a signal from the moment the child may
+        // run is forwarded (kept until its pid is known). Both atomics are
+        // initialised here, never first in the handler.
+        childPID.store(0, ordering: .sequentiallyConsistent)
+        pendingSignal.store(0, ordering: .sequentiallyConsistent)
+        for signalNumber in forwarded { signal(signalNumber) { ChildProcess.forward($0) } }
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
         var pid = pid_t()
@@ -84,16 +107,14 @@ enum ChildProcess {
         clock_gettime(CLOCK_MONOTONIC, &started)
         let error = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, variables)
         guard error == 0 else {
+            for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
+            let pending = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
+            if pending != 0 { raise(pending) }
             throw CLIError("cannot run \(command[0]): \(String(cString: strerror(error)))")
         }
-        childPID = pid
-        for signalNumber in forwarded {
-            signal(signalNumber) { received in
-                if ChildProcess.childPID > 0 { kill(ChildProcess.childPID, received) }
-            }
-        }
-        // Now anything pending is forwarded.
-        pthread_sigmask(SIG_SETMASK, &previousMask, nil)
+        childPID.store(pid, ordering: .sequentiallyConsistent)
+        let pending = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
+        if pending != 0 { kill(pid, pending) }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {
@@ -102,7 +123,7 @@ enum ChildProcess {
         var ended = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ended)
         // Between runs (swalloc compare), signals act on swalloc as usual.
-        childPID = 0
+        childPID.store(0, ordering: .sequentiallyConsistent)
         for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
         // WIFEXITED / WTERMSIG, spelled out: the C macros are not imported.
         let signalNumber = status & 0x7F
@@ -113,6 +134,43 @@ enum ChildProcess {
             userSeconds: seconds(usage.ru_utime),
             systemSeconds: seconds(usage.ru_stime),
             maxResidentBytes: UInt64(max(usage.ru_maxrss, 0)) * 1024)
+    }
+
+    /// Runs a short program with no input and no output, and returns what
+    /// it wrote to stderr. posix_spawn and a pipe, not Foundation's
+    /// `Process`: that starts threads, and a thread started before `run`
+    /// spawns the real child could take a forwarded signal.
+    static func standardError(of command: [String], environment: [String: String]) throws -> [UInt8] {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { throw CLIError("pipe failed: \(String(cString: strerror(errno)))") }
+        defer { close(ends[0]) }
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        let arguments = command.map { strdup($0) } + [nil]
+        let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            arguments.forEach { free($0) }
+            variables.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let error = posix_spawn(&pid, command[0], &actions, nil, arguments, variables)
+        close(ends[1])
+        guard error == 0 else { throw CLIError("cannot run \(command[0]): \(String(cString: strerror(error)))") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(ends[0], &buffer, buffer.count)
+            if count > 0 { output += buffer[0..<count] } else if count == 0 || errno != EINTR { break }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return output
     }
 
     static func seconds(_ time: timespec) -> Double { Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 }

@@ -12,17 +12,8 @@ enum SettingsProbe {
         var probe = environment
         probe.removeValue(forKey: "SWALLOC_OUT") // the probe writes no profile
         probe["SWALLOC_STATS"] = probe["SWALLOC_STATS"] ?? "off"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/bin/true")
-            ? "/bin/true" : "/usr/bin/true")
-        process.environment = probe
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let program = FileManager.default.isExecutableFile(atPath: "/bin/true") ? "/bin/true" : "/usr/bin/true"
+        let data = try ChildProcess.standardError(of: [program], environment: probe)
         return String(decoding: data, as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix("swalloc: SWALLOC_") }.map(String.init)
     }
