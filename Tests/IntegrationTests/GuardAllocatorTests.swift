@@ -39,6 +39,19 @@ final class GuardAllocatorTests: XCTestCase {
                       result.stderr)
     }
 
+    /// strcpy of a 21-character string into malloc(21): its NUL lands one
+    /// byte past the request, in the slack before the guard page (16-byte
+    /// alignment), where no fault happens; free finds the slack changed,
+    /// names the byte and the block, and aborts.
+    func testOneByteOverflowIntoTheSlackIsFoundAtFree() {
+        let result = Harness.run([Harness.host("guard_faults"), "strcpy-one"], environment: guardMode, timeout: 30)
+        XCTAssertTrue(result.signaled && result.status == SIGABRT, "\(result.status) \(result.stderr)")
+        XCTAssertEqual(result.stdout, "copied\n")
+        XCTAssertTrue(result.stderr.contains("swalloc: guard: written at 0x"), result.stderr)
+        XCTAssertTrue(result.stderr.contains(": 0 bytes past the end of block 0x"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("(21 bytes), found when the block was freed"), result.stderr)
+    }
+
     /// A second free faults on the freed block's header and is named.
     func testDoubleFreeIsNamed() {
         let result = Harness.run([Harness.host("guard_faults"), "double-free"], environment: guardMode, timeout: 30)

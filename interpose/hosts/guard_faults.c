@@ -6,7 +6,9 @@
                  prints "aligned ok" (a false fault kills it)
      many-live   keeps 40,000 blocks of 24 bytes live, then writes one byte
                  past the last one
-     double-free frees a block twice */
+     double-free frees a block twice
+     strcpy-one  copies a 21-character string into malloc(21) (its NUL one
+                 byte past the end), then frees the block */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -86,6 +88,13 @@ int main(int argc, char **argv) {
         blocks[count - 1][24] = 1;
         puts("overflow not caught");
         fflush(stdout);
+    } else if (!strcmp(what, "strcpy-one")) {
+        char *p = malloc(21);
+        strcpy(p, "twenty-one characters");
+        puts("copied");
+        fflush(stdout);
+        free(p);
+        puts("overflow not caught");
     } else if (!strcmp(what, "double-free")) {
         char *p = malloc(48);
         free(p);

@@ -25,6 +25,12 @@ import CSwallocPreload
 /// says so the first time. The program's own mmap never fails because of
 /// guard.
 ///
+/// The bytes between the block's end and the guard page (the slack the
+/// alignment leaves: up to 15 bytes for a malloc) hold ``slackByte``; free
+/// checks them, so that a write of even one byte past the request is
+/// reported when the block is freed (as GWP-ASan and Electric Fence do)
+/// when it did not fault at once.
+///
 /// A freed block's mapping is made PROT_NONE and kept in a quarantine of at
 /// most 4096 blocks and 64 MiB; the oldest is unmapped when it is full.
 ///
@@ -95,6 +101,9 @@ enum GuardAllocator {
             }
         }
     }
+
+    /// What the slack after a block holds until it is freed.
+    static let slackByte: UInt8 = 0xCB
 
     /// Written in the 8 bytes before a block that glibc served because the
     /// mapping budget was spent. A guarded block has zeros there (the
@@ -190,7 +199,22 @@ enum GuardAllocator {
         // (or a whole page) of its own before the block.
         mapping.storeBytes(of: Metadata(magic: metadataMagic, blockStart: start, size: size,
                                         alignment: alignment, check: check), as: Metadata.self)
+        // Unsafe: the slack lies between the block's end and the guard
+        // page, inside the data part.
+        _ = memset(UnsafeMutableRawPointer(bitPattern: start &+ UInt(size))!, Int32(slackByte),
+                   Int(placement.guardPage &- start &- UInt(size)))
         return UnsafeMutableRawPointer(bitPattern: start)
+    }
+
+    /// The first byte of the slack after a block that is no longer
+    /// ``slackByte``, if any. Unsafe: the block is live and guarded.
+    static func overwrittenSlack(_ block: UnsafeMutableRawPointer, _ size: Int, _ placement: Placement) -> UInt? {
+        var address = UInt(bitPattern: block) &+ UInt(size)
+        while address < placement.guardPage {
+            if UnsafePointer<UInt8>(bitPattern: address)!.pointee != slackByte { return address }
+            address &+= 1
+        }
+        return nil
     }
 
     /// A block from glibc, unguarded, with ``unguardedMagic`` before it.
@@ -224,6 +248,13 @@ enum GuardAllocator {
             return
         }
         let placement = Placement(block: UInt(bitPattern: block), size: size, alignment: alignment)
+        if let written = overwrittenSlack(block, size, placement) {
+            // The block's site, when it was sampled, came along with the free.
+            let site = swalloc_current_thread().pointee.freeing_site
+            report(written, blockStart: UInt(bitPattern: block), size: size, useAfterFree: false,
+                   alignment: alignment, freedSite: site > 0 ? site &- 1 : nil, foundAtFree: true)
+            abort()
+        }
         let mapping = placement.mapping
         let bytes = placement.mappingBytes
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)
@@ -324,14 +355,14 @@ enum GuardAllocator {
     }
 
     static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16,
-                       freedSite: Int32? = nil) {
+                       freedSite: Int32? = nil, foundAtFree: Bool = false) {
         // The program's view of the block: the library's header (and the
         // alignment's padding) comes first.
         let header = UInt(max(BlockHeader.byteCount, alignment))
         let userStart = blockStart &+ header
         let userEnd = blockStart &+ UInt(size)
         Diagnostics.line { out in
-            out.text("guard: invalid access at ")
+            out.text(foundAtFree ? "guard: written at " : "guard: invalid access at ")
             out.hex(UInt64(address))
             if useAfterFree && address < userStart && address &+ UInt(BlockHeader.byteCount) >= userStart {
                 // free reads the 16 bytes before the block: a second free
@@ -352,6 +383,7 @@ enum GuardAllocator {
             out.text(" (")
             out.decimal(UInt64(userEnd &- userStart))
             out.text(" bytes)")
+            if foundAtFree { out.text(", found when the block was freed") }
             // A sampled live block: where it was allocated, as the return
             // addresses the profile symbolizes (no symbolizing in a signal
             // handler: dladdr takes the loader's lock).
