@@ -33,6 +33,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Inject allocation failures, like nth:100 or random:5,seed:7 (SWALLOC_FAIL).")
     var fail: String?
 
+    @Option(help: "With --allocator guard: 'exact' ends blocks right at the guard page, not 16-aligned (SWALLOC_GUARD).")
+    var guardPlacement: String?
+
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments, after --.")
     var command: [String] = []
 
@@ -59,7 +62,7 @@ struct RunCommand: ParsableCommand {
         // answers a bad one with a swalloc: line, as for the variable.
         let settings: [(String, String?)] = [
             ("SWALLOC_ALLOCATOR", allocator), ("SWALLOC_SAMPLE", sample), ("SWALLOC_SAMPLE_DEPTH", sampleDepth),
-            ("SWALLOC_LIMIT", limit), ("SWALLOC_FAIL", fail),
+            ("SWALLOC_LIMIT", limit), ("SWALLOC_FAIL", fail), ("SWALLOC_GUARD", guardPlacement),
         ]
         for case let (name, value?) in settings { environment[name] = value }
         if let stats { environment["SWALLOC_STATS"] = stats }

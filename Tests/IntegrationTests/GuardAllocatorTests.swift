@@ -52,6 +52,30 @@ final class GuardAllocatorTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("(21 bytes), found when the block was freed"), result.stderr)
     }
 
+    /// SWALLOC_GUARD=exact: a one-int read past malloc(40), and the
+    /// strcpy's one byte (inside strcpy), fault at once, the line naming the block.
+    func testExactPlacementFaultsOnTheFirstBytePastTheEnd() {
+        var exact = guardMode
+        exact["SWALLOC_GUARD"] = "exact"
+        for (mode, printed, size) in [("read-past", "filled\n", 40), ("strcpy-one", "", 21)] {
+            let result = Harness.run([Harness.host("guard_faults"), mode], environment: exact, timeout: 30)
+            XCTAssertTrue(result.signaled && result.status == SIGSEGV, "\(mode): \(result.status) \(result.stdout)")
+            XCTAssertEqual(result.stdout, printed, mode)
+            XCTAssertTrue(result.stderr.contains(": 0 bytes past the end of block 0x"), "\(mode): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("(\(size) bytes)"), "\(mode): \(result.stderr)")
+        }
+        // A bad value, or the setting without the guard allocator: one line.
+        var bad = guardMode
+        bad["SWALLOC_GUARD"] = "exactly"
+        let rejected = Harness.run([Harness.host("guard_faults"), "fail"], environment: bad, timeout: 30)
+        XCTAssertEqual(rejected.reportLines, ["swalloc: SWALLOC_GUARD=exactly: not exact; using the aligned placement"])
+        let unread = Harness.run([Harness.host("guard_faults"), "fail"],
+                                 environment: ["SWALLOC_GUARD": "exact", "SWALLOC_STATS": "off"], timeout: 30)
+        XCTAssertEqual(unread.reportLines, ["swalloc: SWALLOC_GUARD=exact: only SWALLOC_ALLOCATOR=guard reads it; ignored"])
+        let cli = Harness.swalloc(["run", "--guard-placement", "exact", "--", "true"])
+        XCTAssertEqual(cli.status, 64, cli.stderr)
+    }
+
     /// A second free faults on the freed block's header and is named.
     func testDoubleFreeIsNamed() {
         let result = Harness.run([Harness.host("guard_faults"), "double-free"], environment: guardMode, timeout: 30)

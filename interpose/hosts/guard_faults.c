@@ -7,6 +7,8 @@
      many-live   keeps 40,000 blocks of 24 bytes live, then writes one byte
                  past the last one
      double-free frees a block twice
+     read-past   sums the 10 ints of malloc(40) and one more, past the end,
+                 and prints the sum
      strcpy-one  copies a 21-character string into malloc(21) (its NUL one
                  byte past the end), then frees the block */
 #include <errno.h>
@@ -88,6 +90,15 @@ int main(int argc, char **argv) {
         blocks[count - 1][24] = 1;
         puts("overflow not caught");
         fflush(stdout);
+    } else if (!strcmp(what, "read-past")) {
+        int *numbers = malloc(10 * sizeof(int));
+        for (int i = 0; i < 10; i++) numbers[i] = i;
+        puts("filled");
+        fflush(stdout);
+        int sum = 0;
+        for (int i = 0; i <= 10; i++) sum += numbers[i]; /* one too many */
+        printf("sum=%d\n", sum);
+        free(numbers);
     } else if (!strcmp(what, "strcpy-one")) {
         char *p = malloc(21);
         strcpy(p, "twenty-one characters");

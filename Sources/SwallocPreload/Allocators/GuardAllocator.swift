@@ -25,6 +25,12 @@ import CSwallocPreload
 /// says so the first time. The program's own mmap never fails because of
 /// guard.
 ///
+/// `SWALLOC_GUARD=exact` places blocks of alignment 16 or less byte-exact
+/// against the guard page (Electric Fence's `EF_ALIGNMENT=1`): a read or
+/// write of one byte past the request faults at once, at the price of
+/// malloc's pointers no longer being 16-aligned, which some programs
+/// assume (SSE loads of their structures). Opt-in for that reason.
+///
 /// The bytes between the block's end and the guard page (the slack the
 /// alignment leaves: up to 15 bytes for a malloc) hold ``slackByte``; free
 /// checks them, so that a write of even one byte past the request is
@@ -117,8 +123,19 @@ enum GuardAllocator {
     /// Blocks served unguarded so far (atomic); the first says so.
     nonisolated(unsafe) static var unguardedBlocks: Int64 = 0
 
+    /// `SWALLOC_GUARD=exact`: no slack after blocks of small alignment.
+    nonisolated(unsafe) static var exactPlacement = false
+
     static func install() -> swalloc_global_allocator {
         mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
+        if let option = getenv("SWALLOC_GUARD"), option[0] != 0 {
+            if CString.equals(option, "exact") {
+                exactPlacement = true
+            } else {
+                Diagnostics.badSetting("SWALLOC_GUARD", value: option, problem: "not exact",
+                                       fallback: "the aligned placement")
+            }
+        }
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
         _ = swalloc_install_fault_handler { _, info, _ in GuardAllocator.fault(at: swalloc_fault_address(info)) }
@@ -168,7 +185,8 @@ enum GuardAllocator {
             let data = dataBytes(size, alignment)
             guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
             let guardPage = UInt(bitPattern: mapping) &+ UInt(data)
-            start = (guardPage &- UInt(size)) & ~UInt(alignment &- 1)
+            let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
+            start = (guardPage &- UInt(size)) & ~UInt(placementAlignment &- 1)
             placement = Placement(block: start, size: size, alignment: alignment)
             Invariant.check(placement.mapping == UInt(bitPattern: mapping), "guard: dealloc finds the mapping alloc made")
         } else {
@@ -239,7 +257,7 @@ enum GuardAllocator {
     /// Unsafe: `block` is a block this allocator handed out.
     @inline(__always)
     static func isUnguarded(_ block: UnsafeMutableRawPointer) -> Bool {
-        block.load(fromByteOffset: -8, as: UInt64.self) == unguardedMagic
+        block.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == unguardedMagic
     }
 
     static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {

@@ -73,8 +73,8 @@ struct BlockHeader {
     /// which holds for any pointer the program may legally free.
     @inline(__always)
     static func read(before user: UnsafeMutableRawPointer) -> BlockHeader? {
-        let size = user.load(fromByteOffset: -16, as: Int.self)
-        let tag = user.load(fromByteOffset: -8, as: UInt64.self)
+        let size = user.loadUnaligned(fromByteOffset: -16, as: Int.self)
+        let tag = user.loadUnaligned(fromByteOffset: -8, as: UInt64.self)
         guard tag & 0xFFFF_FFFF == magic else { return nil }
         return BlockHeader(
             requestedSize: size,
@@ -114,7 +114,7 @@ struct BlockHeader {
     /// library allocated for itself).
     @inline(__always)
     static func setFlag(_ flag: UInt64, _ on: Bool, before user: UnsafeMutableRawPointer) {
-        var tag = user.load(fromByteOffset: -8, as: UInt64.self)
+        var tag = user.loadUnaligned(fromByteOffset: -8, as: UInt64.self)
         tag = on ? tag | flag &<< 48 : tag & ~(flag &<< 48)
         user.storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
     }
@@ -137,7 +137,7 @@ struct BlockHeader {
     /// Unsafe: as ``read(before:)``.
     @inline(__always)
     static func isFreed(before user: UnsafeMutableRawPointer) -> Bool {
-        user.load(fromByteOffset: -8, as: UInt64.self) == freedTag
+        user.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == freedTag
     }
 
     /// Marks a registered allocator's block freed (see ``freedTag``).

@@ -64,7 +64,7 @@ enum FramedAllocation {
                 Statistics.recordFreeAnywhere(trailer.size)
                 if trailer.sampled { Sampler.released(user, size: trailer.size) }
             } else if SystemAllocator.threadCacheKey != 0,
-                      user.load(fromByteOffset: -8, as: UInt64.self) == SystemAllocator.threadCacheKey {
+                      user.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == SystemAllocator.threadCacheKey {
                 // A 16-byte header block already in glibc's thread cache:
                 // freed twice. glibc's own pointer lets glibc say so.
                 swalloc_libc_free(user - BlockHeader.byteCount)
@@ -133,7 +133,7 @@ enum FramedAllocation {
             // allocator copies the header with the contents).
             // Unsafe: the header is ours until the realloc below; after it,
             // the block at newBase, or the untouched old one on failure.
-            let tag = user.load(fromByteOffset: -8, as: UInt64.self)
+            let tag = user.loadUnaligned(fromByteOffset: -8, as: UInt64.self)
             BlockHeader.markFreed(before: user)
             newBase = GlobalAllocatorRegistry.realloc(header.base(of: user), size: header.allocatorSize,
                                                      alignment: header.alignment, newSize: newTotal)

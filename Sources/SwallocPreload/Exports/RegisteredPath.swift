@@ -30,10 +30,10 @@ enum RegisteredPath {
         guard _fastPath(swalloc_thread_outside(thread)) else { return MallocFamily.free(pointer) }
         guard let pointer else { return MallocFamily.free(nil) }
         // Unsafe: as in CountingPath.free; arena blocks never match.
-        guard _fastPath(pointer.load(fromByteOffset: -8, as: UInt64.self) == BlockHeader.registeredTag) else {
+        guard _fastPath(pointer.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == BlockHeader.registeredTag) else {
             return MallocFamily.free(pointer)
         }
-        let size = pointer.load(fromByteOffset: -16, as: Int.self)
+        let size = pointer.loadUnaligned(fromByteOffset: -16, as: Int.self)
         // Unsafe: the header is ours until the dealloc below.
         BlockHeader.markFreed(before: pointer)
         thread.pointee.depth = 1

@@ -24,7 +24,7 @@ struct Settings {
     /// stderr, which holds no address (`json` becomes `summary`).
     static let ignoredWhenSecure: [StaticString] = [
         "SWALLOC_ALLOCATOR", "SWALLOC_LIMIT", "SWALLOC_FAIL", "SWALLOC_OUT", "SWALLOC_SAMPLE", "SWALLOC_SAMPLE_DEPTH",
-        "SWALLOC_SAMPLE_SEED",
+        "SWALLOC_SAMPLE_SEED", "SWALLOC_GUARD",
     ]
 
     static func read() -> Settings {
@@ -63,6 +63,16 @@ struct Settings {
         }
         if let name = getenv("SWALLOC_ALLOCATOR"), name[0] != 0 {
             settings.allocatorName = UnsafePointer(name)
+        }
+        // Read by the guard allocator when it is installed; said here when
+        // it would be read by nothing.
+        if let option = getenv("SWALLOC_GUARD"), option[0] != 0,
+           !(settings.allocatorName.map { CString.equals($0, "guard") } ?? false) {
+            Diagnostics.line { out in
+                out.text("SWALLOC_GUARD=")
+                out.escapedText(cString: option, limit: 200)
+                out.text(": only SWALLOC_ALLOCATOR=guard reads it; ignored")
+            }
         }
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"),
