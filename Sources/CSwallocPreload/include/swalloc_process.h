@@ -7,6 +7,7 @@
 #ifndef SWALLOC_PROCESS_H
 #define SWALLOC_PROCESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "swalloc_locks.h"
