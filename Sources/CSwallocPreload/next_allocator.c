@@ -4,7 +4,7 @@
  * preloaded after this library. `system` means that allocator for every
  * function, so that no block is ever handed to another allocator than the
  * one that made it; the library registers it as the global allocator
- * (framed blocks, so the statistics work on any allocator), through this
+ * (header blocks, so the statistics work on any allocator), through this
  * table of the next definitions in the lookup order.
  */
 #include "swalloc_preload.h"

@@ -13,7 +13,7 @@ final class ContractTests: XCTestCase {
 
     /// Counting mode (statistics: trailer blocks up to 64 KiB, headers
     /// above, sampling on): still glibc's answers.
-    func testContractFramedModeMatchesGlibc() {
+    func testContractCountingModeMatchesGlibc() {
         let result = assertSameBehaviour([Harness.host("contract")], stats: "summary")
         XCTAssertTrue(result.stdout.hasSuffix("OK (0 failures)\n"), result.stdout)
         XCTAssertFalse(result.reportLines.isEmpty, "the summary is missing")

@@ -5,7 +5,7 @@ import XCTest
 final class RealProgramTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireBuilt() }
 
-    /// Both serving modes: direct (statistics off) and framed (summary).
+    /// Both serving modes: direct (statistics off) and counting (summary).
     let modes = ["off", "summary"]
 
     func testPython3WithThreads() throws {

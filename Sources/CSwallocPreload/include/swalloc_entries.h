@@ -43,7 +43,7 @@ static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
 extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
 extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
 /* The pairs of paths the entries can point at, one per serving mode that
-   has paths of its own (ServingMode.entrySet names them; the framed mode
+   has paths of its own (ServingMode.entrySet names them; the general mode
    uses the general paths). */
 enum swalloc_entry_set {
     SWALLOC_ENTRIES_GENERAL = 0,

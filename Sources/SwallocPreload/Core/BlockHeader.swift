@@ -1,6 +1,6 @@
 import CSwallocPreload
 
-/// Who handed a framed block out, so that only that allocator frees it.
+/// Who handed a header block out, so that only that allocator frees it.
 enum BlockOwner: UInt8 {
     /// glibc, through `__libc_*`: the `system` allocator, and every
     /// re-entrant call made while the library is inside its own code.
@@ -9,7 +9,7 @@ enum BlockOwner: UInt8 {
     case registered = 1
 }
 
-/// The 16 bytes in front of every block served in ``ServingMode/framed``.
+/// The 16 bytes in front of every block served in ``ServingMode/general``.
 ///
 /// ```
 ///   base                         user - 16       user - 8        user
@@ -67,7 +67,7 @@ struct BlockHeader {
     }
 
     /// Reads the header in front of `user`, or nil when there is none (the
-    /// pointer was not framed by this library: glibc's or invalid).
+    /// pointer was without a header by this library: glibc's or invalid).
     ///
     /// Unsafe: `user` must point at least 16 readable bytes into a mapping,
     /// which holds for any pointer the program may legally free.
@@ -141,7 +141,7 @@ struct BlockHeader {
     }
 
     /// Marks a registered allocator's block freed (see ``freedTag``).
-    /// Unsafe: `user` is a live framed block, about to be deallocated.
+    /// Unsafe: `user` is a live header block, about to be deallocated.
     @inline(__always)
     static func markFreed(before user: UnsafeMutableRawPointer) {
         user.storeBytes(of: freedTag, toByteOffset: -8, as: UInt64.self)

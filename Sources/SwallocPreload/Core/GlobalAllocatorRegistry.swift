@@ -2,7 +2,7 @@ import CSwallocPreload
 
 /// The one process-wide global allocator.
 ///
-/// The default is ``SystemAllocator`` (glibc). Another allocator is a C
+/// The default is ``GlibcMalloc`` (glibc). Another allocator is a C
 /// table (`struct swalloc_global_allocator`, see swalloc.h) copied into
 /// `swalloc_registered` by `swalloc_set_global_allocator`, which is accepted
 /// only while the constructor runs, before the serving mode is fixed:

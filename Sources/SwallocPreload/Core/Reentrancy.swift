@@ -5,7 +5,7 @@ import CSwallocPreload
 /// Raised while the library runs code that may call `malloc` itself: a
 /// registered allocator (a Swift plug-in's runtime allocates), `dlsym`,
 /// `pthread_setspecific`, libunwind. A call made while it is raised is the
-/// library's own: glibc serves it, framed with ``BlockOwner/system`` and not
+/// library's own: glibc serves it, given a header with ``BlockOwner/system`` and not
 /// counted, so it can neither recurse nor skew the program's statistics.
 enum Reentrancy {
     @inline(__always)

@@ -5,20 +5,22 @@ import CSwallocPreload
 /// Fixed once by the constructor, before the program's own code runs, and
 /// never changed afterwards (a forked child inherits it; `exec` starts over).
 /// Every block ever handed out was shaped by the mode in force, so `free`
-/// can trust it: in `direct` mode no block has a header, in `framed` mode
-/// every block outside the bootstrap arena has one.
+/// can trust it: in `direct` mode no block has a header, in `general` mode
+/// every block outside the bootstrap arena has one, in `counting` mode a
+/// header or a trailer.
 enum ServingMode: UInt8 {
     /// Before the constructor ran: the bootstrap arena serves every call.
     case starting = 0
     /// The system allocator with nothing to count: a tail call to glibc.
     case direct = 1
-    /// The system allocator with statistics: every block framed, and a
-    /// straight-line fast path (``CountingPath``) for the common calls.
+    /// The system allocator with statistics: every block carries its size,
+    /// in a trailer in glibc's slack (``TrailerBlock``) or a header, and a
+    /// straight-line fast path (``CountingPath``) serves the common calls.
     case counting = 2
     /// A ``BlockHeader`` in front of every block, through the general path:
     /// a registered allocator with statistics or wrappers, or glibc with
     /// wrappers.
-    case framed = 3
+    case general = 3
     /// A registered allocator, no statistics, no wrappers: a straight-line
     /// fast path (``RegisteredPath``) around the allocator's table.
     case registered = 4
@@ -28,16 +30,17 @@ enum ServingMode: UInt8 {
     /// languages' names for a mode.
     var entrySet: swalloc_entry_set {
         switch self {
-        case .starting, .framed: SWALLOC_ENTRIES_GENERAL
+        case .starting, .general: SWALLOC_ENTRIES_GENERAL
         case .direct: SWALLOC_ENTRIES_DIRECT
         case .counting: SWALLOC_ENTRIES_COUNTING
         case .registered: SWALLOC_ENTRIES_REGISTERED
         }
     }
 
-    /// Every block outside the arena has a header.
+    /// Every block outside the arena carries its size (a header, or in
+    /// counting mode a trailer).
     @inline(__always)
-    var frames: Bool { rawValue >= ServingMode.counting.rawValue }
+    var blocksCarrySize: Bool { rawValue >= ServingMode.counting.rawValue }
 }
 
 /// The mode in force. A global with a constant initialiser is static data:

@@ -100,7 +100,7 @@ enum TrailerBlock {
     /// request. The block is then still counted as freed, with its size.
     /// (Had the byte held the slack alone, a slack of 0 would be impossible
     /// too; the bias keeps every valid value non-zero as well.)
-    /// Unsafe: `user` is a glibc block (not framed, not in the arena).
+    /// Unsafe: `user` is a glibc block (without a header, not in the arena).
     @inline(__always)
     static func read(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
         let word = user.load(fromByteOffset: -8, as: UInt64.self)
@@ -140,7 +140,7 @@ enum TrailerBlock {
 
     /// Whether `user` (not in the arena) has a ``BlockHeader`` in front.
     @inline(__always)
-    static func isFramed(_ user: UnsafeMutableRawPointer) -> Bool {
+    static func hasHeader(_ user: UnsafeMutableRawPointer) -> Bool {
         user.load(fromByteOffset: -8, as: UInt64.self) & 0xFFFF_FFFF == BlockHeader.magic
     }
 }

@@ -21,7 +21,7 @@ extension CountingPath {
     @inline(never)
     static func failedAfterCounting(_ size: Int) -> UnsafeMutableRawPointer? {
         uncount(size)
-        return FramedAllocation.failure(counted: true)
+        return HeaderBlocks.failure(counted: true)
     }
 
     /// A size no block can have (2^63 bytes or more): the counts come back
@@ -49,7 +49,7 @@ extension CountingPath {
     @inline(never)
     static func reframe(_ block: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer? {
         swalloc_libc_free(block)
-        return allocateFramed(size)
+        return allocateWithHeader(size)
     }
 
     /// As ``reframe(_:_:)`` for a block glibc's realloc returned, whose

@@ -109,7 +109,7 @@ enum CountingPath {
             // glibc's realloc copies the old usable bytes, trailer included;
             // the new one is written over them.
             guard let block = swalloc_libc_realloc(pointer, size &+ 1) else {
-                return FramedAllocation.failure(counted: true)
+                return HeaderBlocks.failure(counted: true)
             }
             guard TrailerBlock.mark(block, size: size) else {
                 // Out of the byte's range (an mmapped chunk): frame a copy.
@@ -122,7 +122,7 @@ enum CountingPath {
             thread.pointee.counters.realloc_calls &+= 1
             guard let base = swalloc_libc_realloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount) else {
                 // glibc left the old block as it was.
-                return FramedAllocation.failure(counted: true)
+                return HeaderBlocks.failure(counted: true)
             }
             base.storeBytes(of: size, as: Int.self)
             user = base + BlockHeader.byteCount
@@ -147,13 +147,13 @@ enum CountingPath {
         }
         let total = Int(product)
         thread.pointee.counters.calloc_calls &+= 1
-        guard let block = swalloc_libc_calloc(1, total &+ 1) else { return FramedAllocation.failure(counted: true) }
+        guard let block = swalloc_libc_calloc(1, total &+ 1) else { return HeaderBlocks.failure(counted: true) }
         var user = block
         if _slowPath(!TrailerBlock.mark(block, size: total)) {
             // An mmapped chunk (see TrailerBlock.mark): a header block.
             swalloc_libc_free(block)
             guard let base = swalloc_libc_calloc(1, total &+ BlockHeader.byteCount) else {
-                return FramedAllocation.failure(counted: true)
+                return HeaderBlocks.failure(counted: true)
             }
             user = frame(base, total)
         }
@@ -174,13 +174,13 @@ enum CountingPath {
         // Above 2^63 no block can be had, and the header's 16 bytes could
         // wrap the size: the general path answers (ENOMEM).
         guard _fastPath(size >= 0) else { return generalAfterCounting(size) }
-        return allocateFramed(size)
+        return allocateWithHeader(size)
     }
 
     /// A counted header block of `size` bytes (0 ≤ size < 2^63), or the
     /// counted failure.
     @inline(__always)
-    static func allocateFramed(_ size: Int) -> UnsafeMutableRawPointer? {
+    static func allocateWithHeader(_ size: Int) -> UnsafeMutableRawPointer? {
         guard let base = swalloc_libc_malloc(size &+ BlockHeader.byteCount) else {
             return failedAfterCounting(size)
         }

@@ -98,8 +98,8 @@ public func swallocPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
     guard let pointer else { return 0 }
     if swalloc_is_bootstrap(pointer) { return BootstrapArena.usableSize(pointer) }
-    if servingMode.frames { return FramedAllocation.usableSize(pointer) }
-    return SystemAllocator.usableSize(pointer) ?? 0
+    if servingMode.blocksCarrySize { return HeaderBlocks.usableSize(pointer) }
+    return GlibcMalloc.usableSize(pointer) ?? 0
 }
 
 // glibc's surface beyond the eleven: `cfree` (a GLIBC_2.2.5 compatibility
@@ -111,7 +111,7 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
 // describe glibc's heap, which `system` uses.
 
 /// Everything off the fast paths: the bootstrap arena while starting,
-/// and ``FramedAllocation`` with statistics in the framing modes.
+/// and ``HeaderBlocks`` with statistics in the framing modes.
 enum MallocFamily {
     nonisolated(unsafe) static var pageSize: Int = 4096
 
@@ -120,7 +120,7 @@ enum MallocFamily {
         if servingMode == .starting { return BootstrapArena.allocate(size) }
         let counted = Statistics.begin()
         if counted { Statistics.countCall(.malloc, Statistics.thread) }
-        let block = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
+        let block = HeaderBlocks.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         if counted { Statistics.end() }
         return block
     }
@@ -150,8 +150,8 @@ enum MallocFamily {
         if let pointer {
             if swalloc_is_bootstrap(pointer) {
                 BootstrapArena.free(pointer)
-            } else if servingMode.frames {
-                FramedAllocation.free(pointer)
+            } else if servingMode.blocksCarrySize {
+                HeaderBlocks.free(pointer)
             } else {
                 swalloc_libc_free(pointer)
             }
@@ -171,8 +171,8 @@ enum MallocFamily {
         let counted = Statistics.begin()
         if counted { Statistics.countCall(.calloc, Statistics.thread) }
         defer { if counted { Statistics.end() } }
-        guard let total = product(count, size) else { return FramedAllocation.failure(counted: counted) }
-        return FramedAllocation.allocate(total, alignmentShift: 4, zeroed: true, counted: counted)
+        guard let total = product(count, size) else { return HeaderBlocks.failure(counted: counted) }
+        return HeaderBlocks.allocate(total, alignmentShift: 4, zeroed: true, counted: counted)
     }
 
     @inline(never)
@@ -186,7 +186,7 @@ enum MallocFamily {
         defer { if counted { Statistics.end() } }
         guard let pointer else {
             return servingMode == .direct ? swalloc_libc_malloc(size)
-                : FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
+                : HeaderBlocks.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         if swalloc_is_bootstrap(pointer) {
             return moveOutOfArena(pointer, size, counted: counted)
@@ -194,10 +194,10 @@ enum MallocFamily {
         if servingMode == .direct { return swalloc_libc_realloc(pointer, size) }
         if size == 0 {
             // glibc 2.36: realloc(p, 0) frees p and returns NULL.
-            FramedAllocation.free(pointer)
+            HeaderBlocks.free(pointer)
             return nil
         }
-        return FramedAllocation.reallocate(pointer, to: size, counted: counted)
+        return HeaderBlocks.reallocate(pointer, to: size, counted: counted)
     }
 
     /// `realloc` of an arena block: a new block of the mode in force, the
@@ -211,8 +211,8 @@ enum MallocFamily {
         switch servingMode {
         case .starting: moved = BootstrapArena.allocate(size)
         case .direct: moved = swalloc_libc_malloc(size)
-        case .counting, .framed, .registered:
-            moved = FramedAllocation.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
+        case .counting, .general, .registered:
+            moved = HeaderBlocks.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         guard let moved else { return nil }
         _ = memcpy(moved, pointer, min(size, BootstrapArena.usableSize(pointer)))
@@ -245,9 +245,9 @@ enum MallocFamily {
             swalloc_set_errno(EINVAL)
             return nil
         }
-        // An alignment of 2^63 cannot be framed: no block is that large.
-        guard shift < Int.bitWidth &- 1 else { return FramedAllocation.failure(counted: counted) }
-        return FramedAllocation.allocate(size, alignmentShift: shift, zeroed: false, counted: counted)
+        // An alignment of 2^63 cannot have a header: no block is that large.
+        guard shift < Int.bitWidth &- 1 else { return HeaderBlocks.failure(counted: counted) }
+        return HeaderBlocks.allocate(size, alignmentShift: shift, zeroed: false, counted: counted)
     }
 
     /// A call refused before it reached an allocator (an overflowing

@@ -16,7 +16,7 @@ enum RegisteredPath {
         thread.pointee.depth = 1
         let base = swalloc_registered_alloc(size &+ BlockHeader.byteCount, BlockHeader.byteCount)
         thread.pointee.depth = 0
-        guard let base else { return FramedAllocation.failure(counted: false) }
+        guard let base else { return HeaderBlocks.failure(counted: false) }
         // Unsafe: the allocator returned size + 16 writable bytes.
         base.storeBytes(of: size, as: Int.self)
         base.storeBytes(of: BlockHeader.registeredTag, toByteOffset: 8, as: UInt64.self)

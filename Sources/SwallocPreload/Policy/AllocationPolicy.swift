@@ -8,7 +8,7 @@ import CSwallocPreload
 /// A refused call returns NULL with errno ENOMEM, as a real failure would,
 /// and is counted in `failed_calls`.
 enum AllocationPolicy {
-    /// Any wrapper in force (the constructor then chooses framed mode).
+    /// Any wrapper in force (the constructor then chooses general mode).
     nonisolated(unsafe) static var isActive = false
 
     // SWALLOC_LIMIT

@@ -4,16 +4,16 @@ import CSwallocPreload
 enum JSONProfileWriter {
     static let version = 1
 
-    static func write(_ profile: Profile, to out: inout OutputBuffer) {
+    static func write(_ profile: ReportSnapshot, to out: inout OutputBuffer) {
         let c = profile.counters
         out.text("{\n  \"version\": ")
         out.decimal(version)
         out.text(",\n  \"pid\": ")
         out.decimal(Int64(profile.pid))
         out.text(",\n  \"program\": ")
-        out.jsonString(cString: Profile.programPath())
+        out.jsonString(cString: ReportSnapshot.programPath())
         out.text(",\n  \"allocator\": \"")
-        Profile.allocatorName(&out)
+        ReportSnapshot.allocatorName(&out)
         out.text("\",\n  \"complete\": true,\n  \"threads\": ")
         out.decimal(profile.threads)
         out.text(",\n  \"totals\": {")
@@ -43,7 +43,7 @@ enum JSONProfileWriter {
         for index in 0..<Int(SWALLOC_HISTOGRAM_BUCKETS) {
             let count = profile.histogram(index)
             guard count > 0 else { continue }
-            let range = Profile.bucketRange(index)
+            let range = ReportSnapshot.bucketRange(index)
             out.text(first ? "\n    {\"min\": " : ",\n    {\"min\": ")
             first = false
             out.decimal(range.low)

@@ -7,7 +7,7 @@ import CSwallocPreload
 /// with an unpredictable name, renamed over it. Every failure is one
 /// `swalloc:` line. Nothing is written under AT_SECURE.
 enum ProfileFile {
-    static func write(_ profile: Profile, to template: UnsafePointer<CChar>) {
+    static func write(_ profile: ReportSnapshot, to template: UnsafePointer<CChar>) {
         if Startup.isSecure {
             Diagnostics.line { $0.text("SWALLOC_OUT: not written by a setuid or setgid program") }
             return
@@ -23,7 +23,7 @@ enum ProfileFile {
             refused(path, target)
             return
         }
-        var out = Profile.buffer(fd: target.fd)
+        var out = ReportSnapshot.buffer(fd: target.fd)
         JSONProfileWriter.write(profile, to: &out)
         out.flush()
         var healthy = out.healthy

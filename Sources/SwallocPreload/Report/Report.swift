@@ -21,7 +21,7 @@ enum Report {
         var pipeGuard = swalloc_sigpipe_guard()
         swalloc_sigpipe_block(&pipeGuard)
         defer { swalloc_sigpipe_restore(&pipeGuard) }
-        let profile = Profile.collect()
+        let profile = ReportSnapshot.collect()
         let settings = Startup.settings
         let stderr = Diagnostics.fd
         if settings.statistics == .summary && stderr >= 0 {
@@ -31,7 +31,7 @@ enum Report {
             if let path = settings.outputPath {
                 ProfileFile.write(profile, to: path)
             } else if stderr >= 0 {
-                var out = Profile.buffer(fd: stderr)
+                var out = ReportSnapshot.buffer(fd: stderr)
                 JSONProfileWriter.write(profile, to: &out)
                 out.flush()
             }

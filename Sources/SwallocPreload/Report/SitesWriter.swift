@@ -92,7 +92,7 @@ enum SitesWriter {
                 out.text("null")
             }
             out.text(", \"module\": ")
-            if frame.isMain, let path = Profile.programPath() {
+            if frame.isMain, let path = ReportSnapshot.programPath() {
                 out.jsonString(cString: path)
             } else if let module = frame.module {
                 out.jsonString(cString: module)

@@ -12,18 +12,18 @@ import CSwallocPreload
 /// swalloc: sizes      < 32 B       12,204      17.8% ███████
 /// ```
 enum SummaryWriter {
-    static func write(_ profile: Profile, to fd: Int32) {
-        var out = Profile.buffer(fd: fd)
+    static func write(_ profile: ReportSnapshot, to fd: Int32) {
+        var out = ReportSnapshot.buffer(fd: fd)
         let c = profile.counters
 
         out.text("swalloc: ")
-        if let path = Profile.programPath() {
+        if let path = ReportSnapshot.programPath() {
             out.text(cString: baseName(path))
         }
         out.text(" [pid ")
         out.decimal(Int64(profile.pid))
         out.text("] allocator ")
-        Profile.allocatorName(&out)
+        ReportSnapshot.allocatorName(&out)
         out.text(", ")
         out.grouped(profile.threads)
         out.text(profile.threads == 1 ? " thread\n" : " threads\n")
@@ -67,7 +67,7 @@ enum SummaryWriter {
     }
 
     /// The busiest size classes as bars, at most eight lines, in size order.
-    static func histogram(_ profile: Profile, _ out: inout OutputBuffer) {
+    static func histogram(_ profile: ReportSnapshot, _ out: inout OutputBuffer) {
         let buckets = Int(SWALLOC_HISTOGRAM_BUCKETS)
         var total: UInt64 = 0
         var largest: UInt64 = 0

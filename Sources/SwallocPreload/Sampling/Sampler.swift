@@ -169,7 +169,7 @@ enum Sampler {
         if SampledBlocks.insert(UInt(bitPattern: user), site: site, weight: weight) {
             sites[site].liveAllocations += weight
             sites[site].liveBytes += weight * Double(size)
-            if TrailerBlock.isFramed(user) {
+            if TrailerBlock.hasHeader(user) {
                 BlockHeader.setFlag(BlockHeader.sampledFlag, true, before: user)
             } else {
                 TrailerBlock.markSampled(user)

@@ -26,12 +26,12 @@ enum AllocatorChoice {
             return
         }
         if CString.equals(name, "bump") {
-            var table = BumpAllocator.install()
+            var table = BumpBuiltin.install()
             _ = GlobalAllocatorRegistry.install(&table)
             return
         }
         if CString.equals(name, "guard") {
-            var table = GuardAllocator.install()
+            var table = GuardBuiltin.install()
             _ = GlobalAllocatorRegistry.install(&table)
             return
         }

@@ -43,7 +43,7 @@ enum Startup {
         swalloc_stderr_remember()
         swalloc_resolve_exit()
         settings = Settings.read()
-        SystemAllocator.resolve()
+        GlibcMalloc.resolve()
         let page = Int(getauxval(UInt(AT_PAGESZ)))
         if page > 0 { MallocFamily.pageSize = page }
 
@@ -63,7 +63,7 @@ enum Startup {
         if !GlobalAllocatorRegistry.isSystem && !statisticsEnabled && !AllocationPolicy.isActive {
             mode = .registered
         } else if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
-            mode = .framed
+            mode = .general
         } else {
             mode = statisticsEnabled ? .counting : .direct
         }

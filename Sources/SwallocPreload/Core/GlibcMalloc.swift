@@ -3,7 +3,7 @@ import CSwallocPreload
 /// glibc's allocator, reached through its public `__libc_*` entry points
 /// (no `dlsym` needed, so usable at any time), plus the two functions that
 /// have no such twin, resolved once by the constructor.
-enum SystemAllocator {
+enum GlibcMalloc {
     typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
 
     /// glibc's `malloc_usable_size`, looked up in libc.so.6 itself by the

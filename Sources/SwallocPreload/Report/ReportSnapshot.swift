@@ -1,7 +1,7 @@
 import CSwallocPreload
 
 /// Everything the report says, gathered once.
-struct Profile {
+struct ReportSnapshot {
     var counters: swalloc_counters
     var blocksAllocated: UInt64
     var peakLiveBytes: UInt64
@@ -14,14 +14,14 @@ struct Profile {
     var arenaBytes: UInt64
     var pid: Int32
 
-    static func collect() -> Profile {
+    static func collect() -> ReportSnapshot {
         var (counters, peak) = ThreadRegistry.snapshot()
         let blocksAllocated = Counters.blocksAllocated(&counters)
         let process = swalloc_process_ptr()
         let inheritedBytes = process.pointee.inherited_bytes
         let inheritedBlocks = process.pointee.inherited_blocks
         let liveBytes = inheritedBytes &+ counters.bytes_allocated &- counters.bytes_freed
-        return Profile(
+        return ReportSnapshot(
             counters: counters,
             blocksAllocated: blocksAllocated,
             peakLiveBytes: max(UInt64(max(peak, 0)), liveBytes),

@@ -1,6 +1,6 @@
 import CSwallocPreload
 
-/// The operations on framed blocks (``ServingMode/frames``): every block
+/// The operations on header blocks (``ServingMode/frames``): every block
 /// gets a ``BlockHeader``, so the owner and the exact layout are known on
 /// `free`, `realloc` and `malloc_usable_size`, and the statistics see sizes.
 ///
@@ -9,7 +9,7 @@ import CSwallocPreload
 /// blocks and bytes. Sizes arrive as `Int` (C's `size_t` as Swift imports
 /// it): 2^63 bytes or more is negative here, and fails like any too-large
 /// request.
-enum FramedAllocation {
+enum HeaderBlocks {
     /// Allocates `size` bytes aligned to `1 << alignmentShift` (at least 16).
     /// Returns nil with errno ENOMEM on failure.
     static func allocate(_ size: Int, alignmentShift: Int, zeroed: Bool, counted: Bool) -> UnsafeMutableRawPointer? {
@@ -28,7 +28,7 @@ enum FramedAllocation {
         let owner: BlockOwner = (GlobalAllocatorRegistry.isSystem || inside) ? .system : .registered
         let base: UnsafeMutableRawPointer?
         if owner == .system {
-            base = SystemAllocator.alloc(size: total, alignment: alignment, zeroed: zeroed)
+            base = GlibcMalloc.alloc(size: total, alignment: alignment, zeroed: zeroed)
         } else {
             base = GlobalAllocatorRegistry.alloc(size: total, alignment: max(alignment, 16), zeroed: zeroed)
         }
@@ -53,18 +53,18 @@ enum FramedAllocation {
         return nil
     }
 
-    /// Frees a framed block. `user` is neither nil nor an arena pointer.
+    /// Frees a header block. `user` is neither nil nor an arena pointer.
     static func free(_ user: UnsafeMutableRawPointer) {
         guard let header = BlockHeader.read(before: user) else {
             if BlockHeader.isFreed(before: user) { Diagnostics.doubleFree("free", user) }
-            // A trailer block of the counting mode, or not framed by this
+            // A trailer block of the counting mode, or without a header by this
             // library: glibc's own, or invalid (then glibc's checks report
             // it as they would without us).
             if let trailer = TrailerBlock.find(user) {
                 Statistics.recordFreeAnywhere(trailer.size)
                 if trailer.sampled { Sampler.released(user, size: trailer.size) }
-            } else if SystemAllocator.threadCacheKey != 0,
-                      user.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == SystemAllocator.threadCacheKey {
+            } else if GlibcMalloc.threadCacheKey != 0,
+                      user.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == GlibcMalloc.threadCacheKey {
                 // A 16-byte header block already in glibc's thread cache:
                 // freed twice. glibc's own pointer lets glibc say so.
                 swalloc_libc_free(user - BlockHeader.byteCount)
@@ -98,7 +98,7 @@ enum FramedAllocation {
         if header.isLimited { AllocationPolicy.release(header.requestedSize) }
         let base = header.base(of: user)
         if header.owner == .system {
-            SystemAllocator.dealloc(base)
+            GlibcMalloc.dealloc(base)
         } else {
             // Unsafe: the header is ours until the dealloc below.
             BlockHeader.markFreed(before: user)
@@ -106,7 +106,7 @@ enum FramedAllocation {
         }
     }
 
-    /// `realloc` for a framed block and a size > 0. Keeps the block's
+    /// `realloc` for a header block and a size > 0. Keeps the block's
     /// alignment; on failure returns nil, errno ENOMEM, the block untouched.
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
@@ -190,7 +190,7 @@ enum FramedAllocation {
         return moved
     }
 
-    /// `malloc_usable_size` for a framed block.
+    /// `malloc_usable_size` for a header block.
     static func usableSize(_ user: UnsafeMutableRawPointer) -> Int {
         guard let header = BlockHeader.read(before: user) else {
             // A trailer block's bytes beyond its size hold the trailer:
@@ -203,7 +203,7 @@ enum FramedAllocation {
             // it read a garbage size and faulted.
             return 0
         }
-        if header.owner == .system, let usable = SystemAllocator.usableSize(header.base(of: user)) {
+        if header.owner == .system, let usable = GlibcMalloc.usableSize(header.base(of: user)) {
             // Everything glibc gave beyond the header is the program's to use.
             return usable &- header.offset
         }

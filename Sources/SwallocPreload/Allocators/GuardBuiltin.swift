@@ -49,7 +49,7 @@ import CSwallocPreload
 ///
 /// Each block costs at least two pages and two memory mappings: a debugging
 /// allocator, not a fast one.
-enum GuardAllocator {
+enum GuardBuiltin {
     static let metadataMagic: UInt64 = 0x5357_4755_4152_4421 // "SWGUARD!"
 
     /// At the start of every mapping.
@@ -98,7 +98,7 @@ enum GuardAllocator {
         init(block: UInt, size: Int, alignment: Int) {
             let page = MallocFamily.pageSize
             if alignment <= page {
-                dataBytes = GuardAllocator.dataBytes(size, alignment)
+                dataBytes = GuardBuiltin.dataBytes(size, alignment)
                 let guardPage = (block &+ UInt(size) &+ UInt(page) &- 1) & ~UInt(page &- 1)
                 mapping = guardPage &- UInt(dataBytes)
             } else {
@@ -138,12 +138,12 @@ enum GuardAllocator {
         }
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
-        _ = swalloc_install_fault_handler { _, info, _ in GuardAllocator.fault(at: swalloc_fault_address(info)) }
+        _ = swalloc_install_fault_handler { _, info, _ in GuardBuiltin.fault(at: swalloc_fault_address(info)) }
         return swalloc_global_allocator(
             context: nil,
-            alloc: { _, size, alignment in GuardAllocator.alloc(size, alignment) },
-            dealloc: { _, block, size, alignment in GuardAllocator.dealloc(block!, size, alignment) },
-            alloc_zeroed: { _, size, alignment in GuardAllocator.allocZeroed(size, alignment) },
+            alloc: { _, size, alignment in GuardBuiltin.alloc(size, alignment) },
+            dealloc: { _, block, size, alignment in GuardBuiltin.dealloc(block!, size, alignment) },
+            alloc_zeroed: { _, size, alignment in GuardBuiltin.allocZeroed(size, alignment) },
             realloc: nil,
             name: CString.pointer("guard"))
     }

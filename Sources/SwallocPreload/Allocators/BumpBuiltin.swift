@@ -30,7 +30,7 @@ import CSwallocPreload
 /// owner adds the blocks it allocated and did not free itself when it retires
 /// the chunk, other threads subtract one each. Whoever brings it to zero
 /// after the retirement recycles the chunk.
-enum BumpAllocator {
+enum BumpBuiltin {
     static let chunkBytes = 1 << 20
     static let largeBytes = 256 << 10
 
@@ -58,15 +58,15 @@ enum BumpAllocator {
 
     static func install() -> swalloc_global_allocator {
         threadEndKeyCreated = pthread_key_create(&threadEndKey, { value in
-            if let value { BumpAllocator.threadEnded(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
+            if let value { BumpBuiltin.threadEnded(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
         }) == 0
         return swalloc_global_allocator(
             context: nil,
-            alloc: { _, size, alignment in BumpAllocator.alloc(size, alignment) },
-            dealloc: { _, block, size, alignment in BumpAllocator.dealloc(block!, size, alignment) },
+            alloc: { _, size, alignment in BumpBuiltin.alloc(size, alignment) },
+            dealloc: { _, block, size, alignment in BumpBuiltin.dealloc(block!, size, alignment) },
             alloc_zeroed: nil,
             realloc: { _, block, size, alignment, newSize in
-                BumpAllocator.realloc(block!, size, alignment, newSize)
+                BumpBuiltin.realloc(block!, size, alignment, newSize)
             },
             name: CString.pointer("bump"))
     }
