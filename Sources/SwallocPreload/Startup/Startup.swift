@@ -3,8 +3,12 @@ import CSwallocPreload
 /// The library's constructor, run by the dynamic loader after libc's and
 /// before the program's own. Until it fixes the serving mode, the
 /// bootstrap arena serves every call, so nothing here can recurse.
+/// (Left out of the unit-test harness, which calls the library's logic
+/// directly and must not start it: scripts/build, Tests/PreloadUnitTests.)
+#if !SWALLOC_UNIT_TESTS
 @section(".init_array") @used
 let swallocConstructor: @convention(c) () -> Void = { Startup.run() }
+#endif
 
 /// The exit report runs from `.fini_array`: after the program's `atexit`
 /// handlers and C++ static destructors, and after the destructors of the
