@@ -24,10 +24,14 @@ let package = Package(
             name: "SwallocReport",
             dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Pprof/pprof.proto"]),
+        // The SWALLOC_* settings table, shared with the preload library
+        // (scripts/build compiles the same file into it).
+        .target(name: "SwallocSettings"),
         .executableTarget(
             name: "SwallocCLI",
             dependencies: [
                 "SwallocReport",
+                "SwallocSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "SwallocAPIBench", dependencies: ["Swalloc"]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwallocSettings
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,29 +13,34 @@ struct RunCommand: ParsableCommand {
             sends to both.
             """)
 
-    @Option(help: "The global allocator: a built-in's name or a plug-in .so (SWALLOC_ALLOCATOR).")
+    @Option(help: help(SettingsTable.allocator))
     var allocator: String?
 
-    @Option(help: "Statistics: off, summary or json (SWALLOC_STATS).")
+    @Option(help: help(SettingsTable.statistics))
     var stats: String?
 
-    @Option(help: "Write the JSON profile to this path; %p becomes the pid (SWALLOC_OUT).")
+    @Option(help: help(SettingsTable.output))
     var out: String?
 
-    @Option(help: "Mean bytes between sampled call sites: 0 off, 1 every allocation, like 512k (SWALLOC_SAMPLE).")
+    @Option(help: help(SettingsTable.sample))
     var sample: String?
 
-    @Option(help: "Frames kept per sampled stack, 1 to 64 (SWALLOC_SAMPLE_DEPTH).")
+    @Option(help: help(SettingsTable.sampleDepth))
     var sampleDepth: String?
 
-    @Option(help: "Cap the program's live bytes, like 64M: past it allocations fail with ENOMEM (SWALLOC_LIMIT).")
+    @Option(help: help(SettingsTable.limit))
     var limit: String?
 
-    @Option(help: "Inject allocation failures, like nth:100 or random:5,seed:7 (SWALLOC_FAIL).")
+    @Option(help: help(SettingsTable.fail))
     var fail: String?
 
-    @Option(help: "With --allocator guard: 'exact' ends blocks right at the guard page, not 16-aligned (SWALLOC_GUARD).")
+    @Option(help: help(SettingsTable.guardPlacement))
     var guardPlacement: String?
+
+    /// An option's help, from the settings table the library parses by.
+    static func help(_ setting: SettingDescription) -> ArgumentHelp {
+        ArgumentHelp("\(setting.summary) (\(setting.variable); unset: \(setting.unset))")
+    }
 
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments, after --.")
     var command: [String] = []
@@ -43,9 +49,6 @@ struct RunCommand: ParsableCommand {
         // The captured arguments swallow a help flag given where the
         // program would be.
         if ["-h", "--help"].contains(command.first) { throw CleanExit.helpRequest(self) }
-        if let stats, !["off", "summary", "json"].contains(stats) {
-            throw ValidationError("--stats must be off, summary or json, not '\(stats)'")
-        }
         if stats == "off", out != nil {
             throw ValidationError("--out writes nothing with --stats off")
         }
@@ -60,16 +63,14 @@ struct RunCommand: ParsableCommand {
         var environment = try LibraryLocator.preloadingEnvironment()
         // Each option sets its variable; the library checks the value and
         // answers a bad one with a swalloc: line, as for the variable.
-        let settings: [(String, String?)] = [
-            ("SWALLOC_ALLOCATOR", allocator), ("SWALLOC_SAMPLE", sample), ("SWALLOC_SAMPLE_DEPTH", sampleDepth),
-            ("SWALLOC_LIMIT", limit), ("SWALLOC_FAIL", fail), ("SWALLOC_GUARD", guardPlacement),
+        let settings: [(SettingDescription, String?)] = [
+            (SettingsTable.allocator, allocator), (SettingsTable.sample, sample),
+            (SettingsTable.sampleDepth, sampleDepth), (SettingsTable.limit, limit), (SettingsTable.fail, fail),
+            (SettingsTable.guardPlacement, guardPlacement), (SettingsTable.statistics, stats),
+            (SettingsTable.output, out),
         ]
-        for case let (name, value?) in settings { environment[name] = value }
-        if let stats { environment["SWALLOC_STATS"] = stats }
-        if let out {
-            environment["SWALLOC_OUT"] = out
-            if stats == nil { environment["SWALLOC_STATS"] = "json" }
-        }
+        for case let (setting, value?) in settings { environment["\(setting.variable)"] = value }
+        if out != nil, stats == nil { environment["\(SettingsTable.statistics.variable)"] = "json" }
         // A bad value is a usage error before anything runs, found by the
         // library's own parser.
         let complaints = try SettingsProbe.complaints(environment: environment)

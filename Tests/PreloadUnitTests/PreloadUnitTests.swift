@@ -10,6 +10,7 @@ import CSwallocPreload
 struct PreloadUnitTests {
     static func main() {
         sizeParser()
+        settingsDefaults()
         blockHeader()
         trailerBlock()
         sampledBlocks()
@@ -48,6 +49,13 @@ struct PreloadUnitTests {
         Check.that(parse("8388607T") == 8_388_607 << 40, "size: the largest terabytes")
         Check.that(parse("8388608T") == nil, "size: past Int.max is rejected")
         Check.that(parse("99999999999999999999") == nil, "size: decimal overflow is rejected")
+    }
+
+    static func settingsDefaults() {
+        Check.that(Sampler.parsedDefault(SettingsTable.sample, SizeParser.parse) == 512 << 10,
+                   "settings: the sampling default is 512 KiB")
+        Check.that(Sampler.parsedDefault(SettingsTable.sampleDepth, SizeParser.parse) == 32,
+                   "settings: the depth default is 32")
     }
 
     static func blockHeader() {

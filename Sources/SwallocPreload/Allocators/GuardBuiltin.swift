@@ -132,8 +132,7 @@ enum GuardBuiltin {
             if CString.equals(option, "exact") {
                 exactPlacement = true
             } else {
-                Diagnostics.badSetting("SWALLOC_GUARD", value: option, problem: "not exact",
-                                       fallback: "the aligned placement")
+                Diagnostics.badSetting(SettingsTable.guardPlacement, value: option)
             }
         }
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?

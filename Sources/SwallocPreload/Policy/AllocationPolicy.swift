@@ -74,8 +74,7 @@ enum AllocationPolicy {
                 limitBytes = Int64(bytes)
                 isActive = true
             } else {
-                Diagnostics.badSetting("SWALLOC_LIMIT", value: limit,
-                                       problem: "not a size (like 64M, 2G or 1048576)", fallback: "no limit")
+                Diagnostics.badSetting(SettingsTable.limit, value: limit)
             }
         }
         if let fail, fail[0] != 0 {
@@ -84,9 +83,7 @@ enum AllocationPolicy {
                 isActive = true
             } else {
                 failEvery = 0; failAfterSet = false; failChance = 0; failMinimumSize = 0; failOnlyBySize = false
-                Diagnostics.badSetting("SWALLOC_FAIL", value: fail,
-                                       problem: "expected nth:N, after:N, random:PERCENT, seed:S, size:BYTES (comma-separated)",
-                                       fallback: "no fault injection")
+                Diagnostics.badSetting(SettingsTable.fail, value: fail)
             }
         }
     }

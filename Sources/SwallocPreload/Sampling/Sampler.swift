@@ -28,11 +28,10 @@ import CSwallocPreload
 /// to the site. All of it runs inside the reentrancy guard, under one lock,
 /// `SWALLOC_LOCK_SAMPLER` (docs/fork-and-signals.md).
 enum Sampler {
-    static let defaultMeanBytes: Int64 = 512 << 10
-    static let defaultDepth = 32
-
-    nonisolated(unsafe) static var meanBytes: Int64 = 512 << 10
-    nonisolated(unsafe) static var depth = 32
+    /// Set by ``configure(sample:depth:seed:)``: the settings, or the
+    /// defaults of ``SettingsTable``.
+    nonisolated(unsafe) static var meanBytes: Int64 = 0
+    nonisolated(unsafe) static var depth = 1
     nonisolated(unsafe) static var enabled = false
     /// `SWALLOC_SAMPLE_SEED`, when it was given.
     nonisolated(unsafe) static var fixedSeed: UInt64 = 0
@@ -47,13 +46,14 @@ enum Sampler {
 
     static func configure(sample: UnsafePointer<CChar>?, depth depthText: UnsafePointer<CChar>?,
                           seed seedText: UnsafePointer<CChar>?) {
+        // The defaults, parsed as the settings would be.
+        meanBytes = Int64(parsedDefault(SettingsTable.sample, SizeParser.parse))
+        depth = parsedDefault(SettingsTable.sampleDepth, SizeParser.parse)
         if let sample, sample[0] != 0 {
             if let bytes = SizeParser.parse(sample) {
                 meanBytes = Int64(bytes)
             } else {
-                Diagnostics.badSetting("SWALLOC_SAMPLE", value: sample,
-                                       problem: "not a number of bytes (0 off, 1 every allocation, like 512k)",
-                                       fallback: "512k")
+                Diagnostics.badSetting(SettingsTable.sample, value: sample)
             }
         }
         if let depthText, depthText[0] != 0 {
@@ -61,8 +61,7 @@ enum Sampler {
                value <= UInt64(StackTable.maximumDepth) {
                 depth = Int(value)
             } else {
-                Diagnostics.badSetting("SWALLOC_SAMPLE_DEPTH", value: depthText,
-                                       problem: "not a depth from 1 to 64", fallback: "32")
+                Diagnostics.badSetting(SettingsTable.sampleDepth, value: depthText)
             }
         }
         if let seedText, seedText[0] != 0 {
@@ -70,11 +69,18 @@ enum Sampler {
                 fixedSeed = value
                 seedGiven = true
             } else {
-                Diagnostics.badSetting("SWALLOC_SAMPLE_SEED", value: seedText,
-                                       problem: "not a decimal number from 0 to 18446744073709551615",
-                                       fallback: "seeds that differ from run to run")
+                Diagnostics.badSetting(SettingsTable.sampleSeed, value: seedText)
             }
         }
+    }
+
+    /// A setting's default from the table, through the setting's parser.
+    static func parsedDefault(_ setting: SettingDescription,
+                              _ parse: (UnsafePointer<CChar>, Int?) -> Int?) -> Int {
+        let text = setting.unset
+        let value = parse(UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self), text.utf8CodeUnitCount)
+        Invariant.check(value != nil, "a setting's default parses")
+        return value ?? 0
     }
 
     /// At start-up, with statistics on.

@@ -39,9 +39,7 @@ enum AllocatorChoice {
             loadPlugin(name)
             return
         }
-        Diagnostics.badSetting("SWALLOC_ALLOCATOR", value: name,
-                               problem: "no such allocator (built-in: system, bump, guard; or a plug-in's path)",
-                               fallback: "system")
+        Diagnostics.badSetting(SettingsTable.allocator, value: name)
     }
 
     static func loadPlugin(_ path: UnsafePointer<CChar>) {

@@ -40,7 +40,7 @@ struct Settings {
                 _ = memcpy(copy, out, length &+ 1)
                 settings.outputPath = UnsafePointer(copy)
             } else {
-                Diagnostics.line { $0.text("SWALLOC_OUT: path too long; no profile will be written") }
+                Diagnostics.badSetting(SettingsTable.output, value: out)
             }
         }
         if let stats {
@@ -53,9 +53,7 @@ struct Settings {
             } else if CString.equals(stats, "json") {
                 settings.statistics = .json
             } else {
-                Diagnostics.badSetting("SWALLOC_STATS", value: stats,
-                                       problem: "not one of off, summary, json",
-                                       fallback: "summary")
+                Diagnostics.badSetting(SettingsTable.statistics, value: stats)
             }
         } else if settings.outputPath != nil {
             // SWALLOC_OUT alone means: write the profile there.

@@ -39,7 +39,14 @@ enum Diagnostics {
         abort()
     }
 
-    /// `swalloc: VARIABLE=value: problem; using default`.
+    /// `swalloc: VARIABLE=value: complaint; using unset`, from the
+    /// setting's entry in ``SettingsTable``.
+    static func badSetting(_ setting: SettingDescription, value: UnsafePointer<CChar>?) {
+        badSetting(setting.variable, value: value, problem: setting.complaint, fallback: setting.unset)
+    }
+
+    /// `swalloc: VARIABLE=value: problem; using default`: for the problems
+    /// that are not about the value's form (a plug-in that cannot load).
     static func badSetting(_ variable: StaticString, value: UnsafePointer<CChar>?,
                            problem: StaticString, fallback: StaticString) {
         line { out in
