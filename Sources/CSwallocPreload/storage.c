@@ -22,40 +22,14 @@ struct swalloc_process_state swalloc_process;
 uintptr_t swalloc_slow_free_base = 0;
 uintptr_t swalloc_slow_free_size = UINTPTR_MAX;
 
-/* The paths of each mode, defined in Swift (Exports/FastPaths.swift). Until
-   the constructor chose, every call takes the general path, which serves
-   the starting mode from the arena. */
+/* Until the constructor chose the mode (ServingMode.installEntries, one
+   file per mode in Modes/), every call takes the general path, which
+   serves the starting mode from the arena. */
 void *swalloc_general_malloc(size_t size);
 void swalloc_general_free(void *ptr);
-void swalloc_direct_free(void *ptr);
-void *swalloc_counting_malloc(size_t size);
-void swalloc_counting_free(void *ptr);
-void *swalloc_registered_malloc(size_t size);
-void swalloc_registered_free(void *ptr);
 
 void *(*swalloc_malloc_entry)(size_t) = swalloc_general_malloc;
 void (*swalloc_free_entry)(void *) = swalloc_general_free;
-
-void swalloc_install_entries(enum swalloc_entry_set set) {
-    switch (set) {
-    case SWALLOC_ENTRIES_DIRECT:
-        swalloc_malloc_entry = __libc_malloc;
-        swalloc_free_entry = swalloc_direct_free;
-        break;
-    case SWALLOC_ENTRIES_COUNTING:
-        swalloc_malloc_entry = swalloc_counting_malloc;
-        swalloc_free_entry = swalloc_counting_free;
-        break;
-    case SWALLOC_ENTRIES_REGISTERED:
-        swalloc_malloc_entry = swalloc_registered_malloc;
-        swalloc_free_entry = swalloc_registered_free;
-        break;
-    case SWALLOC_ENTRIES_GENERAL:
-    default:
-        swalloc_malloc_entry = swalloc_general_malloc;
-        swalloc_free_entry = swalloc_general_free;
-    }
-}
 
 struct swalloc_global_allocator swalloc_registered;
 

@@ -35,25 +35,13 @@ static inline bool swalloc_free_is_direct(const void *_Nullable ptr) {
     return (uintptr_t)ptr - swalloc_slow_free_base >= swalloc_slow_free_size;
 }
 /* The mode's malloc and free: set once by the constructor
-   (swalloc_install_entries), before the program's code runs; until then
+   (ServingMode.installEntries), before the program's code runs; until then
    the general path, which serves the starting mode from the arena. The
    exported malloc and free are each one indirect jump: to glibc's malloc
    itself in direct mode (whose free entry applies the range check above),
    else to the mode's path. No compare of the mode, no second jump. */
 extern void *_Nullable (*_Nonnull swalloc_malloc_entry)(size_t) __attribute__((visibility("hidden")));
 extern void (*_Nonnull swalloc_free_entry)(void *_Nullable) __attribute__((visibility("hidden")));
-/* The pairs of paths the entries can point at, one per serving mode that
-   has paths of its own (ServingMode.entrySet names them; the general mode
-   uses the general paths). */
-enum swalloc_entry_set {
-    SWALLOC_ENTRIES_GENERAL = 0,
-    SWALLOC_ENTRIES_DIRECT = 1,
-    SWALLOC_ENTRIES_COUNTING = 2,
-    SWALLOC_ENTRIES_REGISTERED = 3,
-};
-/* Points the entries at a set of paths. */
-void swalloc_install_entries(enum swalloc_entry_set set) __attribute__((visibility("hidden")));
-
 /* Finds glibc's exit for the exported exit (exports.c): by the
    constructor, so that exit never calls dlsym. */
 void swalloc_resolve_exit(void) __attribute__((visibility("hidden")));

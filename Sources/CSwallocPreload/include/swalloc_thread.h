@@ -86,7 +86,7 @@ extern __thread void *_Nullable swalloc_frames[SWALLOC_FRAME_BUFFER]
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 static inline void *_Nullable *_Nonnull swalloc_frame_buffer(void) { return swalloc_frames; }
 
-/* Counting mode's malloc that reaches the checkpoint (Exports/FastPaths.swift),
+/* Counting mode's malloc that reaches the checkpoint (Modes/CountingMode.swift),
    declared here so that Swift calls it with C's convention: the counting
    malloc can then tail-call it, and its frame is not one more for
    libunwind to walk when it samples. */

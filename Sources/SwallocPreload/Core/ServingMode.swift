@@ -25,15 +25,14 @@ enum ServingMode: UInt8 {
     /// fast path (``RegisteredPath``) around the allocator's table.
     case registered = 4
 
-    /// The paths the exported malloc and free jump to in this mode
-    /// (`swalloc_install_entries`): the one mapping between the two
-    /// languages' names for a mode.
-    var entrySet: swalloc_entry_set {
+    /// Points the exported malloc and free at this mode's paths (one file
+    /// per mode in Modes/ says where every call of the family goes).
+    func installEntries() {
         switch self {
-        case .starting, .general: SWALLOC_ENTRIES_GENERAL
-        case .direct: SWALLOC_ENTRIES_DIRECT
-        case .counting: SWALLOC_ENTRIES_COUNTING
-        case .registered: SWALLOC_ENTRIES_REGISTERED
+        case .starting, .general: GeneralMode.installEntries()
+        case .direct: DirectMode.installEntries()
+        case .counting: CountingMode.installEntries()
+        case .registered: RegisteredMode.installEntries()
         }
     }
 

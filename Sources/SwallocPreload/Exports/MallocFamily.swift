@@ -6,7 +6,7 @@ import CSwallocPreload
 // one-jump C function with default visibility (CSwallocPreload/exports.c:
 // Swift's public symbols are protected, which glibc's loader warns about).
 // malloc and free are C alone: one indirect jump to the mode's entry
-// (``FastPaths``: glibc itself for malloc in ``ServingMode/direct``). `@c`
+// (one file per mode in Modes/: glibc itself for malloc in ``DirectMode``). `@c`
 // (unlike `@_cdecl`) lets the C helpers inline.
 //
 // The hot path of each function is its first line: in direct mode it goes

@@ -72,7 +72,7 @@ enum Startup {
             mode = statisticsEnabled ? .counting : .direct
         }
         swalloc_set_direct_free_range(mode == .direct)
-        swalloc_install_entries(mode.entrySet)
+        mode.installEntries()
         servingMode = mode
         // Direct mode takes no lock of the library's.
         if mode != .direct { swalloc_install_fork_handler() }
