@@ -87,11 +87,20 @@ struct BlockHeader {
     /// user pointer. Unsafe: `base` must have `allocatorSize` writable bytes.
     @inline(__always)
     func frame(_ base: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-        let user = base + offset
-        user.storeBytes(of: requestedSize, toByteOffset: -16, as: Int.self)
-        user.storeBytes(of: BlockHeader.tag(alignmentShift: alignmentShift, owner: owner, flags: flags),
-                        toByteOffset: -8, as: UInt64.self)
-        return user
+        BlockHeader.write(size: requestedSize,
+                          tag: BlockHeader.tag(alignmentShift: alignmentShift, owner: owner, flags: flags),
+                          at: base + (offset &- BlockHeader.byteCount))
+    }
+
+    /// The one writer of a header: `size` and `tag` in the 16 bytes at
+    /// `header`; returns the user pointer right after them. The fast paths
+    /// call it with their constant tag (``countingTag``, ``registeredTag``).
+    /// Unsafe: the 16 bytes at `header` belong to the block's allocation.
+    @inline(__always)
+    static func write(size: Int, tag: UInt64, at header: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        header.storeBytes(of: size, as: Int.self)
+        header.storeBytes(of: tag, toByteOffset: 8, as: UInt64.self)
+        return header + byteCount
     }
 
     /// The tag of a header (see above: alignment and owner relative to 16

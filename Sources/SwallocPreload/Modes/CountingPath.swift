@@ -191,8 +191,6 @@ enum CountingPath {
     /// Unsafe: glibc returned at least size + 16 writable bytes at `base`.
     @inline(__always)
     static func frame(_ base: UnsafeMutableRawPointer, _ size: Int) -> UnsafeMutableRawPointer {
-        base.storeBytes(of: size, as: Int.self)
-        base.storeBytes(of: BlockHeader.countingTag, toByteOffset: 8, as: UInt64.self)
-        return base + BlockHeader.byteCount
+        BlockHeader.write(size: size, tag: BlockHeader.countingTag, at: base)
     }
 }

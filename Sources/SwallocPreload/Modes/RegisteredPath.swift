@@ -18,9 +18,7 @@ enum RegisteredPath {
         thread.pointee.depth = 0
         guard let base else { return HeaderBlocks.failure(counted: false) }
         // Unsafe: the allocator returned size + 16 writable bytes.
-        base.storeBytes(of: size, as: Int.self)
-        base.storeBytes(of: BlockHeader.registeredTag, toByteOffset: 8, as: UInt64.self)
-        return base + BlockHeader.byteCount
+        return BlockHeader.write(size: size, tag: BlockHeader.registeredTag, at: base)
     }
 
     @inline(__always)
