@@ -37,10 +37,10 @@ unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
 
 char swalloc_paths[4][SWALLOC_PATH_BYTES];
 
-void *(*const swalloc_glibc_malloc)(size_t) = __libc_malloc;
-void (*const swalloc_glibc_free)(void *) = __libc_free;
-void *(*const swalloc_glibc_calloc)(size_t, size_t) = __libc_calloc;
-void *(*const swalloc_glibc_realloc)(void *, size_t) = __libc_realloc;
+void *(*const swalloc_libc_malloc)(size_t) = __libc_malloc;
+void (*const swalloc_libc_free)(void *) = __libc_free;
+void *(*const swalloc_libc_calloc)(size_t, size_t) = __libc_calloc;
+void *(*const swalloc_libc_realloc)(void *, size_t) = __libc_realloc;
 
 /* A weak reference to swalloc_register: an executable linked against
    libswalloc.so that defines it then exports it (the linker exports

@@ -22,19 +22,16 @@ void *_Nullable __libc_memalign(size_t alignment, size_t size);
 void *_Nullable __libc_valloc(size_t size);
 void *_Nullable __libc_pvalloc(size_t size);
 
-/* glibc's hot entry points as constant function pointers, filled in by the
-   dynamic linker when the library is loaded (storage.c). A call through
-   them is one indirect jump, like a GOT call, and unlike a PLT call it does
-   not jump twice; unlike -fno-plt, it does not make every other libc
-   function the library uses an eager relocation at start-up. */
-extern void *_Nullable (*_Nonnull const swalloc_glibc_malloc)(size_t) __attribute__((visibility("hidden")));
-extern void (*_Nonnull const swalloc_glibc_free)(void *_Nullable) __attribute__((visibility("hidden")));
-extern void *_Nullable (*_Nonnull const swalloc_glibc_calloc)(size_t, size_t) __attribute__((visibility("hidden")));
-extern void *_Nullable (*_Nonnull const swalloc_glibc_realloc)(void *_Nullable, size_t) __attribute__((visibility("hidden")));
-static inline void *_Nullable swalloc_libc_malloc(size_t size) { return swalloc_glibc_malloc(size); }
-static inline void swalloc_libc_free(void *_Nullable ptr) { swalloc_glibc_free(ptr); }
-static inline void *_Nullable swalloc_libc_calloc(size_t count, size_t size) { return swalloc_glibc_calloc(count, size); }
-static inline void *_Nullable swalloc_libc_realloc(void *_Nullable ptr, size_t size) { return swalloc_glibc_realloc(ptr, size); }
+/* How the library calls glibc's allocator: constant function pointers to
+   the functions above, filled in by the dynamic linker when the library is
+   loaded (storage.c). A call through them is one indirect jump, like a GOT
+   call, and unlike a PLT call it does not jump twice; unlike -fno-plt, it
+   does not make every other libc function the library uses an eager
+   relocation at start-up. Swift calls them as functions. */
+extern void *_Nullable (*_Nonnull const swalloc_libc_malloc)(size_t) __attribute__((visibility("hidden")));
+extern void (*_Nonnull const swalloc_libc_free)(void *_Nullable) __attribute__((visibility("hidden")));
+extern void *_Nullable (*_Nonnull const swalloc_libc_calloc)(size_t, size_t) __attribute__((visibility("hidden")));
+extern void *_Nullable (*_Nonnull const swalloc_libc_realloc)(void *_Nullable, size_t) __attribute__((visibility("hidden")));
 
 /* ---- errno ------------------------------------------------------------ */
 static inline void swalloc_set_errno(int value) { errno = value; }
