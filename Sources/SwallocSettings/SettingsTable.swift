@@ -66,6 +66,18 @@ public enum SettingsTable {
                            summary: "Frames kept per sampled stack, 1 to 64.",
                            complaint: "not a depth from 1 to 64", unset: "32")
     }
+    public static var children: SettingDescription {
+        SettingDescription(variable: "SWALLOC_CHILDREN", option: "children",
+                           summary: "Which processes besides the program are profiled: all, none, or those running the program NAME.",
+                           complaint: "not all, none or a program's name", unset: "all")
+    }
+    /// Set by swalloc run to its pid: the process whose parent it is, is
+    /// the run's main program. Not an option.
+    public static var runParent: SettingDescription {
+        SettingDescription(variable: "SWALLOC_RUN_PARENT", option: "",
+                           summary: "Set by swalloc run: its own pid.",
+                           complaint: "not a process id", unset: "no run")
+    }
     public static var sampleSeed: SettingDescription {
         SettingDescription(variable: "SWALLOC_SAMPLE_SEED", option: "",
                            summary: "A seed that makes sampling draw the same gaps in every run.",

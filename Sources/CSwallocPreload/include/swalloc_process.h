@@ -32,6 +32,7 @@ struct swalloc_process_state {
     uint64_t inherited_bytes;
     pthread_key_t thread_key;             /* its destructor folds an ending thread */
     uint64_t threads_seen;                /* threads that counted anything, main included */
+    int32_t parent_pid;                   /* the parent when the process started (or forked) */
 };
 extern struct swalloc_process_state swalloc_process __attribute__((visibility("hidden")));
 

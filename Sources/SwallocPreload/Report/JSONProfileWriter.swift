@@ -10,6 +10,8 @@ enum JSONProfileWriter {
         out.decimal(version)
         out.text(",\n  \"pid\": ")
         out.decimal(Int64(profile.pid))
+        out.text(",\n  \"ppid\": ")
+        out.decimal(Int64(swalloc_process_ptr().pointee.parent_pid))
         out.text(",\n  \"program\": ")
         out.jsonString(cString: ReportSnapshot.programPath())
         out.text(",\n  \"allocator\": \"")

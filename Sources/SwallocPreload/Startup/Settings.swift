@@ -24,7 +24,7 @@ struct Settings {
     /// stderr, which holds no address (`json` becomes `summary`).
     static let ignoredWhenSecure: [StaticString] = [
         "SWALLOC_ALLOCATOR", "SWALLOC_LIMIT", "SWALLOC_FAIL", "SWALLOC_OUT", "SWALLOC_SAMPLE", "SWALLOC_SAMPLE_DEPTH",
-        "SWALLOC_SAMPLE_SEED", "SWALLOC_GUARD",
+        "SWALLOC_SAMPLE_SEED", "SWALLOC_GUARD", "SWALLOC_CHILDREN", "SWALLOC_RUN_PARENT",
     ]
 
     static func read() -> Settings {
@@ -58,6 +58,12 @@ struct Settings {
         } else if settings.outputPath != nil {
             // SWALLOC_OUT alone means: write the profile there.
             settings.statistics = .json
+        }
+        // A process its swalloc run does not select writes nothing.
+        if !RunSelection.selectsThisProcess() {
+            settings.statistics = .off
+            settings.outputPath = nil
+            settings.summaryWithProfile = false
         }
         if let name = getenv("SWALLOC_ALLOCATOR"), name[0] != 0 {
             settings.allocatorName = UnsafePointer(name)

@@ -44,6 +44,7 @@ enum Startup {
     static func run() {
         guard servingMode == .starting else { return }
         isSecure = getauxval(UInt(AT_SECURE)) != 0
+        swalloc_process_ptr().pointee.parent_pid = getppid()
         swalloc_stderr_remember()
         swalloc_resolve_exit()
         settings = Settings.read()

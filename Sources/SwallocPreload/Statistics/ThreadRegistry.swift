@@ -96,7 +96,9 @@ enum ThreadRegistry {
             &+ totals.bytes_allocated &- totals.bytes_freed
         process.pointee.peak_live_bytes = Int64(bitPattern: process.pointee.inherited_bytes)
         process.pointee.retired = swalloc_counters()
-        process.pointee.report_done = 0
+        // A child that its run does not select (RunSelection) never reports.
+        process.pointee.report_done = RunSelection.forkedChildrenReport ? 0 : 1
+        process.pointee.parent_pid = getppid()
         process.pointee.threads_seen = 0
         process.pointee.threads = nil
         let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
