@@ -11,8 +11,11 @@ struct ReportCommand: ParsableCommand {
         case text, json, folded, pprof, html
     }
 
-    @Argument(help: "The profile (SWALLOC_OUT of a run).")
+    @Argument(help: "The profile (SWALLOC_OUT of a run), or the directory of a swalloc run.")
     var file: String
+
+    @Option(help: "In a run's directory: the process to render (default: the whole run, as text).")
+    var pid: Int?
 
     @Option(help: "text (default), json (the profile re-emitted, normalized), folded (stacks for flame graphs), pprof (gzipped protobuf, needs -o), html (a page with flame graphs, needs -o).")
     var format: Format = .text
@@ -34,7 +37,28 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         StandardStreams.prepare()
         let destination = try OutputDestination.resolveForCommand(output)
-        let profile = try ProfileInput.load(file)
+        let profile: Profile
+        if RunDirectory.isRunDirectory(file) {
+            let run: RunDirectory
+            do {
+                run = try RunDirectory.load(path: file)
+            } catch {
+                throw ProfileInput.failure(error.description)
+            }
+            guard let pid else {
+                guard format == .text else {
+                    throw ProfileInput.failure("\(file) is a run of \(run.profiles.count) processes: --format \(format.rawValue) renders one, chosen with --pid")
+                }
+                return try destination.deliver(Data(RunSummary.render(run).utf8))
+            }
+            guard let chosen = run.profiles.first(where: { $0.pid == pid }) else {
+                throw ProfileInput.failure("\(file) has no profile of pid \(pid)")
+            }
+            profile = chosen
+        } else {
+            if pid != nil { throw ProfileInput.failure("--pid chooses a process in a run's directory; \(file) is one profile") }
+            profile = try ProfileInput.load(file)
+        }
         let rendered: Data
         switch format {
         case .text: rendered = Data(TextReport.render(profile).utf8)

@@ -37,6 +37,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: help(SettingsTable.guardPlacement))
     var guardPlacement: String?
 
+    @Option(help: help(SettingsTable.children))
+    var children: String?
+
+    @Option(help: "A new or empty directory for the run's profiles (default: a new one in $TMPDIR or /tmp).")
+    var runDir: String?
+
+    /// Without --out, and with statistics as a summary: every process of
+    /// the tree writes its profile into the run directory, and swalloc
+    /// prints one summary of the run at the end.
+    var collectsTheRun: Bool { out == nil && (stats == nil || stats == "summary") }
+
     /// An option's help, from the settings table the library parses by.
     static func help(_ setting: SettingDescription) -> ArgumentHelp {
         ArgumentHelp("\(setting.summary) (\(setting.variable); unset: \(setting.unset))")
@@ -51,6 +62,12 @@ struct RunCommand: ParsableCommand {
         if ["-h", "--help"].contains(command.first) { throw CleanExit.helpRequest(self) }
         if stats == "off", out != nil {
             throw ValidationError("--out writes nothing with --stats off")
+        }
+        if !collectsTheRun && (children != nil || runDir != nil) {
+            throw ValidationError("--children and --run-dir are for a collected run: not with --out or --stats off/json")
+        }
+        if children?.isEmpty == true || runDir?.isEmpty == true {
+            throw ValidationError("--children and --run-dir need a value")
         }
     }
 
@@ -70,7 +87,12 @@ struct RunCommand: ParsableCommand {
             (SettingsTable.output, out),
         ]
         for case let (setting, value?) in settings { environment["\(setting.variable)"] = value }
-        if out != nil, stats == nil { environment["\(SettingsTable.statistics.variable)"] = "json" }
+        if let out {
+            // Relative to where swalloc was started, not to wherever the
+            // program is when it exits (a daemon's chdir("/")).
+            environment["\(SettingsTable.output.variable)"] = URL(fileURLWithPath: out).path
+            if stats == nil { environment["\(SettingsTable.statistics.variable)"] = "json" }
+        }
         // A bad value is a usage error before anything runs, found by the
         // library's own parser.
         let complaints = try SettingsProbe.complaints(environment: environment)
@@ -79,13 +101,30 @@ struct RunCommand: ParsableCommand {
             for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
             throw ExitCode(64)
         }
+        var collection: RunCollection? = nil
+        if collectsTheRun {
+            // Said before a run directory is made for a program that is not there.
+            guard RunCollection.canFind(command[0]) else {
+                StandardStreams.diagnose("cannot run \(command[0]): No such file or directory")
+                throw ExitCode(127)
+            }
+            do {
+                collection = try RunCollection.start(command: command, children: children ?? "all",
+                                                     directory: runDir, environment: &environment)
+            } catch let error as CLIError {
+                StandardStreams.diagnose(error.description)
+                throw ExitCode(64)
+            }
+        }
         let status: Int32
         do {
             status = try ChildProcess.run(command, environment: environment)
         } catch let error as CLIError {
             StandardStreams.diagnose(error.description)
+            collection?.discard()
             throw ExitCode(127)
         }
+        collection?.finish()
         throw ExitCode(status)
     }
 }

@@ -6,6 +6,9 @@ public struct Profile: Codable, Equatable, Sendable {
 
     public var version: Int
     public var pid: Int
+    /// The parent when the process started (or forked); absent in profiles
+    /// written before it was recorded.
+    public var ppid: Int?
     public var program: String?
     public var allocator: String
     public var complete: Bool

@@ -17,6 +17,7 @@ enum ProfileValidation {
     static func validated(_ profile: Profile, path: String) throws(ProfileError) -> Profile {
         var p = profile
         p.pid = clampProcessNumber(p.pid)
+        p.ppid = p.ppid.map(clampProcessNumber)
         p.threads = clampProcessNumber(p.threads)
         p.totals = clamped(p.totals)
         p.peakErrorBoundBytes = clamp(p.peakErrorBoundBytes)

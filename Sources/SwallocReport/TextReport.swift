@@ -1,6 +1,7 @@
 /// Renders a profile as the text report of `swalloc report`.
 public enum TextReport {
-    public static func render(_ profile: Profile) -> String {
+    /// The whole report, or (`withSites: false`) its counts and sizes alone.
+    public static func render(_ profile: Profile, withSites: Bool = true) -> String {
         var lines: [String] = []
         let t = profile.totals
         let program = profile.program.map(TerminalText.escaped) ?? "(unknown program)"
@@ -39,7 +40,7 @@ public enum TextReport {
                 lines.append("  " + label.padding(22) + grouped(bucket.count).leftPadding(12) + " " + formatPercent(share).leftPadding(6) + " " + String(repeating: "█", count: cells))
             }
         }
-        return lines.joined(separator: "\n") + "\n" + SiteReport.render(profile)
+        return lines.joined(separator: "\n") + "\n" + (withSites ? SiteReport.render(profile) : "")
     }
 
     /// 1234567 → "1,234,567".
