@@ -75,22 +75,38 @@ extension Allocator {
     /// The opening every `grow` shares: checks the contract, and growing a
     /// zero-sized block is allocating one. Returns that block, or nil to go on.
     @inlinable
-    public func growingFromZero(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+    func growingFromZero(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer? {
         precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
         return old.size == 0 ? try allocate(new) : nil
     }
 
-    /// The opening every `shrink` shares: checks the contract, and shrinking
-    /// to zero bytes gives the block back. Returns the zero-sized block, or
-    /// nil to go on.
+    /// The opening every `shrink` shares: checks the contract; shrinking to
+    /// zero bytes gives the block back, and a block that is not aligned for
+    /// the new layout (Rust lets `shrink` ask for a stricter alignment)
+    /// moves. Returns the new block, or nil to shrink in place.
     @inlinable
-    public func shrinkingToZero(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout)
-        -> UnsafeMutableRawBufferPointer? {
+    func shrinkingToZeroOrMoving(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout)
+        throws(AllocError) -> UnsafeMutableRawBufferPointer? {
         precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")
-        guard new.size == 0 else { return nil }
+        if new.size == 0 {
+            deallocate(pointer, layout: old)
+            return zeroSizedBlock(new)
+        }
+        guard UInt(bitPattern: pointer) & UInt(new.alignment &- 1) == 0 else { return try moving(pointer, from: old, to: new) }
+        return nil
+    }
+
+    /// A new block for `new`, the old one's first bytes copied, the old one
+    /// given back (on failure, the old one stays as it was).
+    @inlinable
+    func moving(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
+        -> UnsafeMutableRawBufferPointer {
+        let block = try allocate(new)
+        let bytes = Swift.min(old.size, new.size)
+        if bytes > 0 { block.baseAddress!.copyMemory(from: pointer, byteCount: bytes) }
         deallocate(pointer, layout: old)
-        return zeroSizedBlock(new)
+        return block
     }
 }
 

@@ -31,10 +31,13 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         Layout(uncheckedSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
     }
 
-    /// The layout of `count` contiguous `T`s: `stride × count` bytes.
+    /// The layout of `count` contiguous `T`s: `stride × count` bytes, and 0
+    /// for a zero-sized `T` (Rust's `Layout::array`: its sizes are strides;
+    /// Swift gives an empty type a stride of 1 but stores nothing).
     @inlinable
     public static func array<T: ~Copyable>(of _: T.Type, count: Int) throws(LayoutError) -> Layout {
         guard count >= 0 else { throw .sizeOverflow }
+        if MemoryLayout<T>.size == 0 { return Layout(uncheckedSize: 0, alignment: MemoryLayout<T>.alignment) }
         let (bytes, overflow) = MemoryLayout<T>.stride.multipliedReportingOverflow(by: count)
         guard !overflow else { throw .sizeOverflow }
         return try Layout(size: bytes, alignment: MemoryLayout<T>.alignment)
@@ -70,9 +73,12 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         return (try Layout(size: bytes, alignment: alignment), stride)
     }
 
-    /// The same size with a larger (or equal) alignment.
+    /// The same size with a larger (or equal) alignment (Rust's
+    /// `align_to`): `alignment` must be a power of two, even when it is
+    /// below the current one.
     public func aligned(to alignment: Int) throws(LayoutError) -> Layout {
-        try Layout(size: size, alignment: max(self.alignment, alignment))
+        guard alignment > 0, alignment & (alignment - 1) == 0 else { throw .alignmentNotPowerOfTwo(alignment) }
+        return try Layout(size: size, alignment: max(self.alignment, alignment))
     }
 
     /// A non-null pointer aligned to this layout, for zero-sized blocks

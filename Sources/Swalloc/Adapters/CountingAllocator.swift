@@ -5,7 +5,10 @@ import Synchronization
 /// the allocator it wraps.
 ///
 /// Bytes are counted as the layouts say (what was asked for), as the
-/// process-wide statistics count them.
+/// process-wide statistics count them. So that what comes back is counted
+/// as what went out, the blocks it returns are exactly as large as asked
+/// for (the base's extra room is not passed on: memory fitting would let
+/// a caller give a block back with a size that was never counted).
 public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sendable {
     public let base: Base
 
@@ -48,11 +51,13 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
     }
 
     public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
-        try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocate(layout) }
+        Self.exact(try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocate(layout) },
+                   layout.size)
     }
 
     public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
-        try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocateZeroed(layout) }
+        Self.exact(try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocateZeroed(layout) },
+                   layout.size)
     }
 
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
@@ -67,7 +72,7 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
             try base.grow(pointer, from: old, to: new)
         }
         grows.add(1, ordering: .relaxed)
-        return block
+        return Self.exact(block, new.size)
     }
 
     public func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
@@ -76,7 +81,7 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
             try base.growZeroed(pointer, from: old, to: new)
         }
         grows.add(1, ordering: .relaxed)
-        return block
+        return Self.exact(block, new.size)
     }
 
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
@@ -90,7 +95,12 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
         }
         shrinks.add(1, ordering: .relaxed)
         liveBytes.subtract(old.size - new.size, ordering: .relaxed)
-        return block
+        return Self.exact(block, new.size)
+    }
+
+    /// The block cut to the size that was counted.
+    static func exact(_ block: UnsafeMutableRawBufferPointer, _ size: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: block.baseAddress, count: Swift.min(block.count, size))
     }
 
     /// Runs an allocation, and on success adds `bytes` to the live total.

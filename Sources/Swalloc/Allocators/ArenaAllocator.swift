@@ -86,7 +86,7 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
+        if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         if UInt(bitPattern: pointer) == newest { cursor = newest &+ UInt(new.size) }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
     }

@@ -82,7 +82,7 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
+        if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         if pointer - region == newest { top = newest &+ new.size }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
     }

@@ -63,7 +63,8 @@ public final class PoolAllocator: OwnershipAwareAllocator {
 
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
+        guard new.alignment <= blockAlignment else { throw AllocError(.unsupportedLayout, layout: new) }
+        if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         return UnsafeMutableRawBufferPointer(start: pointer, count: blockSize)
     }
 

@@ -68,9 +68,9 @@ public struct SystemAllocator: Allocator, Sendable {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
+        if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         guard new.alignment <= Self.mallocAlignment else {
-            return UnsafeMutableRawBufferPointer(start: pointer, count: old.size) // in place
+            return UnsafeMutableRawBufferPointer(start: pointer, count: old.size) // in place (aligned: checked above)
         }
         guard let block = realloc(pointer, new.size) else { throw AllocError(.exhausted, layout: new) }
         return UnsafeMutableRawBufferPointer(start: block, count: Self.usableSize(block, new))

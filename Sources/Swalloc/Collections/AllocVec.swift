@@ -29,15 +29,23 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     /// fixed after 6.3.1), which would leak the storage in debug builds.
     @usableFromInline let deinitAnchor: AnyObject? = nil
 
-    /// An empty vector; allocates nothing until the first element.
+    /// An empty vector; allocates nothing until the first element (and
+    /// nothing ever for an empty `Element`, whose capacity is `Int.max`).
     @inlinable
     public init(allocator: A) {
         self.allocator = allocator
         self.storage = UnsafeMutableRawPointer(Layout.of(Element.self).danglingPointer)
             .assumingMemoryBound(to: Element.self)
         self._count = 0
-        self._capacity = 0
+        self._capacity = Self.emptyCapacity
     }
+
+    /// An `Element` with no bytes (`Void`, an empty struct) needs no
+    /// storage: Rust's `Vec` of a zero-sized type never allocates either.
+    @inlinable static var elementIsEmpty: Bool { MemoryLayout<Element>.size == 0 }
+    @inlinable static var emptyCapacity: Int { elementIsEmpty ? Int.max : 0 }
+    /// Whether there is a block to give back.
+    @inlinable var ownsStorage: Bool { _capacity > 0 && !Self.elementIsEmpty }
 
     /// An empty vector with room for `capacity` elements.
     @inlinable
@@ -48,7 +56,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
 
     deinit {
         storage.deinitialize(count: _count)
-        if _capacity > 0 {
+        if ownsStorage {
             allocator.deallocate(UnsafeMutableRawPointer(storage), layout: Self.layout(_capacity))
         }
     }
@@ -116,7 +124,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     public mutating func removeAll(keepingCapacity: Bool = false) {
         storage.deinitialize(count: _count)
         _count = 0
-        if !keepingCapacity && _capacity > 0 {
+        if !keepingCapacity && ownsStorage {
             allocator.deallocate(UnsafeMutableRawPointer(storage), layout: Self.layout(_capacity))
             storage = UnsafeMutableRawPointer(Layout.of(Element.self).danglingPointer).assumingMemoryBound(to: Element.self)
             _capacity = 0
@@ -131,7 +139,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
 
     /// Gives back unused capacity (through the allocator's `shrink`).
     public mutating func shrinkToFit() throws(AllocError) {
-        guard _count < _capacity else { return }
+        guard _count < _capacity, !Self.elementIsEmpty else { return }
         if _count == 0 {
             removeAll()
             return
@@ -167,7 +175,8 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     @inlinable
     static func layout(_ capacity: Int) -> Layout {
         // Only called for capacities whose layout was formed before.
-        Layout(uncheckedSize: MemoryLayout<Element>.stride * capacity, alignment: MemoryLayout<Element>.alignment)
+        Layout(uncheckedSize: elementIsEmpty ? 0 : MemoryLayout<Element>.stride * capacity,
+               alignment: MemoryLayout<Element>.alignment)
     }
 
     @inlinable
@@ -195,7 +204,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     @usableFromInline
     mutating func adopt(_ block: UnsafeMutableRawBufferPointer) {
         storage = block.baseAddress!.assumingMemoryBound(to: Element.self)
-        _capacity = MemoryLayout<Element>.stride == 0 ? Int.max : block.count / MemoryLayout<Element>.stride
+        _capacity = Self.elementIsEmpty ? Int.max : block.count / MemoryLayout<Element>.stride
     }
 }
 

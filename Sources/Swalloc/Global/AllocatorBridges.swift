@@ -74,7 +74,9 @@ public struct GlobalAsAllocator<Base: GlobalAllocator>: Allocator, Sendable {
 
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
-        if let block = shrinkingToZero(pointer, from: old, to: new) { return block }
+        if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
+        // realloc promises the old alignment only.
+        if new.alignment > old.alignment { return try moving(pointer, from: old, to: new) }
         guard let block = base.realloc(pointer, layout: old, newSize: new.size) else {
             throw AllocError(.exhausted, layout: new)
         }
