@@ -1,4 +1,4 @@
-import Swalloc
+@testable import Swalloc
 import XCTest
 
 /// The contract's edges that Rust's tests and bumpalo's property tests
@@ -91,5 +91,30 @@ final class ContractEdgeTests: XCTestCase {
         let counts = counting.counts
         XCTAssertEqual(counts.liveBytes, 0, "\(counts)")
         XCTAssertEqual(counts.allocations, counts.deallocations)
+    }
+}
+
+final class AllocatorCreationTests: XCTestCase {
+    func testBumpWithCapacityReportsExhaustion() throws {
+        XCTAssertThrowsError(try BumpAllocator.withCapacity(Int.max)) { error in
+            XCTAssertEqual((error as? AllocError)?.reason, .exhausted)
+        }
+        XCTAssertThrowsError(try BumpAllocator.withCapacity(-1))
+        let bump = try BumpAllocator.withCapacity(4096)
+        XCTAssertEqual(bump.capacity, 4096)
+        XCTAssertNotNil(try bump.allocate(try Layout(size: 100, alignment: 8)).baseAddress)
+    }
+
+    func testPoolRecognisesItsOwnFreeBlocks() throws {
+        let pool = PoolAllocator(blockSize: 64, blocksPerChunk: 8)
+        let layout = try Layout(size: 64, alignment: 16)
+        let block = try pool.allocate(layout)
+        XCTAssertTrue(pool.isBlock(block.baseAddress!))
+        XCTAssertFalse(pool.isBlock(block.baseAddress! + 8), "inside a block is no block")
+        XCTAssertFalse(pool.isFree(block.baseAddress!))
+        pool.deallocate(block.baseAddress!, layout: layout)
+        XCTAssertTrue(pool.isFree(block.baseAddress!), "a second deallocate would trip the debug check")
+        var local = 0
+        XCTAssertFalse(pool.isBlock(&local), "a foreign pointer")
     }
 }

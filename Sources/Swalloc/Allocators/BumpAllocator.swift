@@ -22,14 +22,30 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @usableFromInline var newest = -1
 
     /// A region of `capacity` bytes, page-aligned. Traps if the C library
-    /// cannot provide it (as an Array that cannot grow does).
-    public init(capacity: Int) {
+    /// cannot provide it (as an Array that cannot grow does); see
+    /// ``withCapacity(_:)`` for an error instead.
+    public convenience init(capacity: Int) {
         precondition(capacity >= 0, "BumpAllocator: negative capacity")
-        var region: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&region, 4096, max(capacity, 1)) == 0 && region != nil,
-                     "BumpAllocator: cannot get \(capacity) bytes")
-        self.region = region!
+        guard let region = Self.region(capacity) else { preconditionFailure("BumpAllocator: cannot get \(capacity) bytes") }
+        self.init(region: region, capacity: capacity)
+    }
+
+    /// A region of `capacity` bytes, or ``AllocError/Reason/exhausted``
+    /// when the C library cannot provide it (bumpalo's `try_with_capacity`).
+    public static func withCapacity(_ capacity: Int) throws(AllocError) -> BumpAllocator {
+        guard capacity >= 0, let region = region(capacity) else { throw AllocError(.exhausted, layout: nil) }
+        return BumpAllocator(region: region, capacity: capacity)
+    }
+
+    init(region: UnsafeMutableRawPointer, capacity: Int) {
+        self.region = region
         self.capacity = capacity
+    }
+
+    static func region(_ capacity: Int) -> UnsafeMutableRawPointer? {
+        var region: UnsafeMutableRawPointer?
+        guard posix_memalign(&region, 4096, max(capacity, 1)) == 0 else { return nil }
+        return region
     }
 
     deinit { free(region) }

@@ -44,9 +44,14 @@ public final class PoolAllocator: OwnershipAwareAllocator {
         return UnsafeMutableRawBufferPointer(start: block, count: blockSize)
     }
 
+    /// In debug builds, a pointer that is not one of the pool's blocks, or
+    /// one already free, stops the program (as Rust's debug assertions
+    /// would): adopting it would hand the same memory out twice.
     @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
         if layout.size == 0 { return }
+        assert(isBlock(pointer), "PoolAllocator: \(pointer) is not a block of this pool")
+        assert(!isFree(pointer), "PoolAllocator: \(pointer) freed twice")
         pointer.storeBytes(of: freeList, as: UnsafeMutableRawPointer?.self)
         freeList = pointer
     }
@@ -66,6 +71,26 @@ public final class PoolAllocator: OwnershipAwareAllocator {
         guard new.alignment <= blockAlignment else { throw AllocError(.unsupportedLayout, layout: new) }
         if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         return UnsafeMutableRawBufferPointer(start: pointer, count: blockSize)
+    }
+
+    /// The start of a block of one of the pool's chunks.
+    @usableFromInline
+    func isBlock(_ pointer: UnsafeRawPointer) -> Bool {
+        chunks.contains { chunk in
+            pointer >= UnsafeRawPointer(chunk) && pointer < UnsafeRawPointer(chunk + chunkBytes)
+                && (pointer - UnsafeRawPointer(chunk)) % blockSize == 0
+        }
+    }
+
+    /// On the free list (a walk of it: for the debug check only).
+    @usableFromInline
+    func isFree(_ pointer: UnsafeRawPointer) -> Bool {
+        var current = freeList
+        while let block = current {
+            if UnsafeRawPointer(block) == pointer { return true }
+            current = block.load(as: UnsafeMutableRawPointer?.self)
+        }
+        return false
     }
 
     public func owns(_ pointer: UnsafeRawPointer) -> Bool {
