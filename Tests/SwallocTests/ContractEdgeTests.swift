@@ -118,3 +118,56 @@ final class AllocatorCreationTests: XCTestCase {
         XCTAssertFalse(pool.isBlock(&local), "a foreign pointer")
     }
 }
+
+final class AllocVecEditingTests: XCTestCase {
+    typealias Vec = AllocVec<Int, CountingAllocator<SystemAllocator>>
+
+    func make(_ values: [Int], _ counting: CountingAllocator<SystemAllocator>) throws -> Vec {
+        var vec = Vec(allocator: counting)
+        try vec.append(contentsOf: values)
+        return vec
+    }
+
+    func testEditingMethodsMatchArray() throws {
+        let counting = CountingAllocator(SystemAllocator())
+        do {
+            var vec = try make(Array(0..<20), counting)
+            var array = Array(0..<20)
+            vec.removeLast(3); array.removeLast(3)
+            XCTAssertEqual(vec.array, array)
+            vec.removeSubrange(2..<5); array.removeSubrange(2..<5)
+            XCTAssertEqual(vec.array, array)
+            try vec.removeAll(where: { $0 % 3 == 0 }); array.removeAll(where: { $0 % 3 == 0 })
+            XCTAssertEqual(vec.array, array)
+            vec.swapAt(0, 3); array.swapAt(0, 3)
+            XCTAssertEqual(vec.array, array)
+            let removed = vec.swapRemove(at: 1)
+            let last = array.removeLast()
+            XCTAssertEqual(removed, array[1])
+            array[1] = last
+            XCTAssertEqual(vec.array, array)
+            try vec.resize(to: 12, with: -1); array += Array(repeating: -1, count: 12 - array.count)
+            XCTAssertEqual(vec.array, array)
+            try vec.resize(to: 2, with: 0); array.removeLast(array.count - 2)
+            XCTAssertEqual(vec.array, array)
+        }
+        XCTAssertEqual(counting.counts.liveBytes, 0)
+    }
+
+    /// A throwing test: the untested elements stay, none is lost or
+    /// deinitialized twice (non-copyable elements count their deinits).
+    func testRemoveAllWhereThatThrowsKeepsTheRest() throws {
+        struct Stop: Error {}
+        var vec = AllocVec<Tracked, SystemAllocator>(allocator: SystemAllocator())
+        let deinits = DeinitCounter()
+        for value in 0..<10 { try vec.append(Tracked(value, deinits)) }
+        XCTAssertThrowsError(try vec.removeAll(where: { element throws(Stop) -> Bool in
+            if element.value == 6 { throw Stop() }
+            return element.value % 2 == 0
+        }))
+        var remaining: [Int] = []
+        vec.forEach { remaining.append($0.value) }
+        XCTAssertEqual(remaining, [1, 3, 5, 6, 7, 8, 9])
+        XCTAssertEqual(deinits.count, 3, "0, 2 and 4 were removed")
+    }
+}
