@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     var fail: String?
 
     @Option(help: help(SettingsTable.guardPlacement))
-    var guardPlacement: String?
+    var `guard`: String?
 
     @Option(help: help(SettingsTable.children))
     var children: String?
@@ -83,7 +83,7 @@ struct RunCommand: ParsableCommand {
         let settings: [(SettingDescription, String?)] = [
             (SettingsTable.allocator, allocator), (SettingsTable.sample, sample),
             (SettingsTable.sampleDepth, sampleDepth), (SettingsTable.limit, limit), (SettingsTable.fail, fail),
-            (SettingsTable.guardPlacement, guardPlacement), (SettingsTable.statistics, stats),
+            (SettingsTable.guardPlacement, `guard`), (SettingsTable.statistics, stats),
             (SettingsTable.output, out),
         ]
         for case let (setting, value?) in settings { environment["\(setting.variable)"] = value }

@@ -41,9 +41,10 @@ public enum SettingsTable {
                            unset: "system")
     }
     public static var guardPlacement: SettingDescription {
-        SettingDescription(variable: "SWALLOC_GUARD", option: "guard-placement",
-                           summary: "With the guard allocator: exact ends blocks right at the guard page, not 16-aligned.",
-                           complaint: "not exact", unset: "the aligned placement")
+        SettingDescription(variable: "SWALLOC_GUARD", option: "guard",
+                           summary: "Guard pages: sample:BYTES moves about one allocation per BYTES to guard pages under any allocator; exact ends guarded blocks right at the guard page, not 16-aligned (comma-separated).",
+                           complaint: "expected exact, sample:BYTES (comma-separated)",
+                           unset: "no sampled guard, the aligned placement")
     }
     public static var limit: SettingDescription {
         SettingDescription(variable: "SWALLOC_LIMIT", option: "limit",

@@ -9,6 +9,9 @@
      double-free frees a block twice
      read-past   sums the 10 ints of malloc(40) and one more, past the end,
                  and prints the sum
+     planted N   allocates N blocks of 100 bytes, writing one byte past the
+                 end of every 100th, freeing each; prints "no overflow caught"
+                 if it gets to the end
      strcpy-one  copies a 21-character string into malloc(21) (its NUL one
                  byte past the end), then frees the block */
 #include <errno.h>
@@ -99,6 +102,15 @@ int main(int argc, char **argv) {
         for (int i = 0; i <= 10; i++) sum += numbers[i]; /* one too many */
         printf("sum=%d\n", sum);
         free(numbers);
+    } else if (!strcmp(what, "planted")) {
+        long count = argc > 2 ? atol(argv[2]) : 100000;
+        for (long i = 0; i < count; i++) {
+            char *p = malloc(100);
+            memset(p, 1, 100);
+            if (i % 100 == 99) p[100] = 1; /* one byte too far */
+            free(p);
+        }
+        puts("no overflow caught");
     } else if (!strcmp(what, "strcpy-one")) {
         char *p = malloc(21);
         strcpy(p, "twenty-one characters");

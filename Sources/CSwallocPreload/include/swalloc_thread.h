@@ -76,6 +76,10 @@ struct swalloc_thread_state {
     int32_t freeing_site;
     struct swalloc_thread_state *_Nullable next; /* thread list, under the process lock */
     struct swalloc_thread_state *_Nullable prev;
+    /* Bytes left before the sampled guard's next guarded allocation
+       (Allocators/GuardSampling.swift), once guard_started is set. */
+    int64_t guard_left;
+    bool guard_started;
 };
 
 /* Where a sample's stack is captured: per thread, so that capturing needs

@@ -127,17 +127,7 @@ enum GuardBuiltin {
     nonisolated(unsafe) static var exactPlacement = false
 
     static func install() -> swalloc_global_allocator {
-        mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
-        if let option = getenv("SWALLOC_GUARD"), option[0] != 0 {
-            if CString.equals(option, "exact") {
-                exactPlacement = true
-            } else {
-                Diagnostics.badSetting(SettingsTable.guardPlacement, value: option)
-            }
-        }
-        quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
-            .assumingMemoryBound(to: QuarantineEntry.self)
-        _ = swalloc_install_fault_handler { _, info, _ in GuardBuiltin.fault(at: swalloc_fault_address(info)) }
+        prepare()
         return swalloc_global_allocator(
             context: nil,
             alloc: { _, size, alignment in GuardBuiltin.alloc(size, alignment) },
@@ -145,6 +135,20 @@ enum GuardBuiltin {
             alloc_zeroed: { _, size, alignment in GuardBuiltin.allocZeroed(size, alignment) },
             realloc: nil,
             name: CString.pointer("guard"))
+    }
+
+    nonisolated(unsafe) static var prepared = false
+
+    /// The budget, the quarantine, the fault handler and the placement
+    /// option: for the guard allocator, and for the sampled guard
+    /// (``GuardSampling``) in front of any other. Once, by the constructor.
+    static func prepare() {
+        guard !prepared else { return }
+        prepared = true
+        mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
+        quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
+            .assumingMemoryBound(to: QuarantineEntry.self)
+        _ = swalloc_install_fault_handler { _, info, _ in GuardBuiltin.fault(at: swalloc_fault_address(info)) }
     }
 
     /// The mapping's data part: metadata, padding for the alignment, the block.
@@ -162,6 +166,20 @@ enum GuardBuiltin {
         guard let block = mapGuarded(size, alignment) else {
             _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
             return unguarded(size, alignment, reason: "the kernel refused a mapping")
+        }
+        return block
+    }
+
+    /// A guarded block within the mapping budget, or nil (no unguarded
+    /// fall-back): what the sampled guard asks for.
+    static func mapGuardedCounted(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+        if swalloc_atomic_add_i64(&mappingsInUse, 2) > mappingBudget {
+            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+            return nil
+        }
+        guard let block = mapGuarded(size, alignment) else {
+            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+            return nil
         }
         return block
     }

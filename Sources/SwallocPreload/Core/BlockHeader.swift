@@ -7,6 +7,9 @@ enum BlockOwner: UInt8 {
     case system = 0
     /// The registered global allocator (`swalloc_set_global_allocator`).
     case registered = 1
+    /// The guard allocator, for the blocks the sampled guard chose
+    /// (``GuardSampling``) while another allocator serves the rest.
+    case guarded = 2
 }
 
 /// The 16 bytes in front of every block served in ``ServingMode/general``.
@@ -75,11 +78,13 @@ struct BlockHeader {
     static func read(before user: UnsafeMutableRawPointer) -> BlockHeader? {
         let size = user.loadUnaligned(fromByteOffset: -16, as: Int.self)
         let tag = user.loadUnaligned(fromByteOffset: -8, as: UInt64.self)
-        guard tag & 0xFFFF_FFFF == magic else { return nil }
+        guard tag & 0xFFFF_FFFF == magic,
+              let owner = BlockOwner(rawValue: UInt8(truncatingIfNeeded: tag &>> 40) ^ BlockOwner.registered.rawValue)
+        else { return nil }
         return BlockHeader(
             requestedSize: size,
             alignmentShift: Int(truncatingIfNeeded: ((tag &>> 32) & 0xFF) ^ 4),
-            owner: (tag &>> 40) & 0xFF == 0 ? .registered : .system,
+            owner: owner,
             flags: (tag &>> 48) & 0xFF)
     }
 

@@ -40,10 +40,9 @@ enum HeaderBlocks {
         let header = BlockHeader(requestedSize: size, alignmentShift: max(alignmentShift, 4),
                                  owner: owner, flags: flags)
         let user = header.frame(base)
-        if counted {
-            Statistics.recordAllocation(size, at: user, Statistics.thread)
-        }
-        return user
+        // The checkpoint may move the block (the sampled guard): its answer
+        // is the block.
+        return counted ? Statistics.recordAllocation(size, at: user, Statistics.thread) : user
     }
 
     @inline(never)
@@ -99,6 +98,8 @@ enum HeaderBlocks {
         let base = header.base(of: user)
         if header.owner == .system {
             GlibcMalloc.dealloc(base)
+        } else if header.owner == .guarded {
+            GuardBuiltin.dealloc(base, header.allocatorSize, header.alignment)
         } else {
             // Unsafe: the header is ours until the dealloc below.
             BlockHeader.markFreed(before: user)
@@ -139,8 +140,8 @@ enum HeaderBlocks {
                                                      alignment: header.alignment, newSize: newTotal)
             (newBase.map { $0 + offset } ?? user).storeBytes(of: tag, toByteOffset: -8, as: UInt64.self)
         } else {
-            // An over-aligned glibc block: glibc's realloc would not keep the
-            // alignment, so move it by hand.
+            // An over-aligned glibc block (glibc's realloc would not keep the
+            // alignment), or one the sampled guard placed: moved by hand.
             if limited { AllocationPolicy.release(size) } // allocate() admits it again
             guard let moved = allocate(size, alignmentShift: header.alignmentShift, zeroed: false,
                                        counted: counted) else { return nil }
@@ -171,7 +172,7 @@ enum HeaderBlocks {
         if header.isCounted || counted {
             // Counted now whoever allocated it: the block stays live.
             BlockHeader.setFlag(BlockHeader.countedFlag, true, before: newUser)
-            Statistics.recordAllocation(size, at: newUser, Statistics.thread)
+            return Statistics.recordAllocation(size, at: newUser, Statistics.thread)
         }
         return newUser
     }

@@ -56,6 +56,13 @@ enum JSONProfileWriter {
             out.byte(UInt8(ascii: "}"))
         }
         out.text(first ? "]" : "\n  ]")
+        if GuardSampling.enabled {
+            out.text(",\n  \"guard_sampling\": {\"mean_bytes\": ")
+            out.decimal(GuardSampling.meanBytes)
+            out.text(", \"guarded\": ")
+            out.decimal(swalloc_atomic_add_u64(&GuardSampling.guarded, 0))
+            out.byte(UInt8(ascii: "}"))
+        }
         if Sampler.enabled { SitesWriter.write(&out) }
         out.text("\n}\n")
     }

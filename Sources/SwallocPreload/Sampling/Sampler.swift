@@ -117,7 +117,13 @@ enum Sampler {
 
     /// The bytes until the next sample: exponential with the mean.
     static func nextGap(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
-        if meanBytes == 1 { return 0 }
+        gap(thread, mean: meanBytes)
+    }
+
+    /// An exponential draw with mean `mean` bytes from the thread's
+    /// generator (0 for a mean of 1: every allocation).
+    static func gap(_ thread: UnsafeMutablePointer<swalloc_thread_state>, mean: Int64) -> Int64 {
+        if mean == 1 { return 0 }
         // xorshift64*, then a uniform in (0, 1].
         var x = thread.pointee.sample_random
         x ^= x &>> 12
@@ -125,7 +131,7 @@ enum Sampler {
         x ^= x &>> 27
         thread.pointee.sample_random = x
         let uniform = (Double((x &* 0x2545_F491_4F6C_DD1D) &>> 11) + 1) / 9_007_199_254_740_992.0
-        let gap = -Approximations.log(uniform) * Double(meanBytes)
+        let gap = -Approximations.log(uniform) * Double(mean)
         return gap >= 9.0e18 ? Int64.max : Int64(gap) &+ 1
     }
 

@@ -68,16 +68,9 @@ struct Settings {
         if let name = getenv("SWALLOC_ALLOCATOR"), name[0] != 0 {
             settings.allocatorName = UnsafePointer(name)
         }
-        // Read by the guard allocator when it is installed; said here when
-        // it would be read by nothing.
-        if let option = getenv("SWALLOC_GUARD"), option[0] != 0,
-           !(settings.allocatorName.map { CString.equals($0, "guard") } ?? false) {
-            Diagnostics.line { out in
-                out.text("SWALLOC_GUARD=")
-                out.escapedText(cString: option, limit: 200)
-                out.text(": only SWALLOC_ALLOCATOR=guard reads it; ignored")
-            }
-        }
+        GuardSampling.configure(getenv("SWALLOC_GUARD"),
+                                allocatorIsGuard: settings.allocatorName.map { CString.equals($0, "guard") } ?? false,
+                                statistics: settings.statistics != .off)
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"),
                           seed: getenv("SWALLOC_SAMPLE_SEED"))

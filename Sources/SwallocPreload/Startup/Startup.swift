@@ -62,6 +62,7 @@ enum Startup {
             swalloc_reserve_high_descriptors()
             ThreadRegistry.start()
             Sampler.start()
+            GuardSampling.start()
         }
         // From here on every new block gets the mode's shape.
         let mode: ServingMode

@@ -11,7 +11,9 @@ import CSwallocPreload
 ///   allocates: the process's live total, summed from every thread's
 ///   counters (``ThreadRegistry/scanPeak()``), is a peak candidate;
 /// - a **sample** of this allocation, when the thread's sampling gap has
-///   run out (``Sampler``).
+///   run out (``Sampler``);
+/// - the **sampled guard**: this allocation moves to guard pages, when
+///   the thread's guard gap has run out (``GuardSampling``).
 ///
 /// One countdown for both keeps each allocation at one subtract and one
 /// branch, and frees need nothing: live bytes reach their peak just after
@@ -25,21 +27,43 @@ enum Checkpoint {
     /// frame fewer for libunwind to walk).
     @inline(__always)
     static func reached(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
-        if _slowPath(settle(swalloc_current_thread())) { return Sampler.record(user, size: size) }
+        let due = settle(swalloc_current_thread())
+        if _slowPath(due != 0) {
+            // Guarded first, so that a sample records the block's final address.
+            var block = user
+            if due & guardDue != 0 {
+                if let moved = GuardSampling.replace(user, size: size) {
+                    block = moved
+                } else {
+                    // Too large (or aligned) to guard: the next allocation
+                    // takes its turn, so that the rate holds.
+                    let thread = swalloc_current_thread()
+                    thread.pointee.guard_left = 0
+                    thread.pointee.countdown = 0
+                    thread.pointee.countdown_start = 0
+                }
+            }
+            if due & sampleDue != 0 { return Sampler.record(block, size: size) }
+            return block
+        }
         return user
     }
 
-    /// Charges the bytes allocated since the countdown was set to both
-    /// schedules, scans the peak if its step ran out, and sets the next
-    /// countdown. Returns whether the allocation is to be sampled.
+    static let sampleDue: UInt8 = 1
+    static let guardDue: UInt8 = 2
+
+    /// Charges the bytes allocated since the countdown was set to every
+    /// schedule, scans the peak if its step ran out, and sets the next
+    /// countdown. Returns what is due for this allocation: ``sampleDue``,
+    /// ``guardDue``, both or neither.
     @inline(never)
-    static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Bool {
+    static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> UInt8 {
         let allocated = thread.pointee.countdown_start &- thread.pointee.countdown
+        // A fresh thread (zeroed TLS) seeds its generator here, at its
+        // first allocation.
+        if (Sampler.enabled || GuardSampling.enabled) && thread.pointee.sample_random == 0 { Sampler.seed(thread) }
         var sample = false
         if Sampler.enabled {
-            // A fresh thread (zeroed TLS) seeds its generator and starts its
-            // first gap here, at its first allocation.
-            if thread.pointee.sample_random == 0 { Sampler.seed(thread) }
             thread.pointee.sample_left &-= allocated
             if thread.pointee.sample_left <= 0 {
                 sample = true
@@ -53,9 +77,24 @@ enum Checkpoint {
             ThreadRegistry.scanPeak()
             thread.pointee.peak_left = Int64(SWALLOC_PEAK_STEP)
         }
-        let next = min(thread.pointee.sample_left, thread.pointee.peak_left)
+        var due = sample ? sampleDue : 0
+        if GuardSampling.enabled {
+            if thread.pointee.guard_started {
+                thread.pointee.guard_left &-= allocated
+                if thread.pointee.guard_left <= 0 {
+                    due |= guardDue
+                    thread.pointee.guard_left = GuardSampling.nextGap(thread)
+                }
+            } else {
+                thread.pointee.guard_started = true
+                thread.pointee.guard_left = GuardSampling.nextGap(thread)
+            }
+        } else {
+            thread.pointee.guard_left = Int64.max
+        }
+        let next = min(thread.pointee.sample_left, thread.pointee.peak_left, thread.pointee.guard_left)
         thread.pointee.countdown = next
         thread.pointee.countdown_start = next
-        return sample
+        return due
     }
 }

@@ -43,9 +43,10 @@ enum Statistics {
     }
 
     /// A block of `size` requested bytes was handed out at `user`: counted,
-    /// and taken to the checkpoint if it reaches it (which may sample it).
-    /// Returns `user`.
-    @inline(__always) @discardableResult
+    /// and taken to the checkpoint if it reaches it (which may sample it, or
+    /// move it to guard pages). Returns the block to hand out: `user`, or
+    /// where the sampled guard moved it.
+    @inline(__always)
     static func recordAllocation(_ size: Int, at user: UnsafeMutableRawPointer,
                                  _ thread: UnsafeMutablePointer<swalloc_thread_state>) -> UnsafeMutableRawPointer {
         countBytes(size, thread)

@@ -1,0 +1,129 @@
+import CSwallocPreload
+
+/// The sampled guard (`SWALLOC_GUARD=sample:BYTES`), GWP-ASan's idea for any
+/// program: about one allocation per BYTES allocated, chosen at random,
+/// moves to guard pages (``GuardBuiltin``'s placement, slack check and
+/// quarantine), while the chosen allocator serves the rest. Cheap enough
+/// to leave on: the choice rides on the checkpoint the statistics already
+/// have (``Checkpoint``), so the fast paths do not change, and a guarded
+/// allocation costs a few system calls once per BYTES.
+///
+/// The chosen allocation already exists when the checkpoint sees it: it is
+/// copied into a guarded block (its `size` bytes: a fresh malloc's are
+/// garbage, calloc's zeros, realloc's the data), and the first block goes
+/// back to its allocator uncounted. Blocks of alignment above 16 are left
+/// alone. The guarded block carries a ``BlockHeader`` of owner
+/// ``BlockOwner/guarded``, so that free, realloc and malloc_usable_size
+/// send it back to the guard allocator.
+enum GuardSampling {
+    /// Mean bytes between guarded allocations; 0: off.
+    nonisolated(unsafe) static var meanBytes: Int64 = 0
+    nonisolated(unsafe) static var enabled = false
+    /// Allocations moved to guard pages so far (atomic).
+    nonisolated(unsafe) static var guarded: UInt64 = 0
+
+    /// `SWALLOC_GUARD`: comma-separated `exact` (``GuardBuiltin``'s
+    /// byte-exact placement) and `sample:BYTES`. Read by the constructor;
+    /// the sampled guard needs the statistics' checkpoint, so it is off
+    /// (with a line) when they are.
+    static func configure(_ text: UnsafePointer<CChar>?, allocatorIsGuard: Bool, statistics: Bool) {
+        guard let text, text[0] != 0 else { return }
+        var exact = false
+        var mean: Int64 = 0
+        var start = 0
+        let length = CString.length(text)
+        var valid = true
+        while start <= length && valid {
+            var end = start
+            while end < length && text[end] != 0x2C { end &+= 1 } // ","
+            let clause = text + start
+            let clauseLength = end &- start
+            if clauseLength == 5 && strncmp(clause, "exact", 5) == 0 {
+                exact = true
+            } else if clauseLength > 7 && strncmp(clause, "sample:", 7) == 0,
+                      let bytes = SizeParser.parse(clause + 7, length: clauseLength &- 7), bytes > 0 {
+                mean = Int64(bytes)
+            } else {
+                valid = false
+            }
+            start = end &+ 1
+        }
+        guard valid else {
+            Diagnostics.badSetting(SettingsTable.guardPlacement, value: text)
+            return
+        }
+        GuardBuiltin.exactPlacement = exact
+        if mean > 0 && !allocatorIsGuard {
+            if statistics {
+                meanBytes = mean
+                enabled = true
+            } else {
+                Diagnostics.line { out in
+                    out.text("SWALLOC_GUARD=")
+                    out.escapedText(cString: text, limit: 200)
+                    out.text(": sample: needs the statistics (SWALLOC_STATS summary or json); ignored")
+                }
+                return
+            }
+        }
+        if !allocatorIsGuard && !enabled {
+            Diagnostics.line { out in
+                out.text("SWALLOC_GUARD=")
+                out.escapedText(cString: text, limit: 200)
+                out.text(": only SWALLOC_ALLOCATOR=guard or sample: reads it; ignored")
+            }
+        }
+    }
+
+    /// Sets up the guard allocator's parts the sampled guard uses.
+    static func start() {
+        if enabled { GuardBuiltin.prepare() }
+    }
+
+    static func nextGap(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
+        Sampler.gap(thread, mean: meanBytes)
+    }
+
+    /// The largest allocation guarded: a guarded block is a fresh mapping
+    /// whose every page faults in, and the chosen block is copied, so a
+    /// large one would cost its size; as GWP-ASan, small blocks only (where
+    /// most overflows are). A larger one passes its turn to the next
+    /// allocation.
+    static let largestSize = 16 << 10
+
+    /// The block at `user` (`size` requested bytes, counted, not yet seen
+    /// by the program) moved to guard pages; `user` itself when the guard
+    /// allocator refused (its mapping budget), nil when the block is not
+    /// one to guard (larger than ``largestSize``, over-aligned).
+    @inline(never)
+    static func replace(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer? {
+        let header = BlockHeader.read(before: user)
+        if let header, header.alignmentShift != 4 || header.owner == .guarded { return nil }
+        guard size <= largestSize else { return nil }
+        guard let base = GuardBuiltin.mapGuardedCounted(size &+ BlockHeader.byteCount, BlockHeader.byteCount) else {
+            return user
+        }
+        // The old block's flags carry over (counted, limited); sampling
+        // marks the new one afterwards.
+        let flags = header.map { $0.flags & ~BlockHeader.sampledFlag } ?? BlockHeader.countedFlag
+        let moved = BlockHeader(requestedSize: size, alignmentShift: 4, owner: .guarded, flags: flags).frame(base)
+        // Unsafe: both blocks hold at least `size` bytes.
+        _ = memcpy(moved, user, size)
+        if let header {
+            // Back to its owner without the statistics or the limit: the
+            // program never saw it.
+            let oldBase = header.base(of: user)
+            if header.owner == .system {
+                GlibcMalloc.dealloc(oldBase)
+            } else {
+                BlockHeader.markFreed(before: user)
+                GlobalAllocatorRegistry.dealloc(oldBase, size: header.allocatorSize, alignment: header.alignment)
+            }
+        } else {
+            // A trailer block of the counting mode: glibc's own.
+            swalloc_libc_free(user)
+        }
+        _ = swalloc_atomic_add_u64(&guarded, 1)
+        return moved
+    }
+}
