@@ -28,25 +28,28 @@ enum Checkpoint {
     @inline(__always)
     static func reached(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
         let due = settle(swalloc_current_thread())
-        if _slowPath(due != 0) {
-            // Guarded first, so that a sample records the block's final address.
-            var block = user
-            if due & guardDue != 0 {
-                if let moved = GuardSampling.replace(user, size: size) {
-                    block = moved
-                } else {
-                    // Too large (or aligned) to guard: the next allocation
-                    // takes its turn, so that the rate holds.
-                    let thread = swalloc_current_thread()
-                    thread.pointee.guard_left = 0
-                    thread.pointee.countdown = 0
-                    thread.pointee.countdown_start = 0
-                }
-            }
-            if due & sampleDue != 0 { return Sampler.record(block, size: size) }
-            return block
-        }
+        if _slowPath(due == sampleDue) { return Sampler.record(user, size: size) }
+        if _slowPath(due != 0) { return guardThenSample(user, size: size, due: due) }
         return user
+    }
+
+    /// The sampled guard's turn (and perhaps a sample): out of line, so
+    /// that the paths that inline ``reached(_:size:)`` stay as they were.
+    @inline(never)
+    static func guardThenSample(_ user: UnsafeMutableRawPointer, size: Int, due: UInt8) -> UnsafeMutableRawPointer {
+        // Guarded first, so that a sample records the block's final address.
+        var block = user
+        if let moved = GuardSampling.replace(user, size: size) {
+            block = moved
+        } else {
+            // Too large (or aligned) to guard: the next allocation takes its
+            // turn, so that the rate holds.
+            let thread = swalloc_current_thread()
+            thread.pointee.guard_left = 0
+            thread.pointee.countdown = 0
+            thread.pointee.countdown_start = 0
+        }
+        return due & sampleDue != 0 ? Sampler.record(block, size: size) : block
     }
 
     static let sampleDue: UInt8 = 1
