@@ -20,9 +20,10 @@ let package = Package(
         .target(name: "CSwalloc"),
         .target(name: "Swalloc", dependencies: ["CSwalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev"])]),
         .target(
             name: "SwallocReport",
-            dependencies: ["CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CZlib", "CLibdw", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Pprof/pprof.proto"]),
         // The SWALLOC_* settings table, shared with the preload library
         // (scripts/build compiles the same file into it).

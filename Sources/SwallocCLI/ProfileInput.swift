@@ -9,7 +9,7 @@ enum ProfileInput {
     /// The profile at `path`.
     static func load(_ path: String) throws -> Profile {
         do {
-            return try Profile.load(path: path)
+            return SourceLines.annotated(try Profile.load(path: path))
         } catch {
             throw failure(error.description)
         }

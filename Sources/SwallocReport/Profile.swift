@@ -50,6 +50,13 @@ public struct Profile: Codable, Equatable, Sendable {
         /// Address minus the module's load base.
         public var offset: UInt64
         public var address: UInt64
+        /// The source file and line of the call, from the module's DWARF
+        /// (``SourceLines``, at report time; the library writes neither).
+        public var file: String?
+        public var line: Int?
+        /// A call the compiler inlined: a frame of its own, with the
+        /// address of the real frame it is part of.
+        public var inlined: Bool?
     }
 
     public struct Totals: Codable, Equatable, Sendable {

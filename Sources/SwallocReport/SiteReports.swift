@@ -25,6 +25,19 @@ public enum SiteReport {
         return "\(TerminalText.escaped(module))+0x\(String(frame.offset, radix: 16))"
     }
 
+    /// A frame for the text report: its name, then where it is in the
+    /// source (file name and line) when DWARF said, and whether the call
+    /// was inlined.
+    public static func frameLine(_ frame: Profile.Frame) -> String {
+        var text = name(frame)
+        if let file = frame.file {
+            let shortName = String(file.split(separator: "/").last ?? Substring(file))
+            text += "  " + TerminalText.escaped(shortName) + (frame.line.map { ":\($0)" } ?? "")
+        }
+        if frame.inlined == true { text += "  (inlined)" }
+        return text
+    }
+
     /// The text report's sections: top sites by bytes and by calls, and the
     /// sites that leaked, each with its stack.
     public static func render(_ profile: Profile, top: Int = 10, depth: Int = 8) -> String {
@@ -40,7 +53,7 @@ public enum SiteReport {
             for (rank, site) in chosen.enumerated() {
                 lines.append("  \(rank + 1). \(describe(site))")
                 for frame in site.frames.prefix(depth) {
-                    lines.append("       \(name(frame))")
+                    lines.append("       \(frameLine(frame))")
                 }
                 if site.frames.count > depth { lines.append("       … \(site.frames.count - depth) more frames") }
             }

@@ -1,0 +1,57 @@
+import Foundation
+import SwallocReport
+import XCTest
+
+/// Source files, lines and inlined frames at report time, from DWARF
+/// (issue #13, item 1): the library records modules and offsets, the CLI
+/// names the lines.
+final class SourceLinesTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireTool() }
+
+    /// The line of the source file of a host that holds `marker`.
+    func line(of marker: String, in host: String) throws -> Int {
+        let source = Harness.root.appendingPathComponent("interpose/hosts/\(host)").path
+        let lines = try String(contentsOfFile: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        return try XCTUnwrap(lines.firstIndex { $0.contains(marker) }) + 1
+    }
+
+    func testFramesGetFilesAndLines() throws {
+        let (_, path) = Harness.callSitesProfile(self)
+        let text = Harness.swalloc(["report", path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        let churn = try line(of: "sink = malloc(1024);", in: "callsites.c")
+        let leak = try line(of: "sink = malloc(4096);", in: "callsites.c")
+        XCTAssertTrue(text.stdout.contains("churn_kilobytes  callsites.c:\(churn)\n"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("leak_pages  callsites.c:\(leak)\n"), text.stdout)
+        // The JSON re-emitted keeps the full path, the line, and the rest.
+        let json = Harness.swalloc(["report", "--format", "json", path])
+        let profile = try Profile.parse(Data(json.stdout.utf8), path: "stdout")
+        let frame = try XCTUnwrap(profile.sites?.flatMap(\.frames).first { $0.function == "leak_pages" })
+        XCTAssertEqual(frame.file, Harness.root.appendingPathComponent("interpose/hosts/callsites.c").path)
+        XCTAssertEqual(frame.line, leak)
+    }
+
+    func testInlinedCallsAreFramesOfTheirOwn() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([Harness.host("inlined")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = Harness.swalloc(["report", path])
+        let inner = try line(of: "MAKE_RECORD_LINE", in: "inlined.c")
+        let outer = try line(of: "BUILD_RECORDS_LINE", in: "inlined.c")
+        XCTAssertTrue(text.stdout.contains("make_record  inlined.c:\(inner)  (inlined)\n       build_records  inlined.c:\(outer)\n"),
+                      text.stdout)
+    }
+
+    /// A module that is gone keeps the library's names and offsets.
+    func testMissingModulesStayAsTheyWere() throws {
+        let (directory, path) = Harness.callSitesProfile(self)
+        var json = try String(contentsOfFile: path, encoding: .utf8)
+        json = json.replacingOccurrences(of: Harness.host("callsites"), with: "/nonexistent/callsites")
+        let moved = directory.appendingPathComponent("moved.json").path
+        try json.write(toFile: moved, atomically: true, encoding: .utf8)
+        let text = Harness.swalloc(["report", moved])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("       churn_kilobytes\n"), text.stdout)
+    }
+}
