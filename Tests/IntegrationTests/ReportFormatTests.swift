@@ -59,6 +59,11 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertTrue(live.stdout.contains("leak_pages"), live.stdout)
         XCTAssertFalse(live.stdout.split(separator: "\n").contains { $0.hasSuffix(" churn_kilobytes") && !$0.hasPrefix("         0") },
                        "nothing of churn_kilobytes is live")
+        // Source lines reach pprof: -lines names the file and line.
+        let lines = Harness.run(["go", "tool", "pprof", "-top", "-lines", "-sample_index=alloc_space", pprof],
+                                preload: false, environment: ["HOME": directory.path, "PPROF_TMPDIR": directory.path],
+                                timeout: 300)
+        XCTAssertTrue(lines.stdout.contains("churn_kilobytes \(Harness.root.path)/interpose/hosts/callsites.c:"), lines.stdout)
     }
 
     /// The HTML page renders in headless Chromium with a visible flame graph.

@@ -40,7 +40,7 @@ public enum PprofWriter {
         message.comment = [builder.string("swalloc profile of \(profile.program.map(TerminalText.escaped) ?? "?") [pid \(profile.pid)]")]
         for site in sites {
             var sample = Perftools_Profiles_Sample()
-            sample.locationID = site.frames.map { builder.location($0) }
+            sample.locationID = Builder.locationGroups(site.frames).map { builder.location($0) }
             sample.value = [site.calls, site.bytes, site.liveAllocations, site.liveBytes].map(\.cappedInt64)
             message.sample.append(sample)
         }
@@ -76,29 +76,53 @@ public enum PprofWriter {
             return value
         }
 
-        mutating func location(_ frame: Profile.Frame) -> UInt64 {
+        /// The frames of one return address: the calls inlined there
+        /// (``Profile/Frame/inlined``), then the real frame. pprof keeps them
+        /// as one location with a line each, innermost first.
+        static func locationGroups(_ frames: [Profile.Frame]) -> [[Profile.Frame]] {
+            var groups: [[Profile.Frame]] = []
+            var current: [Profile.Frame] = []
+            for frame in frames {
+                current.append(frame)
+                if frame.inlined != true {
+                    groups.append(current)
+                    current = []
+                }
+            }
+            if !current.isEmpty { groups.append(current) }
+            return groups
+        }
+
+        mutating func location(_ group: [Profile.Frame]) -> UInt64 {
+            let frame = group.last!
             if let id = locationIndex[frame.address] { return id }
             var location = Perftools_Profiles_Location()
             location.id = UInt64(locations.count + 1)
             location.address = frame.address
             location.mappingID = mapping(frame)
-            var line = Perftools_Profiles_Line()
-            line.functionID = function(SiteReport.name(frame), module: frame.module ?? "")
-            location.line = [line]
+            location.line = group.map { member in
+                var line = Perftools_Profiles_Line()
+                line.functionID = function(SiteReport.name(member), file: member.file ?? member.module ?? "")
+                line.line = Int64(member.line ?? 0)
+                return line
+            }
             locations.append(location)
             locationIndex[frame.address] = location.id
             return location.id
         }
 
-        mutating func function(_ name: String, module: String) -> UInt64 {
-            if let id = functionIndex[name] { return id }
+        /// One function per name and source file (the module, without
+        /// source lines).
+        mutating func function(_ name: String, file: String) -> UInt64 {
+            let key = name + "\u{0}" + file
+            if let id = functionIndex[key] { return id }
             var function = Perftools_Profiles_Function()
             function.id = UInt64(functions.count + 1)
             function.name = string(name)
             function.systemName = function.name
-            function.filename = string(TerminalText.escaped(module))
+            function.filename = string(TerminalText.escaped(file))
             functions.append(function)
-            functionIndex[name] = function.id
+            functionIndex[key] = function.id
             return function.id
         }
 
