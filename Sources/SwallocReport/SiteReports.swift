@@ -68,7 +68,18 @@ public enum SiteReport {
         section("still live at exit, by site", Array(leaks.prefix(top))) {
             "\(TextReport.bytes($0.liveBytes)) in \(TextReport.grouped($0.liveAllocations)) blocks"
         }
-        if leaks.isEmpty { lines.append(""); lines.append("still live at exit, by site: nothing") }
+        if leaks.isEmpty {
+            lines.append("")
+            let live = profile.totals.liveBytesAtExit
+            if live > 0 && !exact {
+                // Sampling missed them: say so rather than "nothing".
+                lines.append("still live at exit, by site: none sampled, though \(TextReport.bytes(live)) in "
+                             + "\(TextReport.grouped(profile.totals.liveAllocationsAtExit)) blocks was still live; "
+                             + "run with --sample 1 (SWALLOC_SAMPLE=1) to find every block's site")
+            } else {
+                lines.append("still live at exit, by site: nothing")
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -55,3 +55,31 @@ final class SourceLinesTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("       churn_kilobytes\n"), text.stdout)
     }
 }
+
+/// The summary's histogram and the text report's leak section say what
+/// they do not show (issue #13).
+final class ReportCompletenessTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireTool() }
+
+    /// 200 blocks of 1 MiB among 200,000 small ones: the summary lists
+    /// their size class too, labelled as the text report labels it.
+    func testSummaryListsEverySizeClass() {
+        let result = Harness.run([Harness.host("callsites"), "big"], environment: ["SWALLOC_SAMPLE": "0"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("swalloc:            1 MiB – 2 MiB       200 "), result.stderr)
+    }
+
+    /// Sampling too sparse to see the leaked blocks: the report says how
+    /// much was live and how to find it, not "nothing".
+    func testUnsampledLeaksAreNamedAsSuch() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([Harness.host("callsites")],
+                              environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1G", "SWALLOC_SAMPLE_SEED": "3"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = Harness.swalloc(["report", path])
+        // callsites leaks 10 pages; stdio's buffer is live too.
+        XCTAssertTrue(text.stdout.contains("still live at exit, by site: none sampled, though "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("was still live; run with --sample 1 (SWALLOC_SAMPLE=1)"), text.stdout)
+    }
+}

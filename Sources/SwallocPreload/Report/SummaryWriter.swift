@@ -9,7 +9,7 @@ import CSwallocPreload
 /// swalloc: freed      67,118 blocks   9.8 MiB
 /// swalloc: peak live  2.3 MiB
 /// swalloc: at exit    1,618 blocks   601.2 KiB still live
-/// swalloc: sizes      < 32 B       12,204      17.8% ███████
+/// swalloc: sizes      16 B – 32 B      12,204      17.8% ███████
 /// ```
 enum SummaryWriter {
     static func write(_ profile: ReportSnapshot, to fd: Int32) {
@@ -66,7 +66,9 @@ enum SummaryWriter {
         out.flush()
     }
 
-    /// The busiest size classes as bars, at most eight lines, in size order.
+    /// Every size class that has allocations, in size order, as bars,
+    /// labelled as the text report labels them ("32 B – 64 B"): hiding the
+    /// quieter ones hid every large allocation of some programs.
     static func histogram(_ profile: ReportSnapshot, _ out: inout OutputBuffer) {
         let buckets = Int(SWALLOC_HISTOGRAM_BUCKETS)
         var total: UInt64 = 0
@@ -77,36 +79,25 @@ enum SummaryWriter {
             largest = max(largest, count)
         }
         guard total > 0 else { return }
-        // The eighth-largest count: buckets below it are not shown.
-        var threshold: UInt64 = 0
-        var shown = 0
-        var ceiling = UInt64.max
-        while shown < 8 {
-            var next: UInt64 = 0
-            for index in 0..<buckets {
-                let count = profile.histogram(index)
-                if count < ceiling && count > next { next = count }
-            }
-            if next == 0 { break }
-            for index in 0..<buckets where profile.histogram(index) == next { shown &+= 1 }
-            threshold = next
-            ceiling = next
-        }
         var first = true
         for index in 0..<buckets {
             let count = profile.histogram(index)
-            guard count >= threshold, count > 0 else { continue }
+            guard count > 0 else { continue }
             out.text(first ? "swalloc: sizes      " : "swalloc:            ")
             first = false
             let lineStart = out.count
-            // Bucket b holds sizes below 2^b: "< 64 B", "< 2 KiB" (bucket 0: size 0).
-            if index == 0 {
-                out.text("0 B")
+            // Bucket 0 holds size 0, bucket 1 size 1, bucket b sizes in
+            // [2^(b-1), 2^b).
+            if index <= 1 {
+                out.decimal(UInt64(index))
+                out.text(" B")
             } else {
-                out.text("< ")
+                powerOfTwo(index &- 1, &out)
+                out.text(" – ")
                 powerOfTwo(index, &out)
             }
-            out.padding(to: 13, from: lineStart)
+            // Columns, not bytes: the en dash is three bytes of UTF-8.
+            out.padding(to: index <= 1 ? 20 : 22, from: lineStart)
             let countStart = out.count
             out.grouped(count)
             out.padding(to: 11, from: countStart)
