@@ -68,6 +68,7 @@ struct AllocatorComparison {
                  reference: String) throws -> Trial {
         var environment = preloading
         environment["SWALLOC_ALLOCATOR"] = allocator
+        environment = LibraryLocator.preloading(allocator, in: environment)
         environment["SWALLOC_STATS"] = "json"
         environment["SWALLOC_OUT"] = files.path + "-%p.json"
         if environment["SWALLOC_SAMPLE"] == nil { environment["SWALLOC_SAMPLE"] = "0" }

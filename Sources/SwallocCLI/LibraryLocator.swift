@@ -38,6 +38,22 @@ enum LibraryLocator {
         environment["LD_PRELOAD"] = environment["LD_PRELOAD"].map { $0.isEmpty ? library : "\(library):\($0)" } ?? library
         return environment
     }
+
+    /// The libraries an established allocator needs loaded at start-up,
+    /// right after libswalloc.so: jemalloc's initial-exec TLS cannot be
+    /// dlopened later (established_allocators.c).
+    static let loadedAtStart: [String: String] = ["jemalloc": "libjemalloc.so.2"]
+
+    /// `environment` with the library `allocator` needs at start-up, if
+    /// any, in LD_PRELOAD after libswalloc.so.
+    static func preloading(_ allocator: String?, in environment: [String: String]) -> [String: String] {
+        guard let allocator, let library = loadedAtStart[allocator] else { return environment }
+        var environment = environment
+        var entries = (environment["LD_PRELOAD"] ?? "").split(separator: ":").map(String.init)
+        entries.insert(library, at: min(1, entries.count))
+        environment["LD_PRELOAD"] = entries.joined(separator: ":")
+        return environment
+    }
 }
 
 /// An error the user sees as one `swalloc: …` line.

@@ -87,6 +87,7 @@ struct RunCommand: ParsableCommand {
             (SettingsTable.output, out),
         ]
         for case let (setting, value?) in settings { environment["\(setting.variable)"] = value }
+        environment = LibraryLocator.preloading(allocator, in: environment)
         if let out {
             // Relative to where swalloc was started, not to wherever the
             // program is when it exits (a daemon's chdir("/")).

@@ -36,8 +36,8 @@ public enum SettingsTable {
     }
     public static var allocator: SettingDescription {
         SettingDescription(variable: "SWALLOC_ALLOCATOR", option: "allocator",
-                           summary: "The global allocator: system, bump, guard, or a plug-in .so's path.",
-                           complaint: "no such allocator (built-in: system, bump, guard; or a plug-in's path)",
+                           summary: "The global allocator: system, bump, guard, jemalloc, mimalloc, tcmalloc, or a plug-in .so's path.",
+                           complaint: "no such allocator (built-in: system, bump, guard, jemalloc, mimalloc, tcmalloc; or a plug-in's path)",
                            unset: "system")
     }
     public static var guardPlacement: SettingDescription {

@@ -38,6 +38,13 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute_
    the allocator is glibc's. */
 bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
 
+/* jemalloc, mimalloc or tcmalloc (`name`) as a table through its own
+   sized, aligned API, from Debian's library (established_allocators.c);
+   false for any other name, and false with `problem` naming the library
+   that would not load or the entry point it lacks. */
+bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator *table,
+                                   const char *_Nullable *_Nonnull problem) __attribute__((visibility("hidden")));
+
 #pragma clang assume_nonnull end
 
 #endif

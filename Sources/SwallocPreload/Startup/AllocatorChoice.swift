@@ -3,7 +3,9 @@ import CSwallocPreload
 /// Chooses the global allocator at start-up, while the bootstrap arena
 /// serves every call (so loading a plug-in cannot recurse):
 ///
-/// 1. `SWALLOC_ALLOCATOR=NAME`: a built-in (`system`, `bump`, `guard`);
+/// 1. `SWALLOC_ALLOCATOR=NAME`: a built-in (`system`, `bump`, `guard`), or
+///    an established allocator from its Debian library (`jemalloc`,
+///    `mimalloc`, `tcmalloc`: established_allocators.c);
 /// 2. `SWALLOC_ALLOCATOR=/path/lib.so` (any value with a `/`): a plug-in,
 ///    `dlopen`ed with RTLD_NOW | RTLD_LOCAL, whose `swalloc_register` is
 ///    called; not in setuid programs;
@@ -37,6 +39,23 @@ enum AllocatorChoice {
         }
         if CString.contains(name, UInt8(ascii: "/")) {
             loadPlugin(name)
+            return
+        }
+        var table = swalloc_global_allocator()
+        var problem: UnsafePointer<CChar>? = nil
+        if swalloc_established_allocator(name, &table, &problem) {
+            _ = GlobalAllocatorRegistry.install(&table)
+            return
+        }
+        if let problem {
+            Diagnostics.line { out in
+                out.text("SWALLOC_ALLOCATOR=")
+                out.escapedText(cString: name, limit: 100)
+                out.text(": cannot use it (")
+                out.escapedText(cString: problem, limit: 300)
+                out.text("): Debian's libjemalloc2, libmimalloc2.0 and libtcmalloc-minimal4 provide them, ")
+                out.text("and jemalloc must be in LD_PRELOAD after libswalloc.so, as swalloc run puts it; using system")
+            }
             return
         }
         Diagnostics.badSetting(SettingsTable.allocator, value: name)

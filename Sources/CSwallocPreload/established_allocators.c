@@ -1,0 +1,190 @@
+/*
+ * The established allocators as built-ins: SWALLOC_ALLOCATOR=jemalloc,
+ * mimalloc or tcmalloc, from Debian's libjemalloc2, libmimalloc2.0 and
+ * libtcmalloc-minimal4, each through its own sized and aligned API, so
+ * that `swalloc compare --allocator system --allocator jemalloc …` answers
+ * which one suits a program. The library is loaded with RTLD_LOCAL: its
+ * own malloc and free stay out of the process's lookup (the process keeps
+ * calling ours), and the table below calls its entry points directly.
+ *
+ * Every function keeps errno across a free (free keeps errno) and returns
+ * NULL with the old block intact when a resize fails, as swalloc.h asks.
+ */
+#include "swalloc_preload.h"
+
+/* jemalloc: mallocx, sdallocx, rallocx with MALLOCX_LG_ALIGN flags. */
+static void *(*je_mallocx)(size_t, int);
+static void (*je_sdallocx)(void *, size_t, int);
+static void *(*je_rallocx)(void *, size_t, int);
+#define JE_ZERO 0x40
+
+/* log2 of a power-of-two alignment, as jemalloc's flags want it; 0 (no
+   flag) up to 16, which malloc's alignment already gives. */
+static int je_flags(size_t align) { return align <= 16 ? 0 : __builtin_ctzl(align); }
+
+/* jemalloc's own malloc (of this copy, not the process's): its fast path,
+   which mallocx (flags or not) does not take in 5.3. */
+static void *(*je_malloc)(size_t);
+
+static void *je_alloc(void *context, size_t size, size_t align) {
+    (void)context;
+    return align <= 16 ? je_malloc(size) : je_mallocx(size, je_flags(align));
+}
+static void *je_alloc_zeroed(void *context, size_t size, size_t align) {
+    (void)context;
+    return je_mallocx(size, je_flags(align) | JE_ZERO);
+}
+static void je_dealloc(void *context, void *block, size_t size, size_t align) {
+    (void)context;
+    int saved = errno;
+    je_sdallocx(block, size, je_flags(align));
+    errno = saved;
+}
+static void *je_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
+    (void)context, (void)size;
+    return je_rallocx(block, new_size, je_flags(align));
+}
+
+/* mimalloc: the _aligned family, and a sized free. */
+static void *(*mi_malloc_aligned_fn)(size_t, size_t);
+static void *(*mi_zalloc_aligned_fn)(size_t, size_t);
+static void (*mi_free_size_aligned_fn)(void *, size_t, size_t);
+static void *(*mi_realloc_aligned_fn)(void *, size_t, size_t);
+
+/* Debian's mimalloc 2.0.9 returns a misaligned block for some requests
+   (mi_malloc_aligned(1024, 256) gives an address 128 past a 256 boundary;
+   contract.c found it): such a block goes back and the request is made
+   again with a larger alignment, which holds for the smaller one too.
+   mi_free frees a block whatever alignment it was asked with. */
+static void *mi_aligned(void *(*allocate)(size_t, size_t), size_t size, size_t align) {
+    for (size_t asked = align; asked != 0 && asked <= (align << 6); asked <<= 1) {
+        void *block = allocate(size, asked);
+        if (block == NULL || ((uintptr_t)block & (align - 1)) == 0) return block;
+        mi_free_size_aligned_fn(block, size, asked);
+    }
+    return NULL;
+}
+static void *(*mi_malloc_fn)(size_t);
+static void (*mi_free_fn)(void *);
+
+static void *mi_alloc(void *context, size_t size, size_t align) {
+    (void)context;
+    return align <= 16 ? mi_malloc_fn(size) : mi_aligned(mi_malloc_aligned_fn, size, align);
+}
+static void *mi_alloc_zeroed(void *context, size_t size, size_t align) {
+    (void)context;
+    return mi_aligned(mi_zalloc_aligned_fn, size, align);
+}
+static void mi_dealloc(void *context, void *block, size_t size, size_t align) {
+    (void)context, (void)size, (void)align;
+    int saved = errno;
+    /* mi_free_size_aligned only checks its arguments in debug builds. */
+    mi_free_fn(block);
+    errno = saved;
+}
+static void *mi_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
+    if (align <= 16) return mi_realloc_aligned_fn(block, new_size, align);
+    /* Larger alignments move by hand, through the check above. */
+    void *moved = mi_alloc(context, new_size, align);
+    if (moved) {
+        memcpy(moved, block, size < new_size ? size : new_size);
+        mi_dealloc(context, block, size, align);
+    }
+    return moved;
+}
+
+/* tcmalloc (minimal): tc_memalign for alignments above 16, tc_free_sized. */
+static void *(*tc_malloc_fn)(size_t);
+static void *(*tc_calloc_fn)(size_t, size_t);
+static void *(*tc_memalign_fn)(size_t, size_t);
+static void (*tc_free_sized_fn)(void *, size_t);
+static void *(*tc_realloc_fn)(void *, size_t);
+
+static void *tc_alloc(void *context, size_t size, size_t align) {
+    (void)context;
+    return align <= 16 ? tc_malloc_fn(size) : tc_memalign_fn(align, size);
+}
+static void *tc_alloc_zeroed(void *context, size_t size, size_t align) {
+    if (align <= 16) return tc_calloc_fn(1, size);
+    void *block = tc_alloc(context, size, align);
+    if (block) memset(block, 0, size);
+    return block;
+}
+static void (*tc_free_fn)(void *);
+
+static void tc_dealloc(void *context, void *block, size_t size, size_t align) {
+    (void)context;
+    int saved = errno;
+    /* A tc_memalign block lives in a larger size class than its size
+       says: its size would name the wrong one. */
+    if (align <= 16) tc_free_sized_fn(block, size);
+    else tc_free_fn(block);
+    errno = saved;
+}
+static void *tc_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
+    /* tc_realloc keeps 16 bytes of alignment only: larger ones move by hand. */
+    if (align <= 16) return tc_realloc_fn(block, new_size);
+    void *moved = tc_alloc(context, new_size, align);
+    if (moved) {
+        memcpy(moved, block, size < new_size ? size : new_size);
+        tc_dealloc(context, block, size, align);
+    }
+    return moved;
+}
+
+/* Looks up `name` in `handle`; false (and the name in `missing`) if absent. */
+static bool find(void *handle, const char *name, void **slot, const char **missing) {
+    *slot = dlsym(handle, name);
+    if (*slot == NULL && *missing == NULL) *missing = name;
+    return *slot != NULL;
+}
+
+bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator *table, const char **problem) {
+    const char *library;
+    if (strcmp(name, "jemalloc") == 0) library = "libjemalloc.so.2";
+    else if (strcmp(name, "mimalloc") == 0) library = "libmimalloc.so.2";
+    else if (strcmp(name, "tcmalloc") == 0) library = "libtcmalloc_minimal.so.4";
+    else return false;
+    /* jemalloc's initial-exec TLS cannot be dlopened into a running
+       process ("cannot allocate memory in static TLS block"): it must be
+       loaded at start-up, in LD_PRELOAD after this library (swalloc run
+       and compare put it there), and is then found already loaded. */
+    void *handle = dlopen(library, RTLD_NOW | RTLD_NOLOAD);
+    if (handle == NULL) handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        const char *reason = dlerror();
+        *problem = reason ? reason : library;
+        return false;
+    }
+    const char *missing = NULL;
+    if (name[0] == 'j') {
+        find(handle, "malloc", (void **)&je_malloc, &missing);
+        find(handle, "mallocx", (void **)&je_mallocx, &missing);
+        find(handle, "sdallocx", (void **)&je_sdallocx, &missing);
+        find(handle, "rallocx", (void **)&je_rallocx, &missing);
+        *table = (struct swalloc_global_allocator){NULL, je_alloc, je_dealloc, je_alloc_zeroed, je_resize, "jemalloc"};
+    } else if (name[0] == 'm') {
+        find(handle, "mi_malloc", (void **)&mi_malloc_fn, &missing);
+        find(handle, "mi_free", (void **)&mi_free_fn, &missing);
+        find(handle, "mi_malloc_aligned", (void **)&mi_malloc_aligned_fn, &missing);
+        find(handle, "mi_zalloc_aligned", (void **)&mi_zalloc_aligned_fn, &missing);
+        find(handle, "mi_free_size_aligned", (void **)&mi_free_size_aligned_fn, &missing);
+        find(handle, "mi_realloc_aligned", (void **)&mi_realloc_aligned_fn, &missing);
+        *table = (struct swalloc_global_allocator){NULL, mi_alloc, mi_dealloc, mi_alloc_zeroed, mi_resize, "mimalloc"};
+    } else {
+        find(handle, "tc_malloc", (void **)&tc_malloc_fn, &missing);
+        find(handle, "tc_calloc", (void **)&tc_calloc_fn, &missing);
+        find(handle, "tc_memalign", (void **)&tc_memalign_fn, &missing);
+        find(handle, "tc_free_sized", (void **)&tc_free_sized_fn, &missing);
+        find(handle, "tc_free", (void **)&tc_free_fn, &missing);
+        find(handle, "tc_realloc", (void **)&tc_realloc_fn, &missing);
+        *table = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};
+    }
+    if (missing != NULL) {
+        *problem = missing; /* the entry point it lacks */
+        dlclose(handle);
+        return false;
+    }
+    /* The library stays loaded for the life of the process. */
+    return true;
+}
