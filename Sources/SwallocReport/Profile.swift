@@ -21,11 +21,22 @@ public struct Profile: Codable, Equatable, Sendable {
     public var sampling: Sampling?
     /// Call sites, largest bytes first (with `sampling`).
     public var sites: [Site]?
+    /// Live bytes over time (absent in older profiles).
+    public var timeline: Timeline?
+
+    public struct Timeline: Codable, Equatable, Sendable {
+        public var intervalNs: UInt64
+        /// [nanoseconds since start, live bytes], the last one at exit.
+        public var points: [[UInt64]]
+    }
 
     public struct Sampling: Codable, Equatable, Sendable {
         public var meanBytes: Int64
         public var depth: Int
         public var samples: UInt64
+        /// The live total the sites' `peakLiveBytes` stand for (within 1.6 %
+        /// of the peak; absent in older profiles).
+        public var peakOwnersAtBytes: UInt64?
         public var dropped: UInt64
         public var untrackedBlocks: UInt64
         public var stackTableOverflowed: Bool
@@ -39,6 +50,8 @@ public struct Profile: Codable, Equatable, Sendable {
         public var bytes: UInt64
         public var liveAllocations: UInt64
         public var liveBytes: UInt64
+        /// What the site held when the peak was reached (absent in older profiles).
+        public var peakLiveBytes: UInt64?
         public var samples: UInt64
         /// From the allocating function outwards.
         public var frames: [Frame]

@@ -29,6 +29,7 @@ enum ProfileValidation {
             throw .malformed(path: path, reason: "sites without sampling")
         }
         p.sites = p.sites?.map(clamped)
+        p.timeline = p.timeline.map(validated)
         return p
     }
 
@@ -76,10 +77,19 @@ enum ProfileValidation {
         return s
     }
 
+    /// The library writes at most 513 points; more are cut, and a point
+    /// that is not [time, bytes] is left out.
+    static let timelineLimit = 4096
+
+    static func validated(_ timeline: Profile.Timeline) -> Profile.Timeline {
+        Profile.Timeline(intervalNs: timeline.intervalNs,
+                         points: timeline.points.filter { $0.count == 2 }.prefix(timelineLimit).map { [$0[0], clamp($0[1])] })
+    }
+
     static func clamped(_ site: Profile.Site) -> Profile.Site {
         Profile.Site(calls: clamp(site.calls), bytes: clamp(site.bytes),
                      liveAllocations: clamp(site.liveAllocations), liveBytes: clamp(site.liveBytes),
-                     samples: clamp(site.samples),
+                     peakLiveBytes: site.peakLiveBytes.map(clamp), samples: clamp(site.samples),
                      frames: site.frames.count > frameLimit ? Array(site.frames.prefix(frameLimit)) : site.frames)
     }
 }

@@ -64,6 +64,14 @@ public enum SiteReport {
         section("top sites by calls", Array(sites.sorted { $0.calls > $1.calls }.prefix(top))) {
             "\(TextReport.grouped($0.calls)) calls, \(TextReport.bytes($0.bytes))"
         }
+        let owners = sites.filter { ($0.peakLiveBytes ?? 0) > 0 }.sorted { ($0.peakLiveBytes ?? 0) > ($1.peakLiveBytes ?? 0) }
+        if let at = sampling.peakOwnersAtBytes, at > 0 {
+            let held = owners.reduce(UInt64(0)) { $0.cappedAdding($1.peakLiveBytes ?? 0) }
+            section("who held the peak (\(TextReport.bytes(at)) live; these sites held \(TextReport.bytes(held)))",
+                    Array(owners.prefix(top))) {
+                "\(TextReport.bytes($0.peakLiveBytes ?? 0)) live at the peak"
+            }
+        }
         let leaks = sites.filter { $0.liveAllocations > 0 }.sorted { $0.liveBytes > $1.liveBytes }
         section("still live at exit, by site", Array(leaks.prefix(top))) {
             "\(TextReport.bytes($0.liveBytes)) in \(TextReport.grouped($0.liveAllocations)) blocks"

@@ -25,6 +25,13 @@ public enum TextReport {
             peak += "  (within \(bytes(profile.peakErrorBoundBytes)))"
         }
         lines.append(peak)
+        if let timeline = profile.timeline {
+            let chart = TimelineChart.render(timeline)
+            if !chart.isEmpty {
+                lines.append("")
+                lines += chart
+            }
+        }
         if t.inheritedLiveAllocations > 0 {
             lines.append("  inherited " + grouped(t.inheritedLiveAllocations).leftPadding(14) + " blocks " + bytes(t.inheritedLiveBytes).leftPadding(11) + "  at fork")
         }

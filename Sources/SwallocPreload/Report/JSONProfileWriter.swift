@@ -56,6 +56,7 @@ enum JSONProfileWriter {
             out.byte(UInt8(ascii: "}"))
         }
         out.text(first ? "]" : "\n  ]")
+        Timeline.write(&out, liveAtExit: profile.liveBytes)
         if GuardSampling.enabled {
             out.text(",\n  \"guard_sampling\": {\"mean_bytes\": ")
             out.decimal(GuardSampling.meanBytes)

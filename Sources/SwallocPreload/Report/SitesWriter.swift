@@ -9,6 +9,7 @@ enum SitesWriter {
         var bytes: Double
         var liveAllocations: Double
         var liveBytes: Double
+        var peakLiveBytes: Double
     }
 
     static func write(_ out: inout OutputBuffer) {
@@ -27,7 +28,7 @@ enum SitesWriter {
                 let site = sites[slot]
                 snapshot[taken] = Snapshot(slot: slot, samples: site.samples, allocations: site.allocations,
                                            bytes: site.bytes, liveAllocations: site.liveAllocations,
-                                           liveBytes: site.liveBytes)
+                                           liveBytes: site.liveBytes, peakLiveBytes: site.peakLiveBytes)
                 taken &+= 1
             }
         }
@@ -35,6 +36,7 @@ enum SitesWriter {
         let dropped = Sampler.dropped
         let untracked = SampledBlocks.untracked
         let overflowed = StackTable.overflowed
+        let peakOwnersAt = PeakOwners.copiedAt
         if locked { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
 
         out.text(",\n  \"sampling\": {\"mean_bytes\": ")
@@ -50,6 +52,8 @@ enum SitesWriter {
         out.text(", \"stack_table_overflowed\": ")
         out.text(overflowed ? "true" : "false")
         if !locked { out.text(", \"sites_left_out\": true") }
+        out.text(", \"peak_owners_at_bytes\": ")
+        out.decimal(max(peakOwnersAt, 0))
         out.text(", \"unwinder\": ")
         out.text(Backtrace.state == 1 ? "\"libunwind\"" : Backtrace.state == 2 ? "\"unavailable\"" : "\"unused\"")
         out.text("},\n  \"sites\": [")
@@ -77,6 +81,8 @@ enum SitesWriter {
         out.decimal(rounded(site.liveAllocations))
         out.text(", \"live_bytes\": ")
         out.decimal(rounded(site.liveBytes))
+        out.text(", \"peak_live_bytes\": ")
+        out.decimal(rounded(site.peakLiveBytes))
         out.text(", \"samples\": ")
         out.decimal(site.samples)
         out.text(",\n     \"frames\": [")

@@ -24,6 +24,8 @@ enum StackTable {
         var bytes: Double
         var liveAllocations: Double
         var liveBytes: Double
+        /// `liveBytes` at the peak (``PeakOwners``).
+        var peakLiveBytes: Double
     }
 
     nonisolated(unsafe) static var sites: UnsafeMutablePointer<Site>? = nil
@@ -82,7 +84,7 @@ enum StackTable {
         }
         _ = memcpy(frames + framesUsed, stack, depth &* 8)
         sites[slot] = Site(hash: h, firstFrame: Int32(framesUsed), depth: Int32(depth), used: true, samples: 0,
-                           allocations: 0, bytes: 0, liveAllocations: 0, liveBytes: 0)
+                           allocations: 0, bytes: 0, liveAllocations: 0, liveBytes: 0, peakLiveBytes: 0)
         framesUsed &+= depth
         count &+= 1
         lastSite = slot

@@ -61,6 +61,7 @@ enum Startup {
         if statisticsEnabled {
             swalloc_reserve_high_descriptors()
             ThreadRegistry.start()
+            Timeline.start()
             Sampler.start()
             GuardSampling.start()
         }

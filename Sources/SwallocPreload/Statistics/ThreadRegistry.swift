@@ -99,6 +99,8 @@ enum ThreadRegistry {
         // A child that its run does not select (RunSelection) never reports.
         process.pointee.report_done = RunSelection.forkedChildrenReport ? 0 : 1
         process.pointee.parent_pid = getppid()
+        Timeline.start()
+        PeakOwners.copiedAt = 0
         process.pointee.threads_seen = 0
         process.pointee.threads = nil
         let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
@@ -151,8 +153,13 @@ enum ThreadRegistry {
     @inline(never)
     static func scanPeak() {
         guard swalloc_try_lock() else { return }
-        raisePeak(to: liveBytes())
+        let live = liveBytes()
+        let newPeak = raisePeak(to: live)
+        Timeline.record(live)
         swalloc_unlock()
+        // Outside the process lock: the sampler's lock is never taken
+        // inside it.
+        if newPeak { PeakOwners.peakReached(live) }
     }
 
     /// The live bytes of the process: what it inherited, what ended
@@ -169,11 +176,14 @@ enum ThreadRegistry {
         return live
     }
 
-    /// Under the lock.
-    static func raisePeak(to live: Int64) {
+    /// Under the lock. Whether `live` is a new peak.
+    @discardableResult
+    static func raisePeak(to live: Int64) -> Bool {
         Invariant.check(swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS), "the peak changes under the process lock")
         let process = swalloc_process_ptr()
-        if live > process.pointee.peak_live_bytes { process.pointee.peak_live_bytes = live }
+        guard live > process.pointee.peak_live_bytes else { return false }
+        process.pointee.peak_live_bytes = live
+        return true
     }
 }
 

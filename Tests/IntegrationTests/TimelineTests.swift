@@ -1,0 +1,40 @@
+import Foundation
+import SwallocReport
+import XCTest
+
+/// Memory over time and who held the peak (issue #12, item 4).
+final class TimelineTests: XCTestCase {
+    override func setUpWithError() throws { try Harness.requireTool() }
+
+    /// 32 MiB from one site for 200 ms between stretches of small work: the
+    /// timeline rises to the spike and falls back, and the peak's owners
+    /// name that site with at least 90 % of the peak (the default sampling:
+    /// 1 MiB blocks are sampled all but surely).
+    func testSpikeAndItsOwner() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([Harness.host("spike")], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE_SEED": "5"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let profile = try Profile.load(path: path)
+        let timeline = try XCTUnwrap(profile.timeline)
+        let live = timeline.points.map { $0[1] }
+        let highest = try XCTUnwrap(live.max())
+        XCTAssertGreaterThanOrEqual(highest, 32 << 20)
+        XCTAssertLessThan(live.first ?? .max, 1 << 20, "before the spike")
+        XCTAssertLessThan(live.last ?? .max, 1 << 20, "after it")
+        let times = timeline.points.map { $0[0] }
+        XCTAssertEqual(times, times.sorted(), "points in time order")
+        XCTAssertGreaterThan(times.last ?? 0, 200_000_000, "the run lasts past the 200 ms hold")
+        // The owners: hold_spike first, with ≥ 90 % of the peak.
+        let sites = try XCTUnwrap(profile.sites)
+        let owner = try XCTUnwrap(sites.max { ($0.peakLiveBytes ?? 0) < ($1.peakLiveBytes ?? 0) })
+        XCTAssertEqual(owner.frames.first?.function, "hold_spike")
+        XCTAssertGreaterThanOrEqual(Double(owner.peakLiveBytes ?? 0), 0.9 * Double(profile.totals.peakLiveBytes))
+        // The text report draws it and names the owner.
+        let text = Harness.swalloc(["report", path])
+        XCTAssertTrue(text.stdout.contains("memory over time (live bytes, "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("who held the peak ("), text.stdout)
+        let afterOwners = text.stdout.components(separatedBy: "who held the peak").last ?? ""
+        XCTAssertTrue(afterOwners.contains("live at the peak\n       hold_spike  spike.c:"), text.stdout)
+    }
+}
