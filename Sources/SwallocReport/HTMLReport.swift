@@ -9,13 +9,35 @@ public enum HTMLReport {
         let summary = TextReport.render(Profile(copyWithoutSites: profile))
         let allocated = FlameGraphData(profile, metric: .bytes).json()
         let live = FlameGraphData(profile, metric: .liveBytes).json()
+        let peak = FlameGraphData(profile, metric: .peakLiveBytes).json()
         let program = profile.program.map { String($0.split(separator: "/").last ?? "") } ?? "profile"
         let title = "swalloc: \(TerminalText.escaped(program)) [pid \(profile.pid)]"
         return fill(page, [
             "TITLE": escape(title),
             "SUMMARY": escape(summary),
-            "DATA": "{\"allocated\":" + allocated + ",\"live\":" + live + "}",
+            "DATA": "{\"allocated\":" + allocated + ",\"live\":" + live + ",\"peak\":" + peak + "}",
+            "TIMELINE": profile.timeline.map(timelineSVG) ?? "<p>(no timeline in this profile)</p>",
         ])
+    }
+
+    /// Live bytes over time as an SVG area chart, drawn here (no script).
+    static func timelineSVG(_ timeline: Profile.Timeline) -> String {
+        let points = timeline.points.filter { $0.count == 2 }
+        guard let end = points.map({ $0[0] }).max(), end > 0, let highest = points.map({ $0[1] }).max(), highest > 0
+        else { return "<p>(no timeline in this profile)</p>" }
+        let width = 800.0, height = 160.0
+        var path = "M0,\(height)"
+        for point in points {
+            let x = Double(point[0]) / Double(end) * width
+            let y = height - Double(point[1]) / Double(highest) * (height - 10)
+            path += String(format: " L%.1f,%.1f", x, y)
+        }
+        path += " L\(width),\(height) Z"
+        let peakTime = points.first { $0[1] == highest }.map { $0[0] } ?? 0
+        let caption = "peak \(TextReport.bytes(highest)) at \(TimelineChart.seconds(peakTime)) of \(TimelineChart.seconds(end))"
+        return "<svg id=\"timeline\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" height=\"160\" "
+            + "preserveAspectRatio=\"none\" role=\"img\"><path d=\"\(path)\" fill=\"#e8743b\" fill-opacity=\"0.7\" "
+            + "stroke=\"#b34d1a\"/></svg><div>\(escape(caption))</div>"
     }
 
     /// The template with each `@NAME@` replaced by its value. Only the
@@ -60,7 +82,9 @@ public enum HTMLReport {
     #info { height: 18px; margin-top: 4px; color: #555; }
     </style></head><body>
     <h1>@TITLE@</h1>
-    <div class="tabs"><button id="tab-allocated" class="on">allocated bytes</button><button id="tab-live">live at exit</button></div>
+    <h2 style="font-size:15px">memory over time</h2>
+    @TIMELINE@
+    <div class="tabs"><button id="tab-allocated" class="on">allocated bytes</button><button id="tab-live">live at exit</button><button id="tab-peak">held at the peak</button></div>
     <div id="graph"></div>
     <div id="info">click a frame to zoom in, the bottom bar to zoom out</div>
     <h2 style="font-size:15px">summary</h2>
@@ -109,7 +133,7 @@ public enum HTMLReport {
       if (!top.value) { graph.textContent = 'nothing to show'; return; }
       place(top, 0, 0, width / top.value);
     }
-    for (const name of ['allocated', 'live']) {
+    for (const name of ['allocated', 'live', 'peak']) {
       document.getElementById('tab-' + name).onclick = () => {
         current = name; zoom = null;
         document.querySelectorAll('.tabs button').forEach(b => b.classList.toggle('on', b.id === 'tab-' + name));

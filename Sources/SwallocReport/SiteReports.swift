@@ -6,6 +6,7 @@ public enum SiteReport {
         case bytes, calls
         case liveBytes = "live-bytes"
         case liveAllocations = "live-allocations"
+        case peakLiveBytes = "peak-live-bytes"
 
         public func value(_ site: Profile.Site) -> UInt64 {
             switch self {
@@ -13,6 +14,7 @@ public enum SiteReport {
             case .calls: return site.calls
             case .liveBytes: return site.liveBytes
             case .liveAllocations: return site.liveAllocations
+            case .peakLiveBytes: return site.peakLiveBytes ?? 0
             }
         }
     }

@@ -36,5 +36,13 @@ final class TimelineTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("who held the peak ("), text.stdout)
         let afterOwners = text.stdout.components(separatedBy: "who held the peak").last ?? ""
         XCTAssertTrue(afterOwners.contains("live at the peak\n       hold_spike  spike.c:"), text.stdout)
+        // The page charts it, and flames what was held at the peak.
+        let page = directory.appendingPathComponent("p.html").path
+        XCTAssertEqual(Harness.swalloc(["report", "--format", "html", "-o", page, path]).status, 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg id=\"timeline\""), "no chart")
+        XCTAssertTrue(html.contains("held at the peak"))
+        let folded = Harness.swalloc(["report", "--format", "folded", "--value", "peak-live-bytes", path])
+        XCTAssertTrue(folded.stdout.split(separator: "\n").first?.contains(";main;hold_spike ") ?? false, folded.stdout)
     }
 }
