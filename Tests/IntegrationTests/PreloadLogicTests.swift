@@ -17,7 +17,7 @@ final class PreloadLogicTests: XCTestCase {
         let lines = result.stdout.split(separator: "\n")
         for line in lines where line.hasPrefix("FAIL ") { XCTFail(String(line)) }
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertGreaterThanOrEqual(lines.filter { $0.hasPrefix("ok ") }.count, 49, result.stdout)
+        XCTAssertGreaterThanOrEqual(lines.filter { $0.hasPrefix("ok ") }.count, 56, result.stdout)
         XCTAssertTrue(lines.last?.hasSuffix(" passed, 0 failed") ?? false, result.stdout)
     }
 }

@@ -14,6 +14,8 @@ struct PreloadUnitTests {
         blockHeader()
         trailerBlock()
         sampledBlocks()
+        stackTable()
+        peakAndTimeline()
         heapSort()
         approximations()
         outputBuffer()
@@ -150,6 +152,53 @@ struct PreloadUnitTests {
         _ = SampledBlocks.remove(colliding[0])
         _ = SampledBlocks.remove(colliding[2])
         Check.that(SampledBlocks.count == 0, "sampled blocks: empty again")
+    }
+
+    static func stackTable() {
+        guard StackTable.prepare() else { return Check.that(false, "stack table: mapped") }
+        var first: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(bitPattern: 0x1000), UnsafeMutableRawPointer(bitPattern: 0x2000)]
+        var second: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(bitPattern: 0x1000), UnsafeMutableRawPointer(bitPattern: 0x3000)]
+        var prefix: [UnsafeMutableRawPointer?] = [UnsafeMutableRawPointer(bitPattern: 0x1000)]
+        swalloc_lock_acquire(SWALLOC_LOCK_SAMPLER)
+        let a = first.withUnsafeMutableBufferPointer { StackTable.intern($0.baseAddress!, depth: 2) }
+        let b = second.withUnsafeMutableBufferPointer { StackTable.intern($0.baseAddress!, depth: 2) }
+        let c = prefix.withUnsafeMutableBufferPointer { StackTable.intern($0.baseAddress!, depth: 1) }
+        let again = first.withUnsafeMutableBufferPointer { StackTable.intern($0.baseAddress!, depth: 2) }
+        swalloc_lock_release(SWALLOC_LOCK_SAMPLER)
+        Check.that(a != nil && b != nil && c != nil, "stack table: three stacks interned")
+        Check.that(a != b && a != c && b != c, "stack table: different stacks (and a prefix) are different sites")
+        Check.that(again == a && StackTable.count == 3, "stack table: the same stack is the same site")
+        if let b {
+            let frames = StackTable.frames(of: b)
+            Check.that(Int(StackTable.sites![b].depth) == 2 && UInt(bitPattern: frames[1]) == 0x3000,
+                       "stack table: a site's frames are its stack")
+        }
+    }
+
+    static func peakAndTimeline() {
+        swalloc_lock()
+        Timeline.start()
+        let first = ThreadRegistry.raisePeak(to: 1000)
+        let lower = ThreadRegistry.raisePeak(to: 500)
+        let higher = ThreadRegistry.raisePeak(to: 2000)
+        Timeline.record(1000)
+        Timeline.record(3000) // within the interval: the higher stays
+        swalloc_unlock()
+        Check.that(first && !lower && higher && swalloc_process_ptr().pointee.peak_live_bytes == 2000,
+                   "peak: raised only by a higher total")
+        Check.that(Timeline.count == 1 && Timeline.points![0].liveBytes == 3000,
+                   "timeline: points within an interval keep the highest")
+        // A full table halves, keeping the higher of each pair, and the
+        // interval doubles.
+        swalloc_lock()
+        Timeline.start()
+        Timeline.intervalNanoseconds = 0
+        for index in 0..<Timeline.capacity { Timeline.record(Int64(index)) }
+        Timeline.record(99_999)
+        swalloc_unlock()
+        Check.that(Timeline.count == Timeline.capacity / 2 + 1 && Timeline.points![0].liveBytes == 1
+                   && Timeline.points![Timeline.count - 1].liveBytes == 99_999,
+                   "timeline: a full table halves and goes on")
     }
 
     static func heapSort() {
