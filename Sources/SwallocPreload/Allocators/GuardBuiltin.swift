@@ -146,6 +146,7 @@ enum GuardBuiltin {
         guard !prepared else { return }
         prepared = true
         mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
+        // Unsafe: a fresh mapping of capacity entries, zero (no entry), ours alone.
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
         _ = swalloc_install_fault_handler { _, info, _ in GuardBuiltin.fault(at: swalloc_fault_address(info)) }

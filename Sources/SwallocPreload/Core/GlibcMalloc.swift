@@ -28,6 +28,7 @@ enum GlibcMalloc {
         guard let probe = __libc_malloc(24) else { return }
         // A chunk glibc mapped on its own (MALLOC_MMAP_THRESHOLD_=0) is
         // unmapped by its free: no key to read then.
+        // Unsafe: a glibc chunk's size word lies 8 bytes before its payload.
         guard probe.load(fromByteOffset: -8, as: UInt64.self) & 2 == 0 else {
             __libc_free(probe)
             return

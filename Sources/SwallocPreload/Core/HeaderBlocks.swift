@@ -145,6 +145,7 @@ enum HeaderBlocks {
             if limited { AllocationPolicy.release(size) } // allocate() admits it again
             guard let moved = allocate(size, alignmentShift: header.alignmentShift, zeroed: false,
                                        counted: counted) else { return nil }
+            // Unsafe: `moved` holds `size` bytes, `user` the header's requested size.
             _ = memcpy(moved, user, min(size, header.requestedSize))
             if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
             if header.isSampled { Sampler.released(user, size: header.requestedSize) }

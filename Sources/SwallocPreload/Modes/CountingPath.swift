@@ -69,6 +69,7 @@ enum CountingPath {
             // A header, or an arena block (the word before its payload holds
             // an offset below 1 MiB in its low half, never the magic number).
             guard _fastPath(word == BlockHeader.countingTag) else { return MallocFamily.free(pointer) }
+            // Unsafe: the counting tag says the 16 bytes before are its header.
             size = pointer.load(fromByteOffset: -16, as: Int.self)
             Invariant.check(size >= 0, "a counting header's size is not negative")
             base = pointer - BlockHeader.byteCount
@@ -118,6 +119,7 @@ enum CountingPath {
             user = block
         } else {
             guard _fastPath(word == BlockHeader.countingTag) else { return MallocFamily.realloc(pointer, size) }
+            // Unsafe: the counting tag says the 16 bytes before are its header.
             oldSize = pointer.load(fromByteOffset: -16, as: Int.self)
             thread.pointee.counters.realloc_calls &+= 1
             guard let base = swalloc_libc_realloc(pointer - BlockHeader.byteCount, size &+ BlockHeader.byteCount) else {

@@ -33,6 +33,7 @@ enum AddressCache {
 
     static func insert(_ entry: Entry) -> Bool {
         if entries == nil {
+            // Unsafe: a fresh, zeroed mapping of capacity entries (address 0: empty).
             entries = swalloc_map_anonymous(capacity &* MemoryLayout<Entry>.stride)?.assumingMemoryBound(to: Entry.self)
         }
         guard let entries, count < capacity / 4 * 3 else { return false }

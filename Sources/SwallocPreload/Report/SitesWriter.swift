@@ -23,6 +23,7 @@ enum SitesWriter {
         let memory = locked ? swalloc_map_anonymous(snapshotBytes) : nil
         var taken = 0
         if let memory, let sites = StackTable.sites {
+            // Unsafe: a fresh mapping of `count` snapshots; at most `count` are written.
             let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
             for slot in 0..<StackTable.capacity where sites[slot].used && taken < count {
                 let site = sites[slot]
@@ -61,6 +62,7 @@ enum SitesWriter {
             out.text("]")
             return
         }
+        // Unsafe: the same mapping, `taken` snapshots written above.
         let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
         HeapSort.sort(snapshot, count: taken) { $0.bytes > $1.bytes } // largest first
         Symbolizer.prepare()

@@ -82,6 +82,7 @@ enum StackTable {
             overflowed = true
             return nil
         }
+        // Unsafe: checked above, the pool has room for `depth` more frames.
         _ = memcpy(frames + framesUsed, stack, depth &* 8)
         sites[slot] = Site(hash: h, firstFrame: Int32(framesUsed), depth: Int32(depth), used: true, samples: 0,
                            allocations: 0, bytes: 0, liveAllocations: 0, liveBytes: 0, peakLiveBytes: 0)

@@ -37,6 +37,7 @@ struct Settings {
             let copy = swalloc_path_buffer(SWALLOC_OUT_TEMPLATE)
             let length = CString.length(out)
             if length < Int(SWALLOC_PATH_BYTES) {
+                // Unsafe: the buffer holds SWALLOC_PATH_BYTES > length + 1 bytes.
                 _ = memcpy(copy, out, length &+ 1)
                 settings.outputPath = UnsafePointer(copy)
             } else {

@@ -13,6 +13,7 @@ enum ThreadRegistry {
     static func start() {
         var key = pthread_key_t()
         if pthread_key_create(&key, { value in
+            // Unsafe: the key's only value is the thread's own state (admit).
             if let value { ThreadRegistry.retire(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
         }) == 0 {
             swalloc_process_ptr().pointee.thread_key = key

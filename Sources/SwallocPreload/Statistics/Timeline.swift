@@ -29,6 +29,7 @@ enum Timeline {
     /// At start-up, with statistics on (and again in a forked child).
     static func start() {
         if points == nil {
+            // Unsafe: a fresh mapping of `capacity` points, ours alone.
             points = swalloc_map_anonymous(capacity &* MemoryLayout<Point>.stride)?.assumingMemoryBound(to: Point.self)
         }
         count = 0

@@ -9,6 +9,7 @@ enum Invariant {
                       file: StaticString = #fileID, line: UInt = #line) {
         #if SWALLOC_CHECKED
         if !condition() {
+            // Unsafe: a StaticString literal is NUL-terminated UTF-8.
             swalloc_invariant_failed(UnsafeRawPointer(what.utf8Start).assumingMemoryBound(to: CChar.self),
                                      UnsafeRawPointer(file.utf8Start).assumingMemoryBound(to: CChar.self),
                                      Int32(truncatingIfNeeded: line))
