@@ -93,11 +93,10 @@ static void *mi_resize(void *context, void *block, size_t size, size_t align, si
     return moved;
 }
 
-/* tcmalloc (minimal): tc_memalign for alignments above 16, tc_free_sized. */
+/* tcmalloc (minimal): tc_memalign for alignments above 16, tc_free. */
 static void *(*tc_malloc_fn)(size_t);
 static void *(*tc_calloc_fn)(size_t, size_t);
 static void *(*tc_memalign_fn)(size_t, size_t);
-static void (*tc_free_sized_fn)(void *, size_t);
 static void *(*tc_realloc_fn)(void *, size_t);
 
 static void *tc_alloc(void *context, size_t size, size_t align) {
@@ -115,10 +114,12 @@ static void (*tc_free_fn)(void *);
 static void tc_dealloc(void *context, void *block, size_t size, size_t align) {
     (void)context;
     int saved = errno;
-    /* A tc_memalign block lives in a larger size class than its size
-       says: its size would name the wrong one. */
-    if (align <= 16) tc_free_sized_fn(block, size);
-    else tc_free_fn(block);
+    (void)size, (void)align;
+    /* Unsized: tcmalloc picks the size class from a sized free's size, and
+       the size the header knows is not always the class the block is in (a
+       tc_memalign block sits in a larger one; a tc_realloc that shrinks in
+       place keeps the old one). */
+    tc_free_fn(block);
     errno = saved;
 }
 static void *tc_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
@@ -175,7 +176,6 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "tc_malloc", (void **)&tc_malloc_fn, &missing);
         find(handle, "tc_calloc", (void **)&tc_calloc_fn, &missing);
         find(handle, "tc_memalign", (void **)&tc_memalign_fn, &missing);
-        find(handle, "tc_free_sized", (void **)&tc_free_sized_fn, &missing);
         find(handle, "tc_free", (void **)&tc_free_fn, &missing);
         find(handle, "tc_realloc", (void **)&tc_realloc_fn, &missing);
         *table = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};

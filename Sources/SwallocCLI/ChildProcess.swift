@@ -30,10 +30,10 @@ enum ChildProcess {
     /// The child's pid for the signal handler: 0 before the spawn and
     /// between runs.
     static let childPID = Atomic<Int32>(0)
-    /// A forwarded signal that arrived before the child existed, kept for
-    /// it: either the handler or the spawning thread takes it (exchange),
-    /// never both, never neither.
-    static let pendingSignal = Atomic<Int32>(0)
+    /// The forwarded signals that arrived before the child existed, one
+    /// bit each, kept for it: either the handler or the spawning thread
+    /// takes them (exchange), never both, never neither.
+    static let pendingSignals = Atomic<UInt64>(0)
 
     /// Process-wide: whichever thread the kernel picks for a signal runs
     /// this, so no thread (Foundation and Dispatch start some) can take a
@@ -48,13 +48,18 @@ enum ChildProcess {
             kill(pid, received)
             return
         }
-        pendingSignal.store(received, ordering: .sequentiallyConsistent)
+        pendingSignals.bitwiseOr(UInt64(1) << UInt64(received & 63), ordering: .sequentiallyConsistent)
         // The child may have been recorded in between: then one of us
         // forwards what is pending.
         let late = childPID.load(ordering: .sequentiallyConsistent)
-        if late > 0 {
-            let signal = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
-            if signal != 0 { kill(late, signal) }
+        if late > 0 { forwardPending(to: late) }
+    }
+
+    /// Sends every pending signal to `pid`, once.
+    static func forwardPending(to pid: pid_t) {
+        let pending = pendingSignals.exchange(0, ordering: .sequentiallyConsistent)
+        for signalNumber in 1..<64 where pending & (UInt64(1) << UInt64(signalNumber)) != 0 {
+            kill(pid, Int32(signalNumber))
         }
     }
 
@@ -98,7 +103,7 @@ enum ChildProcess {
         // run is forwarded (kept until its pid is known). Both atomics are
         // initialised here, never first in the handler.
         childPID.store(0, ordering: .sequentiallyConsistent)
-        pendingSignal.store(0, ordering: .sequentiallyConsistent)
+        pendingSignals.store(0, ordering: .sequentiallyConsistent)
         for signalNumber in forwarded { signal(signalNumber) { ChildProcess.forward($0) } }
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
@@ -108,13 +113,20 @@ enum ChildProcess {
         let error = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, variables)
         guard error == 0 else {
             for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
-            let pending = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
-            if pending != 0 { raise(pending) }
+            let pending = pendingSignals.exchange(0, ordering: .sequentiallyConsistent)
+            for signalNumber in 1..<64 where pending & (UInt64(1) << UInt64(signalNumber)) != 0 { raise(Int32(signalNumber)) }
             throw CLIError("cannot run \(command[0]): \(String(cString: strerror(error)))")
         }
         childPID.store(pid, ordering: .sequentiallyConsistent)
-        let pending = pendingSignal.exchange(0, ordering: .sequentiallyConsistent)
-        if pending != 0 { kill(pid, pending) }
+        forwardPending(to: pid)
+        // Wait for the child to end without reaping it, stop forwarding,
+        // then reap: a signal forwarded after the reaping could reach
+        // another process that got the pid.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 {
+            if errno != EINTR { throw CLIError("waitid failed: \(String(cString: strerror(errno)))") }
+        }
+        childPID.store(0, ordering: .sequentiallyConsistent)
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {

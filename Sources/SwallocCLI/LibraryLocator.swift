@@ -41,16 +41,20 @@ enum LibraryLocator {
 
     /// The libraries an established allocator needs loaded at start-up,
     /// right after libswalloc.so: jemalloc's initial-exec TLS cannot be
-    /// dlopened later (established_allocators.c).
-    static let loadedAtStart: [String: String] = ["jemalloc": "libjemalloc.so.2"]
+    /// dlopened later (established_allocators.c). libstdc++ goes before it:
+    /// Debian's jemalloc also exports C++'s operator new and delete, which
+    /// would otherwise allocate behind the library's back (and a block of
+    /// theirs, freed through it, has no header): libstdc++'s own operators
+    /// call malloc and free, which are the library's.
+    static let loadedAtStart: [String: [String]] = ["jemalloc": ["libstdc++.so.6", "libjemalloc.so.2"]]
 
-    /// `environment` with the library `allocator` needs at start-up, if
+    /// `environment` with the libraries `allocator` needs at start-up, if
     /// any, in LD_PRELOAD after libswalloc.so.
     static func preloading(_ allocator: String?, in environment: [String: String]) -> [String: String] {
-        guard let allocator, let library = loadedAtStart[allocator] else { return environment }
+        guard let allocator, let libraries = loadedAtStart[allocator] else { return environment }
         var environment = environment
         var entries = (environment["LD_PRELOAD"] ?? "").split(separator: ":").map(String.init)
-        entries.insert(library, at: min(1, entries.count))
+        entries.insert(contentsOf: libraries, at: min(1, entries.count))
         environment["LD_PRELOAD"] = entries.joined(separator: ":")
         return environment
     }

@@ -95,8 +95,11 @@ struct RunCommand: ParsableCommand {
             if stats == nil { environment["\(SettingsTable.statistics.variable)"] = "json" }
         }
         // A bad value is a usage error before anything runs, found by the
-        // library's own parser.
-        let complaints = try SettingsProbe.complaints(environment: environment)
+        // library's own parser, with the statistics the run will have (a
+        // collected run's are JSON: the sampled guard needs them on).
+        var probed = environment
+        if collectsTheRun { probed["\(SettingsTable.statistics.variable)"] = "json" }
+        let complaints = try SettingsProbe.complaints(environment: probed)
         if !complaints.isEmpty {
             // The library's own lines, already escaped by it.
             for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }

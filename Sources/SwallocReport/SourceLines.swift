@@ -92,7 +92,10 @@ public final class SourceLines {
         if let known = modules[path] { return known }
         var module: Module? = nil
         defer { modules[path] = module }
+        // A regular file only: a profile names its modules, and one that
+        // names a FIFO or a device must not make the report wait on it.
         guard FileManager.default.isReadableFile(atPath: path),
+              (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
               let session = dwfl_begin(swalloc_dwfl_offline_callbacks()) else { return nil }
         dwfl_report_begin(session)
         let reported = dwfl_report_offline(session, (path as NSString).lastPathComponent, path, -1)

@@ -10,7 +10,7 @@ final class EstablishedAllocatorTests: XCTestCase {
     /// What swalloc run sets for each: jemalloc also preloaded after us.
     func environment(_ allocator: String, stats: String) -> [String: String] {
         var environment = ["SWALLOC_ALLOCATOR": allocator, "SWALLOC_STATS": stats]
-        if allocator == "jemalloc" { environment["LD_PRELOAD"] = Harness.library + ":libjemalloc.so.2" }
+        if allocator == "jemalloc" { environment["LD_PRELOAD"] = Harness.library + ":libstdc++.so.6:libjemalloc.so.2" }
         return environment
     }
 
@@ -20,7 +20,7 @@ final class EstablishedAllocatorTests: XCTestCase {
     func testEachKeepsTheContract() throws {
         for allocator in ["jemalloc", "mimalloc", "tcmalloc"] {
             for stats in ["off", "summary"] {
-                for host in ["contract", "stress"] {
+                for host in ["contract", "stress", "cxx_threads"] {
                     let result = Harness.run([Harness.host(host)], environment: environment(allocator, stats: stats), timeout: 120)
                     let plain = Harness.run([Harness.host(host)], preload: false)
                     XCTAssertEqual(result.status, plain.status, "\(allocator) \(stats) \(host): \(result.stderr.prefix(800))")
@@ -53,6 +53,17 @@ final class EstablishedAllocatorTests: XCTestCase {
         XCTAssertEqual(result.reportLines.count, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("swalloc: SWALLOC_ALLOCATOR=jemalloc: cannot use it ("), result.stderr)
         XCTAssertTrue(result.stderr.contains("as swalloc run puts it; using system"), result.stderr)
+    }
+
+    /// swalloc run puts libstdc++ before jemalloc: Debian's jemalloc exports
+    /// operator new and delete too, whose blocks have no header (a C++
+    /// program died at its first delete).
+    func testRunWithJemallocRunsCxxPrograms() {
+        for stats in ["off", "summary"] {
+            let result = Harness.swalloc(["run", "--stats", stats, "--allocator", "jemalloc", "--", Harness.host("cxx_threads")])
+            XCTAssertEqual(result.status, 0, "\(stats): \(result.stderr.prefix(800))")
+            XCTAssertFalse(result.stderr.contains("cannot use it"), result.stderr)
+        }
     }
 
     /// One command answers "which allocator suits my program".

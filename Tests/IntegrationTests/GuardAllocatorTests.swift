@@ -103,6 +103,18 @@ final class GuardAllocatorTests: XCTestCase {
         XCTAssertGreaterThan(sampling?["guarded"] as? Int ?? 0, 10, "\(json ?? [:])")
     }
 
+    /// swalloc run --guard sample:… in a collected run: the probe sees the
+    /// run's statistics (it said "needs the statistics" and stopped the run
+    /// with 64), and the children the run does not select say nothing.
+    func testRunWithTheSampledGuard() {
+        let directory = Harness.temporaryDirectory(self).appendingPathComponent("run").path
+        let result = Harness.swalloc(["run", "--guard", "sample:1M", "--children", "none", "--run-dir", directory, "--",
+                                      "bash", "-c", "\(Harness.host("workload")) 50 2; true"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(result.stderr.contains("needs the statistics"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("SWALLOC_GUARD"), result.stderr)
+    }
+
     /// Every allocation guarded while the budget lasts (sample:1): glibc's
     /// contract and the threaded stress host behave as without the library.
     func testSampledGuardKeepsTheContract() {

@@ -26,7 +26,7 @@ enum GuardSampling {
     /// byte-exact placement) and `sample:BYTES`. Read by the constructor;
     /// the sampled guard needs the statistics' checkpoint, so it is off
     /// (with a line) when they are.
-    static func configure(_ text: UnsafePointer<CChar>?, allocatorIsGuard: Bool, statistics: Bool) {
+    static func configure(_ text: UnsafePointer<CChar>?, allocatorIsGuard: Bool, statistics: Bool, quiet: Bool) {
         guard let text, text[0] != 0 else { return }
         var exact = false
         var mean: Int64 = 0
@@ -57,6 +57,8 @@ enum GuardSampling {
             if statistics {
                 meanBytes = mean
                 enabled = true
+            } else if quiet {
+                return
             } else {
                 Diagnostics.line { out in
                     out.text("SWALLOC_GUARD=")
@@ -66,7 +68,7 @@ enum GuardSampling {
                 return
             }
         }
-        if !allocatorIsGuard && !enabled {
+        if !allocatorIsGuard && !enabled && !quiet {
             Diagnostics.line { out in
                 out.text("SWALLOC_GUARD=")
                 out.escapedText(cString: text, limit: 200)

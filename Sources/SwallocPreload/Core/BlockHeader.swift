@@ -141,10 +141,13 @@ struct BlockHeader {
     /// written just before the allocator's dealloc: a second free finds it
     /// and is reported before the allocator sees the block twice (the bump
     /// allocator would otherwise recycle a chunk that holds live blocks).
-    /// Its upper half is zero, so it is never a glibc chunk's size word, and
-    /// its low half is not ``magic``, so no path takes it for a live header.
-    /// Once the allocator has reused the memory the tag may be gone; a free
-    /// then is as undefined as under glibc.
+    /// Its low half is not ``magic``, so no path takes it for a live header;
+    /// as a glibc chunk's size word it would have IS_MMAPPED and
+    /// NON_MAIN_ARENA both set, which glibc never does. Once the allocator
+    /// has reused the memory the tag may be gone; a free then is as
+    /// undefined as under glibc. Not trusted when the program can reach the
+    /// allocator without the library
+    /// (``GlobalAllocatorRegistry/reachableWithoutTheLibrary``).
     static let freedTag: UInt64 = 0x4645_5246 // "FREF"
 
     /// Whether the 8 bytes before `user` hold ``freedTag``.

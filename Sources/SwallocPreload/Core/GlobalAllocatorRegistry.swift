@@ -14,6 +14,11 @@ enum GlobalAllocatorRegistry {
 
     /// Accepting registrations (only inside the constructor).
     nonisolated(unsafe) static var isOpen: Bool = false
+    /// The program can reach the registered allocator without the library
+    /// (a jemalloc it links or that is preloaded: its mallocx), so a block
+    /// without a header may sit right after a freed one of ours, over its
+    /// ``BlockHeader/freedTag``: the tag then proves nothing.
+    nonisolated(unsafe) static var reachableWithoutTheLibrary = false
 
     @inline(__always)
     static var table: UnsafeMutablePointer<swalloc_global_allocator> {

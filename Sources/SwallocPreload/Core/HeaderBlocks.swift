@@ -55,7 +55,9 @@ enum HeaderBlocks {
     /// Frees a header block. `user` is neither nil nor an arena pointer.
     static func free(_ user: UnsafeMutableRawPointer) {
         guard let header = BlockHeader.read(before: user) else {
-            if BlockHeader.isFreed(before: user) { Diagnostics.doubleFree("free", user) }
+            if BlockHeader.isFreed(before: user) && !GlobalAllocatorRegistry.reachableWithoutTheLibrary {
+                Diagnostics.doubleFree("free", user)
+            }
             // A trailer block of the counting mode, or without a header by this
             // library: glibc's own, or invalid (then glibc's checks report
             // it as they would without us).
@@ -112,7 +114,9 @@ enum HeaderBlocks {
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
         guard let header = BlockHeader.read(before: user) else {
-            if BlockHeader.isFreed(before: user) { Diagnostics.doubleFree("realloc", user) }
+            if BlockHeader.isFreed(before: user) && !GlobalAllocatorRegistry.reachableWithoutTheLibrary {
+                Diagnostics.doubleFree("realloc", user)
+            }
             if let trailer = TrailerBlock.find(user) {
                 return moveTrailerBlock(user, trailer, to: size)
             }

@@ -45,6 +45,8 @@ enum AllocatorChoice {
         var problem: UnsafePointer<CChar>? = nil
         if swalloc_established_allocator(name, &table, &problem) {
             _ = GlobalAllocatorRegistry.install(&table)
+            // jemalloc is in the global scope (preloaded): its mallocx too.
+            GlobalAllocatorRegistry.reachableWithoutTheLibrary = CString.equals(name, "jemalloc")
             return
         }
         if let problem {
@@ -54,7 +56,8 @@ enum AllocatorChoice {
                 out.text(": cannot use it (")
                 out.escapedText(cString: problem, limit: 300)
                 out.text("): Debian's libjemalloc2, libmimalloc2.0 and libtcmalloc-minimal4 provide them, ")
-                out.text("and jemalloc must be in LD_PRELOAD after libswalloc.so, as swalloc run puts it; using system")
+                out.text("and jemalloc must be in LD_PRELOAD after libswalloc.so and libstdc++.so.6, as swalloc run puts it; ")
+                out.text("using system")
             }
             return
         }
@@ -100,6 +103,7 @@ enum AllocatorChoice {
         var table = swalloc_global_allocator()
         guard swalloc_next_allocator(&table) else { return }
         _ = GlobalAllocatorRegistry.install(&table)
+        GlobalAllocatorRegistry.reachableWithoutTheLibrary = true
     }
 
     /// The program's own `swalloc_register`, found in the global scope: the

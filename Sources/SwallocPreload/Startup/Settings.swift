@@ -60,8 +60,10 @@ struct Settings {
             // SWALLOC_OUT alone means: write the profile there.
             settings.statistics = .json
         }
-        // A process its swalloc run does not select writes nothing.
-        if !RunSelection.selectsThisProcess() {
+        // A process its swalloc run does not select writes nothing, not even
+        // a line about its settings (the run's main process says those).
+        let selected = RunSelection.selectsThisProcess()
+        if !selected {
             settings.statistics = .off
             settings.outputPath = nil
             settings.summaryWithProfile = false
@@ -71,7 +73,7 @@ struct Settings {
         }
         GuardSampling.configure(getenv("SWALLOC_GUARD"),
                                 allocatorIsGuard: settings.allocatorName.map { CString.equals($0, "guard") } ?? false,
-                                statistics: settings.statistics != .off)
+                                statistics: settings.statistics != .off, quiet: !selected)
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"),
                           seed: getenv("SWALLOC_SAMPLE_SEED"))
