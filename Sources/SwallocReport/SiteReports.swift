@@ -31,13 +31,50 @@ public enum SiteReport {
     /// source (file name and line) when DWARF said, and whether the call
     /// was inlined.
     public static func frameLine(_ frame: Profile.Frame) -> String {
-        var text = name(frame)
+        var text = frame.function.map { TerminalText.escaped(shortened($0) ?? $0) } ?? name(frame)
         if let file = frame.file {
             let shortName = String(file.split(separator: "/").last ?? Substring(file))
             text += "  " + TerminalText.escaped(shortName) + (frame.line.map { ":\($0)" } ?? "")
         }
         if frame.inlined == true { text += "  (inlined)" }
         return text
+    }
+
+    /// A C++ or Swift name for reading, as heaptrack shortens them: the
+    /// arguments of every template (and generic) are left out, `<…>`, and
+    /// so are a function's parameters, `(…)`, unless empty. The JSON, pprof
+    /// and folded outputs keep the full name.
+    public static func shortened(_ name: String?) -> String? {
+        guard let name, name.contains("<") || name.contains("(") else { return name }
+        var result = ""
+        var depth = 0
+        var parenthesisDepth = 0
+        var previous: Character = " "
+        for character in name {
+            switch character {
+            case "<" where parenthesisDepth == 0 && previous != "<" && previous != " ":
+                // `operator<` and `operator<<` keep their angle brackets.
+                if result.hasSuffix("operator") { result.append(character) } else {
+                    if depth == 0 { result += "<…>" }
+                    depth += 1
+                }
+            case ">" where depth > 0 && parenthesisDepth == 0:
+                depth -= 1
+            case "(" where depth == 0:
+                if parenthesisDepth == 0 { result += "(" }
+                parenthesisDepth += 1
+            case ")" where depth == 0 && parenthesisDepth > 0:
+                parenthesisDepth -= 1
+                if parenthesisDepth == 0 {
+                    if previous != "(" { result += "…" }
+                    result += ")"
+                }
+            default:
+                if depth == 0 && parenthesisDepth == 0 { result.append(character) }
+            }
+            previous = character
+        }
+        return result
     }
 
     /// The text report's sections: top sites by bytes and by calls, and the

@@ -31,3 +31,24 @@ final class TextReportTests: XCTestCase {
         }
     }
 }
+
+/// C++ and Swift names shortened for the text report (heaptrack's way):
+/// template arguments and parameters left out.
+final class NameShorteningTests: XCTestCase {
+    func testTemplatesAndParametersAreLeftOut() {
+        let cases: [(String, String)] = [
+            ("main", "main"),
+            ("foo()", "foo()"),
+            ("operator new(unsigned long)", "operator new(…)"),
+            ("std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>(__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, int const&)",
+             "std::vector<…>::_M_realloc_insert<…>(…)"),
+            ("std::operator<<(std::ostream&, char const*)", "std::operator<<(…)"),
+            ("Swift.Array<Swift.Int>.append(Swift.Int) -> ()", "Swift.Array<…>.append(…) -> ()"),
+            ("std::map<std::string, std::vector<std::pair<int, int> > >::operator[](std::string const&)",
+             "std::map<…>::operator[](…)"),
+        ]
+        for (full, short) in cases {
+            XCTAssertEqual(SiteReport.shortened(full), short, full)
+        }
+    }
+}
