@@ -45,6 +45,7 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
 
     /// The size rounded up to a multiple of the alignment (Rust's
     /// `pad_to_align`): the stride of an array of such blocks.
+    @inlinable
     public var padded: Layout {
         // Cannot overflow: the initializer checked exactly this.
         Layout(uncheckedSize: (size + alignment - 1) & ~(alignment - 1), alignment: alignment)
@@ -53,6 +54,7 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
     /// This layout followed by `next`, as the fields of a C struct (Rust's
     /// `extend`): the combined layout (not padded at the end) and the offset
     /// at which `next` starts.
+    @inlinable
     public func extended(by next: Layout) throws(LayoutError) -> (layout: Layout, offset: Int) {
         let alignment = max(self.alignment, next.alignment)
         let (padded, o1) = size.addingReportingOverflow(next.alignment - 1)
@@ -65,6 +67,7 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
 
     /// `count` copies of this layout, each padded to the alignment (Rust's
     /// `repeat`): the layout of the array and the stride between elements.
+    @inlinable
     public func repeated(_ count: Int) throws(LayoutError) -> (layout: Layout, stride: Int) {
         guard count >= 0 else { throw .sizeOverflow }
         let stride = padded.size
@@ -76,6 +79,7 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
     /// The same size with a larger (or equal) alignment (Rust's
     /// `align_to`): `alignment` must be a power of two, even when it is
     /// below the current one.
+    @inlinable
     public func aligned(to alignment: Int) throws(LayoutError) -> Layout {
         guard alignment > 0, alignment & (alignment - 1) == 0 else { throw .alignmentNotPowerOfTwo(alignment) }
         return try Layout(size: size, alignment: max(self.alignment, alignment))

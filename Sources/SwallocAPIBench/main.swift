@@ -63,11 +63,39 @@ func nodesInSystem(_ count: Int, _ pointers: UnsafeMutablePointer<UnsafeMutableR
     return now() - start
 }
 
+/// The same appends through the counting adapter: generic code of the
+/// Swalloc module (CountingAllocator<ArenaAllocator>) run from this one.
+@inline(never)
+func appendCounted(_ count: Int) -> Double {
+    let start = now()
+    do {
+        let counting = CountingAllocator(ArenaAllocator())
+        var vec = AllocVec<Int, CountingAllocator<ArenaAllocator>>(allocator: counting)
+        for i in 0..<count { try! vec.append(i) }
+        consume(vec.count)
+        consume(counting.counts.allocations)
+    }
+    return now() - start
+}
+
+/// 1M nodes through a FallbackAllocator<BumpAllocator, SystemAllocator>,
+/// across modules: allocate, then free.
+@inline(never)
+func nodesThroughFallback(_ count: Int, _ pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Double {
+    let layout = try! Layout(size: 64, alignment: 16)
+    let fallback = FallbackAllocator(primary: BumpAllocator(capacity: 16 << 20), secondary: SystemAllocator())
+    let start = now()
+    for i in 0..<count { pointers[i] = try! fallback.allocate(layout).baseAddress }
+    for i in 0..<count { fallback.deallocate(pointers[i]!, layout: layout) }
+    return now() - start
+}
+
 let runs = CommandLine.arguments.contains("--quick") ? 3 : 7
 let appends = 10_000_000
 let nodes = 1_000_000
 var arrayTimes: [Double] = [], vecTimes: [Double] = []
 var arenaTimes: [Double] = [], systemTimes: [Double] = []
+var countedTimes: [Double] = [], fallbackTimes: [Double] = []
 let arena = ArenaAllocator()
 let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: nodes)
 for _ in 0..<runs {
@@ -75,6 +103,8 @@ for _ in 0..<runs {
     vecTimes.append(appendAllocVec(appends))
     arenaTimes.append(nodesInArena(nodes, arena, pointers))
     systemTimes.append(nodesInSystem(nodes, pointers))
+    countedTimes.append(appendCounted(appends))
+    fallbackTimes.append(nodesThroughFallback(nodes, pointers))
 }
 
 func ns(_ seconds: Double, _ count: Int) -> String {
@@ -84,3 +114,5 @@ func ns(_ seconds: Double, _ count: Int) -> String {
 print("## Swift API, median of \(runs) runs")
 print("append 10M Int: Array \(ns(median(arrayTimes), appends)) ns, AllocVec<Int, ArenaAllocator> \(ns(median(vecTimes), appends)) ns, ratio \(ns(median(vecTimes) / median(arrayTimes), 1_000_000_000))")
 print("1M × 64-byte nodes, allocate + free: SystemAllocator \(ns(median(systemTimes), nodes)) ns, ArenaAllocator + reset() \(ns(median(arenaTimes), nodes)) ns, speed-up \(ns(median(systemTimes) / median(arenaTimes), 1_000_000_000))×")
+print("append 10M Int through CountingAllocator<ArenaAllocator> (generic code of another module): \(ns(median(countedTimes), appends)) ns, \(ns(median(countedTimes) / median(vecTimes), 1_000_000_000))× the arena alone")
+print("1M × 64-byte nodes through FallbackAllocator<BumpAllocator, SystemAllocator>: \(ns(median(fallbackTimes), nodes)) ns")

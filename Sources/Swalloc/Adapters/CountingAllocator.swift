@@ -26,15 +26,16 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
         public init() {}
     }
 
-    let allocations = Atomic<Int>(0)
-    let deallocations = Atomic<Int>(0)
-    let grows = Atomic<Int>(0)
-    let shrinks = Atomic<Int>(0)
-    let failures = Atomic<Int>(0)
-    let bytesAllocated = Atomic<Int>(0)
-    let liveBytes = Atomic<Int>(0)
-    let peakLiveBytes = Atomic<Int>(0)
+    @usableFromInline let allocations = Atomic<Int>(0)
+    @usableFromInline let deallocations = Atomic<Int>(0)
+    @usableFromInline let grows = Atomic<Int>(0)
+    @usableFromInline let shrinks = Atomic<Int>(0)
+    @usableFromInline let failures = Atomic<Int>(0)
+    @usableFromInline let bytesAllocated = Atomic<Int>(0)
+    @usableFromInline let liveBytes = Atomic<Int>(0)
+    @usableFromInline let peakLiveBytes = Atomic<Int>(0)
 
+    @inlinable
     public init(_ base: Base) { self.base = base }
 
     public var counts: Counts {
@@ -50,22 +51,26 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
         return counts
     }
 
+    @inlinable
     public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         Self.exact(try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocate(layout) },
                    layout.size)
     }
 
+    @inlinable
     public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         Self.exact(try counted(layout.size, allocation: true) { () throws(AllocError) in try base.allocateZeroed(layout) },
                    layout.size)
     }
 
+    @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
         base.deallocate(pointer, layout: layout)
         deallocations.add(1, ordering: .relaxed)
         liveBytes.subtract(layout.size, ordering: .relaxed)
     }
 
+    @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         let block = try counted(new.size - old.size, allocation: false) { () throws(AllocError) in
@@ -75,6 +80,7 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
         return Self.exact(block, new.size)
     }
 
+    @inlinable
     public func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         let block = try counted(new.size - old.size, allocation: false) { () throws(AllocError) in
@@ -84,6 +90,7 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
         return Self.exact(block, new.size)
     }
 
+    @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         let block: UnsafeMutableRawBufferPointer
@@ -99,11 +106,13 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
     }
 
     /// The block cut to the size that was counted.
+    @inlinable
     static func exact(_ block: UnsafeMutableRawBufferPointer, _ size: Int) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: block.baseAddress, count: Swift.min(block.count, size))
     }
 
     /// Runs an allocation, and on success adds `bytes` to the live total.
+    @inlinable
     func counted(_ bytes: Int, allocation: Bool,
                  _ body: () throws(AllocError) -> UnsafeMutableRawBufferPointer) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {

@@ -7,11 +7,13 @@ public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: All
     public let primary: Primary
     public let secondary: Secondary
 
+    @inlinable
     public init(primary: Primary, secondary: Secondary) {
         self.primary = primary
         self.secondary = secondary
     }
 
+    @inlinable
     public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         do {
             return try primary.allocate(layout)
@@ -20,6 +22,7 @@ public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: All
         }
     }
 
+    @inlinable
     public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         do {
             return try primary.allocateZeroed(layout)
@@ -28,6 +31,7 @@ public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: All
         }
     }
 
+    @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
         if layout.size == 0 { return }
         if primary.owns(pointer) {
@@ -37,6 +41,7 @@ public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: All
         }
     }
 
+    @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         if old.size == 0 { return try allocate(new) }
@@ -49,6 +54,7 @@ public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: All
         return block
     }
 
+    @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         if old.size == 0 { return zeroSizedBlock(new) }
