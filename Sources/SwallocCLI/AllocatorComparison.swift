@@ -159,7 +159,11 @@ struct AllocatorComparison {
                 wallSeconds: wall, wallRatio: baseline > 0 ? wall / baseline : nil,
                 userSeconds: median(runs.map(\.outcome.userSeconds)),
                 systemSeconds: median(runs.map(\.outcome.systemSeconds)),
-                maxResidentBytes: UInt64(median(runs.map { Double($0.outcome.maxResidentBytes) })),
+                // The program's own peak RSS, from its profile: wait4's
+                // includes what the child shared with swalloc before exec.
+                maxResidentBytes: UInt64(median(runs.map {
+                    Double($0.profile?.totals.maxResidentBytes ?? $0.outcome.maxResidentBytes)
+                })),
                 peakLiveBytes: profile?.totals.peakLiveBytes, allocations: profile?.totals.allocations,
                 failedCalls: profile?.totals.failedCalls,
                 runsWithoutProfile: runs.filter { $0.profile == nil }.count,

@@ -88,6 +88,9 @@ public struct Profile: Codable, Equatable, Sendable {
         public var liveAllocationsAtExit: UInt64
         public var inheritedLiveBytes: UInt64
         public var inheritedLiveAllocations: UInt64
+        /// The process's peak resident set (VmHWM), its own since exec;
+        /// absent in older profiles.
+        public var maxResidentBytes: UInt64?
     }
 
     public struct Bootstrap: Codable, Equatable, Sendable {

@@ -47,7 +47,8 @@ enum ProfileValidation {
             peakLiveBytes: clamp(t.peakLiveBytes), liveBytesAtExit: clamp(t.liveBytesAtExit),
             liveAllocationsAtExit: clamp(t.liveAllocationsAtExit),
             inheritedLiveBytes: clamp(t.inheritedLiveBytes),
-            inheritedLiveAllocations: clamp(t.inheritedLiveAllocations))
+            inheritedLiveAllocations: clamp(t.inheritedLiveAllocations),
+            maxResidentBytes: t.maxResidentBytes.map(clamp))
     }
 
     /// Buckets must have `min <= max`; empty ones are dropped (the library

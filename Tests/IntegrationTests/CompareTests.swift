@@ -131,6 +131,12 @@ final class CompareTests: XCTestCase {
         XCTAssertEqual(rows.map { $0["exit_statuses"] as? [Int] }, [[0], [0]])
         XCTAssertEqual(rows[0]["allocations"] as? Int, rows[1]["allocations"] as? Int)
         XCTAssertEqual(json["runs"] as? Int, 2)
+        // The program's own peak RSS (a few MiB), not the 20 MiB and more of
+        // swalloc itself that wait4 counts for a child spawned from it.
+        for row in rows {
+            let resident = try XCTUnwrap(row["max_resident_bytes"] as? Int, "\(row)")
+            XCTAssertLessThan(resident, 10 << 20, "\(row)")
+        }
         XCTAssertEqual((json["differing_output"] as? [String])?.count, 0)
         XCTAssertEqual(json["same_exit_status"] as? Bool, true)
         let folded = swalloc(["compare", "--format", "folded", "--", Harness.host("workload"), "100"])

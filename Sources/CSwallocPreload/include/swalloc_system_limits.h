@@ -11,4 +11,9 @@
    with open/read: no allocation, fine in the constructor. */
 long swalloc_max_map_count(long fallback) __attribute__((visibility("hidden")));
 
+/* The process's peak resident set (VmHWM of /proc/self/status) in bytes,
+   0 if unknown. Reset by exec, so it is the program's own, not that of the
+   process that spawned it. open/read only: fine in the exit report. */
+unsigned long long swalloc_peak_resident_bytes(void) __attribute__((visibility("hidden")));
+
 #endif

@@ -34,6 +34,7 @@ enum JSONProfileWriter {
         field(&out, "live_allocations_at_exit", profile.liveBlocks)
         field(&out, "inherited_live_bytes", profile.inheritedBytes)
         field(&out, "inherited_live_allocations", profile.inheritedBlocks)
+        field(&out, "max_resident_bytes", swalloc_peak_resident_bytes())
         out.text("\n  },\n  \"peak_error_bound_bytes\": ")
         out.decimal(max(profile.threads, 1) &* UInt64(SWALLOC_PEAK_STEP))
         out.text(",\n  \"bootstrap\": {\"allocations\": ")
