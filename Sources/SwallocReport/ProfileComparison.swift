@@ -213,6 +213,18 @@ public enum ProfileComparison {
         }
     }
 
+    /// Whether the change of a site's bytes is within two standard
+    /// deviations of the two estimates (sampling every `m` bytes on
+    /// average, a site's estimate `B` varies by about sqrt(B·m); exact
+    /// sampling, m = 1, has no such noise).
+    static func withinSamplingNoise(_ a: Profile.Site, _ baseMean: Int64, _ b: Profile.Site, _ newMean: Int64) -> Bool {
+        guard baseMean > 1 || newMean > 1 else { return false }
+        let variance = Double(a.bytes) * Double(max(baseMean, 1)) * (baseMean > 1 ? 1 : 0)
+            + Double(b.bytes) * Double(max(newMean, 1)) * (newMean > 1 ? 1 : 0)
+        let difference = abs(Double(a.bytes) - Double(b.bytes))
+        return difference <= 2 * variance.squareRoot()
+    }
+
     static func sites(_ base: Profile, _ new: Profile, top: Int) -> [String] {
         guard base.sites != nil || new.sites != nil else { return [] }
         guard base.sites != nil, new.sites != nil else {
@@ -222,11 +234,24 @@ public enum ProfileComparison {
         func magnitude(_ a: Profile.Site, _ b: Profile.Site) -> UInt64 { a.bytes > b.bytes ? a.bytes - b.bytes : b.bytes - a.bytes }
         let changed = pairs.filter { magnitude($0.base, $0.new) > 0 }
             .sorted { (magnitude($0.base, $0.new), $0.key) > (magnitude($1.base, $1.new), $1.key) }
-        var lines = ["", "call sites whose bytes changed most (\(changed.count) of \(pairs.count) stacks changed)"]
+        let baseMean = base.sampling?.meanBytes ?? 1, newMean = new.sampling?.meanBytes ?? 1
+        let significant = changed.filter { !withinSamplingNoise($0.base, baseMean, $0.new, newMean) }
+        var lines = [""]
+        if baseMean > 1 || newMean > 1 {
+            // A sampled site's bytes are an estimate: about B/M samples of M
+            // bytes each, so its spread is about sqrt(B·M).
+            lines.append("call sites are sampled (base every \(TextReport.bytes(UInt64(max(baseMean, 1)))), new every "
+                         + "\(TextReport.bytes(UInt64(max(newMean, 1))))): estimates; a change within two standard "
+                         + "deviations of both estimates is marked as sampling noise"
+                         + (baseMean != newMean ? "; the rates differ, so small sites differ the most" : ""))
+        }
+        lines.append("call sites whose bytes changed most (\(changed.count) of \(pairs.count) stacks changed"
+                     + (significant.count != changed.count ? ", \(significant.count) beyond sampling noise)" : ")"))
         if changed.isEmpty { lines.append("  none") }
         for pair in changed.prefix(top) {
             let a = pair.base, b = pair.new
-            let status = !pair.inBase ? "  only in new" : !pair.inNew ? "  only in base" : ""
+            var status = !pair.inBase ? "  only in new" : !pair.inNew ? "  only in base" : ""
+            if withinSamplingNoise(a, baseMean, b, newMean) { status += "  (within sampling noise)" }
             lines.append("  " + signedBytes(a.bytes, b.bytes).leftPadding(12) + " bytes, calls "
                 + signedCount(a.calls, b.calls) + ", live at exit " + signedBytes(a.liveBytes, b.liveBytes) + status)
             lines.append("       " + pair.frames.prefix(6).map(SiteReport.name).joined(separator: " ← ")

@@ -66,6 +66,29 @@ final class CompareTests: XCTestCase {
 
     /// Differential folded stacks: `stack base new`, a stack only in the
     /// new profile with 0 for the base.
+    /// The same program twice, sampled (seeds 1 and 2: different samples):
+    /// the changes the estimates show are marked as sampling noise, and the
+    /// rates are named. Exact sampling has no noise to mark.
+    func testSamplingNoiseIsMarked() throws {
+        let arguments = [Harness.host("callsites"), "big"]
+        var paths: [String] = []
+        for seed in ["1", "2"] {
+            let path = Harness.temporaryDirectory(self).appendingPathComponent("p\(seed).json").path
+            let run = swalloc(["run", "--out", path, "--"] + arguments,
+                              environment: ["SWALLOC_SAMPLE": "256k", "SWALLOC_SAMPLE_SEED": seed])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            paths.append(path)
+        }
+        let sampled = swalloc(["compare"] + paths)
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        XCTAssertTrue(sampled.stdout.contains("call sites are sampled (base every 256 KiB, new every 256 KiB)"), sampled.stdout)
+        XCTAssertTrue(sampled.stdout.contains(", 0 beyond sampling noise)") || sampled.stdout.contains("(0 of "), sampled.stdout)
+        let exact = try [profile("e1.json", [Harness.host("callsites")], sample: "1"),
+                         profile("e2.json", [Harness.host("callsites")], sample: "1")]
+        let precise = swalloc(["compare"] + exact)
+        XCTAssertFalse(precise.stdout.contains("sampling noise"), precise.stdout)
+    }
+
     func testFoldedDifference() throws {
         let base = try profile("base.json", [Harness.host("callsites")], sample: "1")
         let new = try profile("new.json", [Harness.host("callsites"), "big"], sample: "1")
