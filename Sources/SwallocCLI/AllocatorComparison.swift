@@ -45,8 +45,16 @@ struct AllocatorComparison {
 
         var trials: [[Trial]] = allocators.map { _ in [] }
         let reference = directory.appendingPathComponent("0-0.out").path
+        // Progress on a terminal only: one line rewritten in place.
+        let showsProgress = isatty(2) == 1
+        defer { if showsProgress { _ = try? DescriptorWriter.write(Array("\r\u{1B}[K".utf8), to: 2) } }
         for round in 0..<runs {
             for (index, allocator) in allocators.enumerated() {
+                if showsProgress {
+                    let line = "\rswalloc: run \(round * allocators.count + index + 1) of \(runs * allocators.count): "
+                        + TerminalText.escaped(allocator) + "\u{1B}[K"
+                    _ = try? DescriptorWriter.write(Array(line.utf8), to: 2)
+                }
                 let trial = try runOnce(allocator: allocator, environment: preloading,
                                         files: directory.appendingPathComponent("\(index)-\(round)"),
                                         reference: reference)
