@@ -47,7 +47,7 @@ struct AllocatorComparison {
         let reference = directory.appendingPathComponent("0-0.out").path
         // Progress on a terminal only: one line rewritten in place.
         let showsProgress = isatty(2) == 1
-        defer { if showsProgress { _ = try? DescriptorWriter.write(Array("\r\u{1B}[K".utf8), to: 2) } }
+        func clearProgress() { if showsProgress { _ = try? DescriptorWriter.write(Array("\r\u{1B}[K".utf8), to: 2) } }
         for round in 0..<runs {
             for (index, allocator) in allocators.enumerated() {
                 if showsProgress {
@@ -61,12 +61,14 @@ struct AllocatorComparison {
                 // Interrupted from the terminal (the program died of SIGINT
                 // or SIGQUIT, which reach it too): stop here.
                 if trial.outcome.status == 128 + SIGINT || trial.outcome.status == 128 + SIGQUIT {
+                    clearProgress()
                     StandardStreams.diagnose("compare interrupted")
                     throw ExitCode(2)
                 }
                 trials[index].append(trial)
             }
         }
+        clearProgress()
         let summary = summarize(trials)
         try destination.deliver(Data((json ? Self.json(summary) : Self.text(summary)).utf8))
         if !summary.alike { throw ExitCode(1) }
