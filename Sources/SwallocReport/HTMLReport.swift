@@ -17,7 +17,26 @@ public enum HTMLReport {
             "SUMMARY": escape(summary),
             "DATA": "{\"allocated\":" + allocated + ",\"live\":" + live + ",\"peak\":" + peak + "}",
             "TIMELINE": profile.timeline.map(timelineSVG) ?? "<p>(no timeline in this profile)</p>",
+            "SITES": siteTable(profile),
         ])
+    }
+
+    /// The top sites by bytes as a table (calls, bytes, live at exit, held at
+    /// the peak, the innermost frames with their source lines), filtered by
+    /// the page's search box.
+    static func siteTable(_ profile: Profile, top: Int = 100) -> String {
+        guard let sites = profile.sites, !sites.isEmpty else { return "<p>(no call sites: sampling was off)</p>" }
+        var rows = ["<table id=\"sites\"><thead><tr><th>bytes</th><th>calls</th><th>live at exit</th>"
+                    + "<th>held at the peak</th><th>stack (innermost first)</th></tr></thead><tbody>"]
+        for site in sites.sorted(by: { $0.bytes > $1.bytes }).prefix(top) {
+            let stack = site.frames.prefix(8).map { escape(SiteReport.frameLine($0)) }.joined(separator: "<br>")
+                + (site.frames.count > 8 ? "<br>…" : "")
+            rows.append("<tr><td>\(TextReport.bytes(site.bytes))</td><td>\(TextReport.grouped(site.calls))</td>"
+                        + "<td>\(TextReport.bytes(site.liveBytes))</td><td>\(TextReport.bytes(site.peakLiveBytes ?? 0))</td>"
+                        + "<td class=\"stack\">\(stack)</td></tr>")
+        }
+        rows.append("</tbody></table>")
+        return rows.joined(separator: "\n")
     }
 
     /// Live bytes over time as an SVG area chart, drawn here (no script).
@@ -80,13 +99,21 @@ public enum HTMLReport {
     .frame { position: absolute; height: 17px; box-sizing: border-box; border: 1px solid #fff; overflow: hidden;
              white-space: nowrap; font-size: 11px; padding: 1px 3px; cursor: pointer; border-radius: 2px; }
     #info { height: 18px; margin-top: 4px; color: #555; }
+    #search { font: inherit; padding: 3px 6px; width: 240px; margin-left: 12px; }
+    .frame.match { outline: 2px solid #1565c0; }
+    .frame.ancestor { background: #ddd !important; }
+    table { border-collapse: collapse; margin-top: 8px; font-size: 12px; }
+    th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: right; vertical-align: top; }
+    td.stack { text-align: left; font-family: ui-monospace, monospace; }
     </style></head><body>
     <h1>@TITLE@</h1>
     <h2 style="font-size:15px">memory over time</h2>
     @TIMELINE@
-    <div class="tabs"><button id="tab-allocated" class="on">allocated bytes</button><button id="tab-live">live at exit</button><button id="tab-peak">held at the peak</button></div>
+    <div class="tabs"><button id="tab-allocated" class="on">allocated bytes</button><button id="tab-live">live at exit</button><button id="tab-peak">held at the peak</button><input id="search" type="search" placeholder="search functions and files"></div>
     <div id="graph"></div>
     <div id="info">click a frame to zoom in, the bottom bar to zoom out</div>
+    <h2 style="font-size:15px">top call sites</h2>
+    @SITES@
     <h2 style="font-size:15px">summary</h2>
     <pre>@SUMMARY@</pre>
     <script id="data" type="application/json">@DATA@</script>
@@ -94,8 +121,20 @@ public enum HTMLReport {
     const data = JSON.parse(document.getElementById('data').textContent);
     const graph = document.getElementById('graph'), info = document.getElementById('info');
     const rowHeight = 18;
-    let current = 'allocated', zoom = null;
+    let current = 'allocated', zoom = null, path = [], term = '';
     function depth(node) { return 1 + Math.max(0, ...node.children.map(depth)); }
+    // The nodes from `from` down to `node`'s parent.
+    function ancestors(from, node) {
+      const trail = [];
+      (function walk(current) {
+        if (current === node) return true;
+        trail.push(current);
+        for (const child of current.children) if (walk(child)) return true;
+        trail.pop();
+        return false;
+      })(from);
+      return trail;
+    }
     function units(bytes) {
       const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; let i = 0;
       while (bytes >= 1024 && i < u.length - 1) { bytes /= 1024; i++; }
@@ -109,9 +148,19 @@ public enum HTMLReport {
       const root = data[current];
       const top = zoom || root;
       graph.innerHTML = '';
-      const rows = depth(top);
+      // When zoomed, the frames above stay, full width, in grey.
+      const base = zoom ? path.length : 0;
+      const rows = depth(top) + base;
       graph.style.height = (rows * rowHeight + 2) + 'px';
       const width = graph.clientWidth;
+      path.forEach((node, level) => {
+        const div = document.createElement('div');
+        div.className = 'frame ancestor';
+        div.style.left = '0px'; div.style.width = width + 'px'; div.style.bottom = (level * rowHeight) + 'px';
+        div.textContent = node.name;
+        div.onclick = () => { zoom = level ? path[level] : null; path = path.slice(0, level); draw(); };
+        graph.appendChild(div);
+      });
       function place(node, x, level, scale) {
         const w = node.value * scale;
         if (w < 1) return;
@@ -119,13 +168,18 @@ public enum HTMLReport {
         div.className = 'frame';
         div.style.left = x + 'px';
         div.style.width = w + 'px';
-        div.style.bottom = (level * rowHeight) + 'px';
+        div.style.bottom = ((level + base) * rowHeight) + 'px';
         div.style.background = node === top && zoom ? '#bbb' : color(node.name);
+        if (term && node.name.toLowerCase().includes(term)) div.classList.add('match');
         div.textContent = node.name;
         const share = (100 * node.value / (root.value || 1)).toFixed(1);
         div.title = `${node.name}\\n${units(node.value)} (${share}%)`;
         div.onmouseenter = () => { info.textContent = `${node.name}: ${units(node.value)}, ${share}% of all`; };
-        div.onclick = () => { zoom = (node === top) ? null : node; draw(); };
+        div.onclick = () => {
+          if (node === top) { zoom = path.length ? path[path.length - 1] : null; path = path.slice(0, -1); }
+          else { path = path.concat(ancestors(top, node)); zoom = node; }
+          draw();
+        };
         graph.appendChild(div);
         let cx = x;
         for (const child of node.children) { place(child, cx, level + 1, scale); cx += child.value * scale; }
@@ -135,11 +189,18 @@ public enum HTMLReport {
     }
     for (const name of ['allocated', 'live', 'peak']) {
       document.getElementById('tab-' + name).onclick = () => {
-        current = name; zoom = null;
+        current = name; zoom = null; path = [];
         document.querySelectorAll('.tabs button').forEach(b => b.classList.toggle('on', b.id === 'tab-' + name));
         draw();
       };
     }
+    const search = document.getElementById('search');
+    search.oninput = () => {
+      term = search.value.trim().toLowerCase();
+      for (const row of document.querySelectorAll('#sites tbody tr'))
+        row.style.display = !term || row.textContent.toLowerCase().includes(term) ? '' : 'none';
+      draw();
+    };
     window.onresize = draw;
     draw();
     </script></body></html>

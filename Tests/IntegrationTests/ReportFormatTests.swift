@@ -82,6 +82,11 @@ final class ReportFormatTests: XCTestCase {
         // The script drew the frames: one element per frame of the graph.
         XCTAssertGreaterThan(dom.stdout.components(separatedBy: "class=\"frame\"").count - 1, 5, dom.stdout.prefix(2000).description)
         XCTAssertTrue(dom.stdout.contains(">churn_kilobytes</div>"))
+        // The table of sites with source lines, and the search box.
+        XCTAssertTrue(dom.stdout.contains("<table id=\"sites\">"), "no table of sites")
+        XCTAssertTrue(dom.stdout.contains("churn_kilobytes  callsites.c:") || dom.stdout.contains("churn_kilobytes callsites.c:"),
+                      "the table's stacks have source lines")
+        XCTAssertTrue(dom.stdout.contains("id=\"search\""), "no search box")
         let png = directory.appendingPathComponent("p.png").path
         let shot = Harness.run(chromium + ["--screenshot=\(png)", "file://\(html)"], preload: false, timeout: 120)
         XCTAssertEqual(shot.status, 0, shot.stderr)
