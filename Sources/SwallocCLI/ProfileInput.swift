@@ -9,10 +9,20 @@ enum ProfileInput {
     /// The profile at `path`.
     static func load(_ path: String) throws -> Profile {
         do {
-            return SourceLines.annotated(try Profile.load(path: path))
+            return annotated(try Profile.load(path: path))
         } catch {
             throw failure(error.description)
         }
+    }
+
+    /// The profile with source lines; a module whose file changed since the
+    /// run (its build-id differs) gets none, and one line says so.
+    static func annotated(_ profile: Profile) -> Profile {
+        let (annotated, changed) = SourceLines.annotatedReportingChanges(profile)
+        for module in changed {
+            StandardStreams.diagnose("no source lines for \(module): the file changed since the run (its build-id differs)")
+        }
+        return annotated
     }
 
     /// Call sites are in the profile (sampling was on when it was written).

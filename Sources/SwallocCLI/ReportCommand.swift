@@ -54,7 +54,7 @@ struct ReportCommand: ParsableCommand {
             guard let chosen = run.profiles.first(where: { $0.pid == pid }) else {
                 throw ProfileInput.failure("\(file) has no profile of pid \(pid)")
             }
-            profile = SourceLines.annotated(chosen)
+            profile = ProfileInput.annotated(chosen)
         } else {
             if pid != nil { throw ProfileInput.failure("--pid chooses a process in a run's directory; \(file) is one profile") }
             profile = try ProfileInput.load(file)

@@ -23,6 +23,16 @@ public struct Profile: Codable, Equatable, Sendable {
     public var sites: [Site]?
     /// Live bytes over time (absent in older profiles).
     public var timeline: Timeline?
+    /// The modules loaded at exit, with their build-ids (with sampling;
+    /// absent in older profiles).
+    public var modules: [Module]?
+
+    public struct Module: Codable, Equatable, Sendable {
+        public var path: String
+        public var base: UInt64
+        /// The GNU build-id, hex; absent when the module has none.
+        public var buildId: String?
+    }
 
     public struct Timeline: Codable, Equatable, Sendable {
         public var intervalNs: UInt64

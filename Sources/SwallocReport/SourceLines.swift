@@ -29,6 +29,11 @@ public final class SourceLines {
 
     var modules: [String: Module?] = [:]
     var cache: [String: [UInt64: [Location]]] = [:]
+    /// The build-id each module had when the profile was written.
+    var expectedBuildIDs: [String: String] = [:]
+    /// Modules whose file is no longer the one that ran (its build-id
+    /// differs): no lines are read from them.
+    public private(set) var changedModules: Set<String> = []
 
     public init() {}
 
@@ -39,12 +44,21 @@ public final class SourceLines {
     /// The profile with every frame that DWARF can place given a file and
     /// line, and the calls inlined at it as frames of their own.
     public static func annotated(_ profile: Profile) -> Profile {
-        guard var sites = profile.sites else { return profile }
+        annotatedReportingChanges(profile).profile
+    }
+
+    /// As ``annotated(_:)``, and the modules left without lines because
+    /// their file changed since the run.
+    public static func annotatedReportingChanges(_ profile: Profile) -> (profile: Profile, changed: [String]) {
+        guard var sites = profile.sites else { return (profile, []) }
         let lines = SourceLines()
+        for module in profile.modules ?? [] {
+            if let buildID = module.buildId { lines.expectedBuildIDs[module.path] = buildID.lowercased() }
+        }
         for index in sites.indices { sites[index].frames = lines.annotate(sites[index].frames) }
         var annotated = profile
         annotated.sites = sites
-        return annotated
+        return (annotated, lines.changedModules.sorted())
     }
 
     func annotate(_ frames: [Profile.Frame]) -> [Profile.Frame] {
@@ -100,6 +114,19 @@ public final class SourceLines {
         dwfl_report_begin(session)
         let reported = dwfl_report_offline(session, (path as NSString).lastPathComponent, path, -1)
         dwfl_report_end(session, nil, nil)
+        // The file must be the one that ran, when the profile says which.
+        if let reported, let expected = expectedBuildIDs[path] {
+            var bits: UnsafePointer<UInt8>? = nil
+            var address: GElf_Addr = 0
+            let length = dwfl_module_build_id(reported, &bits, &address)
+            let actual = length > 0 && bits != nil
+                ? (0..<Int(length)).map { String(format: "%02x", bits![$0]) }.joined() : ""
+            if actual != expected {
+                changedModules.insert(path)
+                dwfl_end(session)
+                return nil
+            }
+        }
         var bias: Dwarf_Addr = 0
         guard let reported, let elf = dwfl_module_getelf(reported, &bias),
               let firstLoad = Self.firstLoadPage(elf) else {

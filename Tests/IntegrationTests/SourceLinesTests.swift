@@ -43,6 +43,28 @@ final class SourceLinesTests: XCTestCase {
                       text.stdout)
     }
 
+    /// The profile records each module's build-id: a file replaced since the
+    /// run gives no lines (wrong ones would look right), and one line says so.
+    func testChangedModulesGiveNoLines() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let program = directory.appendingPathComponent("callsites").path
+        try FileManager.default.copyItem(atPath: Harness.host("callsites"), toPath: program)
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([program], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let profile = try Profile.load(path: path)
+        let module = try XCTUnwrap(profile.modules?.first { $0.path == program })
+        XCTAssertEqual(module.buildId?.count, 40, "a GNU build-id: 20 bytes in hex")
+        XCTAssertTrue(Harness.swalloc(["report", path]).stdout.contains("churn_kilobytes  callsites.c:"))
+        // Another program in its place.
+        try FileManager.default.removeItem(atPath: program)
+        try FileManager.default.copyItem(atPath: Harness.host("inlined"), toPath: program)
+        let text = Harness.swalloc(["report", path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("       churn_kilobytes\n"), text.stdout)
+        XCTAssertEqual(text.stderr, "swalloc: no source lines for \(program): the file changed since the run (its build-id differs)\n")
+    }
+
     /// A module that is gone keeps the library's names and offsets.
     func testMissingModulesStayAsTheyWere() throws {
         let (directory, path) = Harness.callSitesProfile(self)

@@ -65,7 +65,10 @@ enum JSONProfileWriter {
             out.decimal(swalloc_atomic_add_u64(&GuardSampling.guarded, 0))
             out.byte(UInt8(ascii: "}"))
         }
-        if Sampler.enabled { SitesWriter.write(&out) }
+        if Sampler.enabled {
+            SitesWriter.write(&out)
+            ModulesWriter.write(&out)
+        }
         out.text("\n}\n")
     }
 
