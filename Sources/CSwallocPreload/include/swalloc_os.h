@@ -65,6 +65,11 @@ static inline int swalloc_unmap(void *address, size_t bytes) {
     errno = saved;
     return result;
 }
+static inline int swalloc_protect_read_write(void *address, size_t bytes) {
+    int saved = errno, result = mprotect(address, bytes, PROT_READ | PROT_WRITE);
+    errno = saved;
+    return result;
+}
 static inline int swalloc_protect_none(void *address, size_t bytes) {
     int saved = errno, result = mprotect(address, bytes, PROT_NONE);
     errno = saved;

@@ -279,6 +279,10 @@ enum GuardBuiltin {
     }
 
     static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
+        if GuardPool.contains(UInt(bitPattern: block)) {
+            GuardPool.free(block, size, alignment: alignment)
+            return
+        }
         if isUnguarded(block) {
             swalloc_libc_free(block - max(16, alignment))
             return
@@ -346,7 +350,9 @@ enum GuardBuiltin {
         }
         handlingFault = true
         let faulting = UInt(bitPattern: address)
-        if let entry = quarantined(containing: faulting) {
+        if GuardPool.fault(at: faulting) {
+            // Reported: a slot of the sampled guard.
+        } else if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
                    alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil)
         } else if let metadata = metadataBefore(guardPageOf: faulting) {

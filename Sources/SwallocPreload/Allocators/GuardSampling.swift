@@ -79,7 +79,9 @@ enum GuardSampling {
 
     /// Sets up the guard allocator's parts the sampled guard uses.
     static func start() {
-        if enabled { GuardBuiltin.prepare() }
+        guard enabled else { return }
+        GuardBuiltin.prepare()
+        GuardPool.start()
     }
 
     static func nextGap(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
@@ -102,7 +104,10 @@ enum GuardSampling {
         let header = BlockHeader.read(before: user)
         if let header, header.alignmentShift != 4 || header.owner == .guarded { return nil }
         guard size <= largestSize else { return nil }
-        guard let base = GuardBuiltin.mapGuardedCounted(size &+ BlockHeader.byteCount, BlockHeader.byteCount) else {
+        // A slot of the pool (two mprotects in all); a mapping of its own
+        // when every slot is taken.
+        guard let base = GuardPool.allocate(size &+ BlockHeader.byteCount)
+                ?? GuardBuiltin.mapGuardedCounted(size &+ BlockHeader.byteCount, BlockHeader.byteCount) else {
             return user
         }
         // The old block's flags carry over (counted, limited); sampling
