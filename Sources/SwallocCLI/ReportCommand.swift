@@ -49,7 +49,12 @@ struct ReportCommand: ParsableCommand {
                 guard format == .text else {
                     throw ProfileInput.failure("\(file) is a run of \(run.profiles.count) processes: --format \(format.rawValue) renders one, chosen with --pid")
                 }
-                return try destination.deliver(Data(RunSummary.render(run).utf8))
+                // The main program's sites are shown: with their source lines.
+                var annotated = run
+                if let main = run.main, let index = run.profiles.firstIndex(where: { $0.pid == main.pid }) {
+                    annotated.profiles[index] = ProfileInput.annotated(main)
+                }
+                return try destination.deliver(Data(RunSummary.render(annotated).utf8))
             }
             guard let chosen = run.profiles.first(where: { $0.pid == pid }) else {
                 throw ProfileInput.failure("\(file) has no profile of pid \(pid)")

@@ -65,6 +65,15 @@ final class SourceLinesTests: XCTestCase {
         XCTAssertEqual(text.stderr, "swalloc: no source lines for \(program): the file changed since the run (its build-id differs)\n")
     }
 
+    /// swalloc report RUN-DIR shows the main program's sites with lines.
+    func testRunDirectoryReportHasLines() throws {
+        let directory = Harness.temporaryDirectory(self).appendingPathComponent("run").path
+        let run = Harness.swalloc(["run", "--run-dir", directory, "--sample", "1", "--", Harness.host("callsites")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = Harness.swalloc(["report", directory])
+        XCTAssertTrue(report.stdout.contains("churn_kilobytes  callsites.c:"), report.stdout)
+    }
+
     /// A module that is gone keeps the library's names and offsets.
     func testMissingModulesStayAsTheyWere() throws {
         let (directory, path) = Harness.callSitesProfile(self)
