@@ -75,7 +75,9 @@ final class CLITests: XCTestCase {
     func testRunThenReport() throws {
         let directory = Harness.temporaryDirectory(self)
         let path = directory.appendingPathComponent("p.json").path
-        let run = swalloc(["run", "--out", path, "--", Harness.host("workload"), "100", "5"])
+        // Every allocation sampled: sites always there (the default rate
+        // sampled one in some runs and none in others).
+        let run = swalloc(["run", "--out", path, "--sample", "1", "--", Harness.host("workload"), "100", "5"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let text = swalloc(["report", path])
         XCTAssertEqual(text.status, 0, text.stderr)
@@ -84,8 +86,10 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("█"), text.stdout)
         let json = swalloc(["report", "--format", "json", path])
         XCTAssertEqual(json.status, 0)
+        // The profile, with the source lines the report adds.
         let original = try Profile.load(path: path)
-        XCTAssertEqual(try Profile.parse(Data(json.stdout.utf8), path: "stdout"), original)
+        XCTAssertNotNil(original.sites)
+        XCTAssertEqual(try Profile.parse(Data(json.stdout.utf8), path: "stdout"), SourceLines.annotated(original))
     }
 
     /// The tester's options: --limit and --fail set the wrappers (as
