@@ -160,15 +160,11 @@ enum GuardBuiltin {
 
     static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
-        if swalloc_atomic_add_i64(&mappingsInUse, 2) > mappingBudget {
-            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
-            return unguarded(size, alignment, reason: "its mapping budget is spent")
-        }
-        guard let block = mapGuarded(size, alignment) else {
-            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
-            return unguarded(size, alignment, reason: "the kernel refused a mapping")
-        }
-        return block
+        if let block = mapGuardedCounted(size, alignment) { return block }
+        // Which of the two refused (the count may have moved since: only
+        // the first line's wording depends on it).
+        let spent = swalloc_atomic_add_i64(&mappingsInUse, 0) &+ 2 > mappingBudget
+        return unguarded(size, alignment, reason: spent ? "its mapping budget is spent" : "the kernel refused a mapping")
     }
 
     /// A guarded block within the mapping budget, or nil (no unguarded
@@ -242,15 +238,22 @@ enum GuardBuiltin {
         return UnsafeMutableRawPointer(bitPattern: start)
     }
 
-    /// The first byte of the slack after a block that is no longer
-    /// ``slackByte``, if any. Unsafe: the block is live and guarded.
-    static func overwrittenSlack(_ block: UnsafeMutableRawPointer, _ size: Int, _ placement: Placement) -> UInt? {
+    /// Stops the program, naming the byte, if the slack between a block's
+    /// end and `guardPage` is no longer ``slackByte``: a write past the
+    /// block that did not fault. Called by every guarded free (here and
+    /// ``GuardPool``). Unsafe: the block is live and its pages are open.
+    static func stopIfSlackWritten(_ block: UnsafeMutableRawPointer, _ size: Int, guardPage: UInt, alignment: Int) {
         var address = UInt(bitPattern: block) &+ UInt(size)
-        while address < placement.guardPage {
-            if UnsafePointer<UInt8>(bitPattern: address)!.pointee != slackByte { return address }
+        while address < guardPage {
+            if UnsafePointer<UInt8>(bitPattern: address)!.pointee != slackByte {
+                // The block's site, when it was sampled, came along with the free.
+                let site = swalloc_current_thread().pointee.freeing_site
+                report(address, blockStart: UInt(bitPattern: block), size: size, useAfterFree: false,
+                       alignment: alignment, freedSite: site > 0 ? site &- 1 : nil, foundAtFree: true)
+                abort()
+            }
             address &+= 1
         }
-        return nil
     }
 
     /// A block from glibc, unguarded, with ``unguardedMagic`` before it.
@@ -288,13 +291,7 @@ enum GuardBuiltin {
             return
         }
         let placement = Placement(block: UInt(bitPattern: block), size: size, alignment: alignment)
-        if let written = overwrittenSlack(block, size, placement) {
-            // The block's site, when it was sampled, came along with the free.
-            let site = swalloc_current_thread().pointee.freeing_site
-            report(written, blockStart: UInt(bitPattern: block), size: size, useAfterFree: false,
-                   alignment: alignment, freedSite: site > 0 ? site &- 1 : nil, foundAtFree: true)
-            abort()
-        }
+        stopIfSlackWritten(block, size, guardPage: placement.guardPage, alignment: alignment)
         let mapping = placement.mapping
         let bytes = placement.mappingBytes
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)

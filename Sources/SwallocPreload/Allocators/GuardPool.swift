@@ -99,17 +99,8 @@ enum GuardPool {
         let address = UInt(bitPattern: block)
         let slot = Int((address &- region) / UInt(slotBytes))
         let guardPage = guardPage(slot)
-        var written = address &+ UInt(size)
-        while written < guardPage {
-            // Unsafe: the block's slack, open until below.
-            if UnsafePointer<UInt8>(bitPattern: written)!.pointee != GuardBuiltin.slackByte {
-                let site = swalloc_current_thread().pointee.freeing_site
-                GuardBuiltin.report(written, blockStart: address, size: size, useAfterFree: false, alignment: alignment,
-                                    freedSite: site > 0 ? site &- 1 : nil, foundAtFree: true)
-                abort()
-            }
-            written &+= 1
-        }
+        // Unsafe: the block's pages are open until below.
+        GuardBuiltin.stopIfSlackWritten(block, size, guardPage: guardPage, alignment: alignment)
         let firstPage = address & ~UInt(pageSize &- 1)
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: firstPage)!, Int(guardPage &- firstPage))
         slots[slot].live = false

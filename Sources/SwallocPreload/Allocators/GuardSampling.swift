@@ -57,23 +57,24 @@ enum GuardSampling {
             if statistics {
                 meanBytes = mean
                 enabled = true
-            } else if quiet {
-                return
             } else {
-                Diagnostics.line { out in
-                    out.text("SWALLOC_GUARD=")
-                    out.escapedText(cString: text, limit: 200)
-                    out.text(": sample: needs the statistics (SWALLOC_STATS summary or json); ignored")
-                }
+                if !quiet { ignored(text, because: "sample: needs the statistics (SWALLOC_STATS summary or json)") }
                 return
             }
         }
         if !allocatorIsGuard && !enabled && !quiet {
-            Diagnostics.line { out in
-                out.text("SWALLOC_GUARD=")
-                out.escapedText(cString: text, limit: 200)
-                out.text(": only SWALLOC_ALLOCATOR=guard or sample: reads it; ignored")
-            }
+            ignored(text, because: "only SWALLOC_ALLOCATOR=guard or sample: reads it")
+        }
+    }
+
+    /// `swalloc: SWALLOC_GUARD=value: reason; ignored`.
+    static func ignored(_ text: UnsafePointer<CChar>, because reason: StaticString) {
+        Diagnostics.line { out in
+            out.text("SWALLOC_GUARD=")
+            out.escapedText(cString: text, limit: 200)
+            out.text(": ")
+            out.text(reason)
+            out.text("; ignored")
         }
     }
 
@@ -117,15 +118,9 @@ enum GuardSampling {
         // Unsafe: both blocks hold at least `size` bytes.
         _ = memcpy(moved, user, size)
         if let header {
-            // Back to its owner without the statistics or the limit: the
-            // program never saw it.
-            let oldBase = header.base(of: user)
-            if header.owner == .system {
-                GlibcMalloc.dealloc(oldBase)
-            } else {
-                BlockHeader.markFreed(before: user)
-                GlobalAllocatorRegistry.dealloc(oldBase, size: header.allocatorSize, alignment: header.alignment)
-            }
+            // Back to its owner without the statistics or the limit (its
+            // share moved with the flags): the program never saw it.
+            HeaderBlocks.returnToOwner(user, header)
         } else {
             // A trailer block of the counting mode: glibc's own.
             swalloc_libc_free(user)

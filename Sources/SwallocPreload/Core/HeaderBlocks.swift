@@ -97,6 +97,13 @@ enum HeaderBlocks {
     @inline(__always)
     static func release(_ user: UnsafeMutableRawPointer, _ header: BlockHeader) {
         if header.isLimited { AllocationPolicy.release(header.requestedSize) }
+        returnToOwner(user, header)
+    }
+
+    /// Gives the block to the allocator its header names (the registered
+    /// one's marked freed first), without the statistics or the limit.
+    @inline(__always)
+    static func returnToOwner(_ user: UnsafeMutableRawPointer, _ header: BlockHeader) {
         let base = header.base(of: user)
         if header.owner == .system {
             GlibcMalloc.dealloc(base)
