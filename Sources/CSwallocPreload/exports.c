@@ -12,6 +12,7 @@
  */
 #include "swalloc_preload.h"
 #include "swalloc.h"
+#include <malloc.h>
 
 #define SWALLOC_EXPORT __attribute__((visibility("default")))
 #define SWALLOC_IMPL __attribute__((visibility("hidden")))
@@ -49,6 +50,36 @@ SWALLOC_EXPORT void *memalign(size_t alignment, size_t size) { return swalloc_me
 SWALLOC_EXPORT void *valloc(size_t size) { return swalloc_valloc(size); }
 SWALLOC_EXPORT void *pvalloc(size_t size) { return swalloc_pvalloc(size); }
 SWALLOC_EXPORT size_t malloc_usable_size(void *ptr) { return swalloc_malloc_usable_size(ptr); }
+/* mallinfo2 and mallinfo describe glibc's heap; when a registered allocator
+   (bump, guard, a plug-in, an established one) serves the program, its
+   blocks are not there, and the library adds what it counted of them
+   (swalloc_registered_live_bytes: 0 without a registered allocator or
+   without statistics) to the bytes in use and the arena, so that a
+   program that watches its memory through them still sees it. */
+SWALLOC_IMPL size_t swalloc_registered_live_bytes(void);
+typedef struct mallinfo2 (*swalloc_mallinfo2_function)(void);
+SWALLOC_EXPORT struct mallinfo2 mallinfo2(void) {
+    static swalloc_mallinfo2_function next;
+    if (next == NULL) next = (swalloc_mallinfo2_function)dlsym(RTLD_NEXT, "mallinfo2");
+    struct mallinfo2 info = {0};
+    if (next != NULL) info = next();
+    size_t extra = swalloc_registered_live_bytes();
+    info.uordblks += extra;
+    info.arena += extra;
+    return info;
+}
+/* The old form: int fields, which glibc fills by truncation. */
+SWALLOC_EXPORT struct mallinfo mallinfo(void) {
+    struct mallinfo2 wide = mallinfo2();
+    struct mallinfo info = {
+        .arena = (int)wide.arena, .ordblks = (int)wide.ordblks, .smblks = (int)wide.smblks,
+        .hblks = (int)wide.hblks, .hblkhd = (int)wide.hblkhd, .usmblks = (int)wide.usmblks,
+        .fsmblks = (int)wide.fsmblks, .uordblks = (int)wide.uordblks, .fordblks = (int)wide.fordblks,
+        .keepcost = (int)wide.keepcost,
+    };
+    return info;
+}
+
 SWALLOC_EXPORT int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocator) {
     return swalloc_set_global_allocator_impl(allocator);
 }

@@ -14,6 +14,7 @@ static void (*next_free)(void *);
 static void *(*next_calloc)(size_t, size_t);
 static void *(*next_realloc)(void *, size_t);
 static void *(*next_memalign)(size_t, size_t);
+static size_t (*next_usable_size)(void *);
 
 static void *next_alloc(void *context, size_t size, size_t align) {
     (void)context;
@@ -50,6 +51,14 @@ bool swalloc_next_free(void *block) {
     next_free(block);
     return true;
 }
+size_t swalloc_next_usable_size(void *block, bool *handled) {
+    *handled = next_in_use && next_usable_size != NULL;
+    return *handled ? next_usable_size(block) : 0;
+}
+void *swalloc_next_realloc(void *block, size_t size, bool *handled) {
+    *handled = next_in_use;
+    return next_in_use ? next_realloc(block, size) : NULL;
+}
 
 /* The module's file name without its directory, for reports. */
 static char next_name[64];
@@ -76,6 +85,8 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) {
     next_calloc = (void *(*)(size_t, size_t))next_symbol("calloc", version);
     next_realloc = (void *(*)(void *, size_t))next_symbol("realloc", version);
     next_memalign = (void *(*)(size_t, size_t))next_symbol("memalign", version);
+    /* Optional: without it such a block's usable size is unknown (0). */
+    next_usable_size = (size_t (*)(void *))next_symbol("malloc_usable_size", version);
     if (next_memalign == NULL) next_memalign = (void *(*)(size_t, size_t))next_symbol("aligned_alloc", version);
     /* All from one allocator, or none: mixing two is what this prevents
        (an allocator without memalign would have glibc's free its aligned

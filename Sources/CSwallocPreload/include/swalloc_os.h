@@ -75,6 +75,14 @@ static inline int swalloc_protect_none(void *address, size_t bytes) {
     errno = saved;
     return result;
 }
+/* Leaves [address, address + bytes) out of every child this process forks
+   (MADV_DONTFORK): fork copies a mapping's page tables, and a quarantine
+   of thousands of freed guarded blocks made every fork pay for them. */
+static inline int swalloc_keep_from_children(void *address, size_t bytes) {
+    int saved = errno, result = madvise(address, bytes, MADV_DONTFORK);
+    errno = saved;
+    return result;
+}
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }
 

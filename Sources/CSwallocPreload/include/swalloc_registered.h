@@ -37,6 +37,11 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute_
    the program by a call of its own, like jemalloc's mallocx); false when
    the allocator is glibc's. */
 bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
+/* Resizes or measures such a block through that allocator (glibc's libc_malloc_debug.so
+   hands out the chunks of a heap restored by malloc_set_state this way);
+   `handled` false when the allocator is glibc's. */
+size_t swalloc_next_usable_size(void *block, bool *handled) __attribute__((visibility("hidden")));
+void *_Nullable swalloc_next_realloc(void *block, size_t size, bool *handled) __attribute__((visibility("hidden")));
 
 /* jemalloc, mimalloc or tcmalloc (`name`) as a table through its own
    sized, aligned API, from Debian's library (established_allocators.c);

@@ -295,6 +295,8 @@ enum GuardBuiltin {
         let mapping = placement.mapping
         let bytes = placement.mappingBytes
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)
+        // A child never sees the quarantine (it forgets it: afterForkInChild).
+        _ = swalloc_keep_from_children(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
         guard let quarantine else {
             unmapGuarded(mapping, bytes)
             return
@@ -328,6 +330,19 @@ enum GuardBuiltin {
         if !admitted { unmapGuarded(mapping, bytes) }
     }
 
+    /// In a forked child: the quarantined blocks are not mapped here (they
+    /// were kept from children), so the quarantine starts empty; unmapping
+    /// their addresses later could take a mapping the child made since.
+    /// Called by the fork handler in the child while its guard lock is
+    /// free (not held by code a signal handler interrupted).
+    static func afterForkInChild() {
+        guard quarantine != nil else { return }
+        _ = swalloc_atomic_add_i64(&mappingsInUse, -2 &* Int64(quarantineCount))
+        quarantineHead = 0
+        quarantineCount = 0
+        quarantineBytes = 0
+    }
+
     /// Unmaps a guarded block's whole mapping and gives its two mappings
     /// back to the budget.
     static func unmapGuarded(_ mapping: UInt, _ bytes: Int) {
@@ -352,6 +367,12 @@ enum GuardBuiltin {
         } else if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
                    alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil)
+            if isDoubleFree(faulting, blockStart: entry.blockStart, alignment: entry.alignment) {
+                // A double free ends as glibc ends it: SIGABRT, not the
+                // fault that found it.
+                swalloc_reset_fault_handler()
+                abort()
+            }
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
             report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
                    alignment: metadata.alignment)
@@ -393,6 +414,13 @@ enum GuardBuiltin {
         return nil
     }
 
+    /// free reads the 16 bytes before a block: a fault there, in a freed
+    /// block, is a second free (or the program's own read of them).
+    static func isDoubleFree(_ address: UInt, blockStart: UInt, alignment: Int) -> Bool {
+        let userStart = blockStart &+ UInt(max(BlockHeader.byteCount, alignment))
+        return address < userStart && address &+ UInt(BlockHeader.byteCount) >= userStart
+    }
+
     static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16,
                        freedSite: Int32? = nil, foundAtFree: Bool = false) {
         // The program's view of the block: the library's header (and the
@@ -403,9 +431,7 @@ enum GuardBuiltin {
         Diagnostics.line { out in
             out.text(foundAtFree ? "guard: written at " : "guard: invalid access at ")
             out.hex(UInt64(address))
-            if useAfterFree && address < userStart && address &+ UInt(BlockHeader.byteCount) >= userStart {
-                // free reads the 16 bytes before the block: a second free
-                // faults there (so would a program's own read of them).
+            if useAfterFree && isDoubleFree(address, blockStart: blockStart, alignment: alignment) {
                 out.text(": double free of block ")
             } else if useAfterFree {
                 out.text(": use after free of block ")
@@ -441,3 +467,6 @@ enum GuardBuiltin {
         }
     }
 }
+
+@c(swalloc_guard_after_fork_in_child)
+func swallocGuardAfterForkInChild() { GuardBuiltin.afterForkInChild() }

@@ -127,6 +127,10 @@ enum HeaderBlocks {
             if let trailer = TrailerBlock.find(user) {
                 return moveTrailerBlock(user, trailer, to: size)
             }
+            // As in free: the allocator after the library may own it.
+            var handled = false
+            let moved = swalloc_next_realloc(user, size, &handled)
+            if handled { return moved }
             return swalloc_libc_realloc(user, size)
         }
         let offset = header.offset
@@ -209,6 +213,11 @@ enum HeaderBlocks {
             // A trailer block's bytes beyond its size hold the trailer:
             // the requested size is all the program may use.
             if let trailer = TrailerBlock.find(user) { return trailer.size }
+            // The allocator after the library may have handed it out by a
+            // call of its own (as in free).
+            var handled = false
+            let usable = swalloc_next_usable_size(user, &handled)
+            if handled { return usable }
             // Neither: every live block of a framing mode has a header or
             // a trailer, so this one was freed (glibc's list pointers are
             // over its header) or never allocated. glibc answers 0 for a

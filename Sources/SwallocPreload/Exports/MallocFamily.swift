@@ -106,9 +106,21 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
 // symbol old binaries still call) and C23 `free_sized` and
 // `free_aligned_sized` are free itself (exports.c: one jump through free's
 // entry), so no block reaches an allocator that did not hand it out.
-// mallopt, malloc_trim, mallinfo2,
+// mallopt, malloc_trim,
 // malloc_stats and malloc_info take no pointer: they stay glibc's and
-// describe glibc's heap, which `system` uses.
+// describe glibc's heap, which `system` uses. mallinfo and mallinfo2 are
+// glibc's plus the registered allocator's live bytes (exports.c).
+
+/// Requested bytes live in blocks of the registered allocator, from the
+/// statistics (0 without either): for mallinfo2.
+@c(swalloc_registered_live_bytes)
+func swallocRegisteredLiveBytes() -> Int {
+    guard statisticsEnabled, GlobalAllocatorRegistry.name != nil else { return 0 }
+    Reentrancy.enter()
+    defer { Reentrancy.leave() }
+    let snapshot = ReportSnapshot.collect()
+    return Int(truncatingIfNeeded: snapshot.liveBytes)
+}
 
 /// Everything off the fast paths: the bootstrap arena while starting,
 /// and ``HeaderBlocks`` with statistics in the framing modes.
