@@ -18,12 +18,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "CSwalloc"),
+        // The live profile file's layout, shared with the preload library
+        // (scripts/build includes the same header).
+        .target(name: "CSwallocLive"),
         .target(name: "Swalloc", dependencies: ["CSwalloc"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibdw", pkgConfig: "libdw", providers: [.apt(["libdw-dev"])]),
         .target(
             name: "SwallocReport",
-            dependencies: ["CZlib", "CLibdw", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CZlib", "CLibdw", "CSwallocLive", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Pprof/pprof.proto"]),
         // The SWALLOC_* settings table, shared with the preload library
         // (scripts/build compiles the same file into it).

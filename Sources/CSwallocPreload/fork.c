@@ -36,6 +36,9 @@ void _IO_list_unlock(void);
 void swalloc_statistics_after_fork_in_child(void);
 /* The guard allocator's quarantine was not copied (GuardBuiltin.dealloc). */
 void swalloc_guard_after_fork_in_child(void);
+/* The live profile's mapping stops being the parent's file (LiveProfile). */
+void swalloc_live_after_fork_in_child(void);
+void swalloc_guard_after_fork_in_child(void);
 
 /* What one fork's prepare handler did, for its parent or child handler.
    Forks nest only on one thread (a signal handler that forks while its
@@ -106,6 +109,8 @@ static void in_child(void) {
         waiting += fork_records[level].stdio_locked;
     __atomic_store_n(&swalloc_forks_waiting, waiting, __ATOMIC_SEQ_CST);
     __atomic_store_n(&swalloc_unwinders, swalloc_unwinding ? 1 : 0, __ATOMIC_SEQ_CST);
+    /* First: nothing the child does may reach its parent's live file. */
+    swalloc_live_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_GUARD)) swalloc_guard_after_fork_in_child();
     swalloc_current_thread()->depth -= 1;

@@ -15,13 +15,15 @@ static int visit_one(struct dl_phdr_info *info, size_t size, void *data) {
     const char *path = info->dlpi_name ? info->dlpi_name : "";
     const unsigned char *build_id = NULL;
     size_t length = 0;
-    uintptr_t base = 0;
+    uintptr_t base = 0, end = 0;
     bool base_known = false;
     for (int index = 0; index < info->dlpi_phnum; index++) {
         const ElfW(Phdr) *header = &info->dlpi_phdr[index];
-        if (header->p_type == PT_LOAD && !base_known) {
-            base = info->dlpi_addr + (header->p_vaddr & ~(uintptr_t)4095);
+        if (header->p_type == PT_LOAD) {
+            if (!base_known) base = info->dlpi_addr + (header->p_vaddr & ~(uintptr_t)4095);
             base_known = true;
+            uintptr_t segment_end = info->dlpi_addr + header->p_vaddr + header->p_memsz;
+            if (segment_end > end) end = segment_end;
         }
         if (header->p_type != PT_NOTE || build_id != NULL) continue;
         const unsigned char *note = (const unsigned char *)(info->dlpi_addr + header->p_vaddr);
@@ -42,11 +44,24 @@ static int visit_one(struct dl_phdr_info *info, size_t size, void *data) {
             left -= total;
         }
     }
-    state->visit(state->context, path, base, build_id, length);
+    state->visit(state->context, path, base, end, build_id, length);
     return 0;
 }
 
 void swalloc_visit_modules(swalloc_module_visitor visit, void *context) {
     struct visit_state state = {visit, context};
     dl_iterate_phdr(visit_one, &state);
+}
+
+static int count_loads(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    uint64_t *generation = data;
+    *generation = (uint64_t)info->dlpi_adds + ((uint64_t)info->dlpi_subs << 32);
+    return 1; /* the first module carries the counts */
+}
+
+uint64_t swalloc_loader_generation(void) {
+    uint64_t generation = 0;
+    dl_iterate_phdr(count_loads, &generation);
+    return generation;
 }

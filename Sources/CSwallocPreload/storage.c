@@ -35,7 +35,7 @@ struct swalloc_global_allocator swalloc_registered;
 
 unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
 
-char swalloc_paths[4][SWALLOC_PATH_BYTES];
+char swalloc_paths[5][SWALLOC_PATH_BYTES];
 
 void *(*const swalloc_libc_malloc)(size_t) = __libc_malloc;
 void (*const swalloc_libc_free)(void *) = __libc_free;

@@ -64,23 +64,25 @@ struct ReportCommand: ParsableCommand {
             if pid != nil { throw ProfileInput.failure("--pid chooses a process in a run's directory; \(file) is one profile") }
             profile = try ProfileInput.load(file)
         }
-        let rendered: Data
+        try destination.deliver(try Self.render(profile, format: format, value: value, file: file))
+    }
+
+    /// One profile in `format` (shared with `swalloc dump`).
+    static func render(_ profile: Profile, format: Format, value: String, file: String) throws -> Data {
         switch format {
-        case .text: rendered = Data(TextReport.render(profile).utf8)
-        case .json: rendered = profile.jsonData() + Data("\n".utf8)
-        case .html: rendered = Data(HTMLReport.render(profile).utf8)
+        case .text: return Data(TextReport.render(profile).utf8)
+        case .json: return profile.jsonData() + Data("\n".utf8)
+        case .html: return Data(HTMLReport.render(profile).utf8)
         case .folded, .pprof:
             try ProfileInput.requireSites(profile, path: file)
             if format == .folded {
-                rendered = Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
-            } else {
-                do {
-                    rendered = try PprofWriter.data(profile)
-                } catch {
-                    throw ProfileInput.failure("\(file): \(error)")
-                }
+                return Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
+            }
+            do {
+                return try PprofWriter.data(profile)
+            } catch {
+                throw ProfileInput.failure("\(file): \(error)")
             }
         }
-        try destination.deliver(rendered)
     }
 }

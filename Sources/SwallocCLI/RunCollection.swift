@@ -34,6 +34,7 @@ struct RunCollection {
 
     /// The run's summary on stderr, each line marked as swalloc's.
     func finish() {
+        let running = settleLiveProfiles()
         let text: String
         do {
             text = RunSummary.render(try RunDirectory.load(path: directory), extent: .endOfRun(rowLimit: 15))
@@ -43,8 +44,62 @@ struct RunCollection {
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { "swalloc: " + $0 }
         if lines.last == "swalloc: " { lines.removeLast() }
+        for pid in running {
+            lines.append("swalloc: pid \(pid) still runs: swalloc dump \(pid) reads it now; its profile comes at its exit")
+        }
         lines.append("swalloc: read it again: swalloc report \(directory)")
         _ = try? DescriptorWriter.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: 2)
+    }
+
+    /// The live profiles of processes that ended without their exit report
+    /// (a crash, a signal, `_exit`) become their PID.json, marked
+    /// incomplete; a live profile beside a finished PID.json (the report
+    /// wrote it, then something stopped the removal) goes. Returns the
+    /// pids still running, whose files stay.
+    func settleLiveProfiles() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var running: [Int32] = []
+        for name in names.sorted() where name.hasSuffix(".json" + LiveProfile.suffix) {
+            let live = (directory as NSString).appendingPathComponent(name)
+            let profilePath = String(live.dropLast(LiveProfile.suffix.count))
+            if FileManager.default.fileExists(atPath: profilePath) {
+                _ = unlink(live)
+                continue
+            }
+            let profile: Profile
+            do {
+                profile = try LiveProfile.load(path: live)
+            } catch {
+                StandardStreams.diagnose(error.description)
+                continue
+            }
+            if kill(Int32(profile.pid), 0) == 0 {
+                running.append(Int32(profile.pid))
+                continue
+            }
+            do {
+                try profile.jsonData().write(to: URL(fileURLWithPath: profilePath), options: .atomic)
+                _ = unlink(live)
+            } catch {
+                StandardStreams.diagnose("cannot write \(profilePath): \(error.localizedDescription)")
+            }
+        }
+        return running
+    }
+
+    /// Every `interval` seconds until stopped: each live profile of the run
+    /// copied to snapshots/PID.N.json (`swalloc run --interval`). On a
+    /// thread of its own, which blocks every signal (swalloc run's
+    /// forwarding handlers run on the main thread).
+    func startSnapshots(every interval: Double) -> SnapshotTimer {
+        let timer = SnapshotTimer(directory: directory, interval: interval)
+        var all = sigset_t(), previous = sigset_t()
+        sigfillset(&all)
+        pthread_sigmask(SIG_BLOCK, &all, &previous)
+        let thread = Thread { timer.loop() }
+        thread.start()
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        return timer
     }
 
     /// Whether `program` names an executable, as posix_spawnp looks it up
@@ -89,5 +144,56 @@ struct RunCollection {
             throw CLIError("cannot make a run directory in \(base): \(String(cString: strerror(errno)))")
         }
         return String(cString: made)
+    }
+}
+
+/// The loop behind `swalloc run --interval`.
+final class SnapshotTimer: @unchecked Sendable {
+    let directory: String
+    let interval: Double
+    private let lock = NSLock()
+    private var stopped = false
+    private var taken: [Int: Int] = [:]
+
+    init(directory: String, interval: Double) {
+        self.directory = directory
+        self.interval = interval
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    func loop() {
+        var next = Date().addingTimeInterval(interval)
+        while !isStopped {
+            let wait = next.timeIntervalSinceNow
+            if wait > 0 { usleep(UInt32(min(wait, 0.1) * 1_000_000)); continue }
+            next = next.addingTimeInterval(interval)
+            snapshot()
+        }
+    }
+
+    /// One snapshot of every process of the run that still runs.
+    func snapshot() {
+        let snapshots = (directory as NSString).appendingPathComponent("snapshots")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names.sorted() where name.hasSuffix(".json" + LiveProfile.suffix) {
+            let live = (directory as NSString).appendingPathComponent(name)
+            guard let profile = try? LiveProfile.load(path: live), kill(Int32(profile.pid), 0) == 0 else { continue }
+            _ = mkdir(snapshots, 0o700)
+            let number = (taken[profile.pid] ?? 0) + 1
+            taken[profile.pid] = number
+            let path = (snapshots as NSString).appendingPathComponent("\(profile.pid).\(number).json")
+            try? profile.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+        }
     }
 }

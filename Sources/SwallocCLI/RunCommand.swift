@@ -43,6 +43,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A new or empty directory for the run's profiles (default: a new one in $TMPDIR or /tmp).")
     var runDir: String?
 
+    @Option(help: "Every INTERVAL (10s, 500ms, 2m), a profile of each running process into the run directory's snapshots/PID.N.json.")
+    var interval: String?
+
     /// Without --out, and with statistics as a summary: every process of
     /// the tree writes its profile into the run directory, and swalloc
     /// prints one summary of the run at the end.
@@ -66,9 +69,31 @@ struct RunCommand: ParsableCommand {
         if !collectsTheRun && (children != nil || runDir != nil) {
             throw ValidationError("--children and --run-dir are for a collected run: not with --out or --stats off/json")
         }
+        if let interval {
+            guard Self.seconds(interval) != nil else {
+                throw ValidationError("--interval \(interval): a duration such as 10s, 500ms or 2m (at least 10ms)")
+            }
+            guard collectsTheRun else { throw ValidationError("--interval is for a collected run: not with --out or --stats off/json") }
+        }
         if children?.isEmpty == true || runDir?.isEmpty == true {
             throw ValidationError("--children and --run-dir need a value")
         }
+    }
+
+    /// A duration in seconds: a number with s, ms or m (a bare number is
+    /// seconds); nil below 10 ms or when malformed.
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        var number = Substring(text), scale = 1.0
+        for (suffix, value) in units where text.hasSuffix(suffix) {
+            number = text.dropLast(suffix.count)
+            scale = value
+            break
+        }
+        guard let value = Double(number), value.isFinite, value * scale >= 0.01, value * scale <= 86_400 * 365 else {
+            return nil
+        }
+        return value * scale
     }
 
     func run() throws {
@@ -120,14 +145,17 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(64)
             }
         }
+        let snapshots = interval.flatMap(Self.seconds).flatMap { seconds in collection?.startSnapshots(every: seconds) }
         let status: Int32
         do {
             status = try ChildProcess.run(command, environment: environment)
         } catch let error as CLIError {
+            snapshots?.stop()
             StandardStreams.diagnose(error.description)
             collection?.discard()
             throw ExitCode(127)
         }
+        snapshots?.stop()
         collection?.finish()
         throw ExitCode(status)
     }

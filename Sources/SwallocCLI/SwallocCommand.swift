@@ -7,7 +7,7 @@ struct SwallocCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swalloc",
         abstract: "Run programs under the Swalloc allocator interposer and read what they allocated.",
-        subcommands: [RunCommand.self, ReportCommand.self, CompareCommand.self, LibCommand.self])
+        subcommands: [RunCommand.self, ReportCommand.self, DumpCommand.self, CompareCommand.self, LibCommand.self])
 
     /// ArgumentParser's main, but its messages (which quote what the user
     /// typed: `The value '…' is invalid for '--format'`) are escaped for

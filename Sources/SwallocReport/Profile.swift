@@ -12,6 +12,9 @@ public struct Profile: Codable, Equatable, Sendable {
     public var program: String?
     public var allocator: String
     public var complete: Bool
+    /// Why `complete` is false, for a profile made from a live profile
+    /// file (``LiveProfile``); absent otherwise.
+    public var incompleteReason: String?
     public var threads: Int
     public var totals: Totals
     public var peakErrorBoundBytes: UInt64
@@ -169,8 +172,11 @@ extension Profile {
 
     /// Reads and parses the profile at `path` (at most
     /// `ProfileFile.sizeLimit` bytes of it).
+    /// A JSON profile, or a live profile file (made into one).
     public static func load(path: String) throws(ProfileError) -> Profile {
-        try parse(ProfileFile.contents(of: path), path: path)
+        let data = try ProfileFile.contents(of: path)
+        if LiveProfile.isLiveProfile(data) { return try LiveProfile.load(path: path) }
+        return try parse(data, path: path)
     }
 
     /// The profile as normalized JSON (sorted keys, snake_case).

@@ -54,7 +54,14 @@ public struct RunDirectory: Sendable {
         var run: Run? = nil
         var profiles: [Profile] = []
         var unreadable: [String] = []
-        for name in names where name.hasSuffix(".json") && !name.contains(".swalloc-tmp.") {
+        // A process that died without its exit report left its live
+        // profile (PID.json.live) instead of PID.json.
+        let present = Set(names)
+        let wanted = names.filter { name in
+            if name.hasSuffix(".json") { return !name.contains(".swalloc-tmp.") }
+            return name.hasSuffix(".json" + LiveProfile.suffix) && !present.contains(String(name.dropLast(LiveProfile.suffix.count)))
+        }
+        for name in wanted {
             let file = (path as NSString).appendingPathComponent(name)
             if name == runFileName {
                 run = try? JSONDecoder().decode(Run.self, from: Data(contentsOf: URL(fileURLWithPath: file)))

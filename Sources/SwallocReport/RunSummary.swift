@@ -40,7 +40,9 @@ public enum RunSummary {
         }
         for (profile, depth) in rows {
             let t = profile.totals
-            let name = String(repeating: "  ", count: min(depth, 8)) + programName(profile)
+            // * : ended without its exit report; the counts are its live
+            // profile's, as of its last checkpoints.
+            let name = String(repeating: "  ", count: min(depth, 8)) + programName(profile) + (profile.complete ? "" : " *")
             lines.append("  " + String(profile.pid).padding(9) + (profile.ppid.map(String.init) ?? "?").padding(9)
                          + name.padding(24) + TextReport.grouped(t.allocations).leftPadding(14)
                          + TextReport.bytes(t.peakLiveBytes).leftPadding(12)
@@ -57,6 +59,9 @@ public enum RunSummary {
                      + TextReport.bytes(largestPeak).leftPadding(12) + TextReport.bytes(live).leftPadding(14))
         lines.append("  (\(TextReport.bytes(bytes)) allocated in all; the peak column's total is the largest peak, "
                      + "since the processes' peaks need not coincide)")
+        if run.profiles.contains(where: { !$0.complete }) {
+            lines.append("  (* ended without its exit report, by a signal, abort or _exit: counts as of its last checkpoints)")
+        }
         let withSites: Bool
         if case .whole = extent { withSites = true } else { withSites = false }
         if let main = run.main {
@@ -65,8 +70,7 @@ public enum RunSummary {
             lines.append(TextReport.render(main, withSites: withSites).trimmingCharacters(in: .newlines))
         } else if let largest = run.profiles.max(by: { $0.totals.bytesAllocated < $1.totals.bytesAllocated }) {
             lines.append("")
-            lines.append("the main program left no profile (one that ends by _exit or a signal leaves none); "
-                         + "the process that allocated most:")
+            lines.append("the main program left no profile; the process that allocated most:")
             lines.append(TextReport.render(largest, withSites: withSites).trimmingCharacters(in: .newlines))
         }
         if !withSites, let shown = run.main ?? run.profiles.max(by: { $0.totals.bytesAllocated < $1.totals.bytesAllocated }),

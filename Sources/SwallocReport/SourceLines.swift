@@ -67,7 +67,11 @@ public final class SourceLines {
         for frame in frames {
             guard frame.file == nil, frame.inlined == nil, let path = frame.module, frame.offset > 0,
                   let locations = locate(path, offset: frame.offset), !locations.isEmpty else {
-                result.append(frame)
+                var named = frame
+                if named.function == nil, let path = frame.module, frame.offset > 0 {
+                    named.function = symbol(path, offset: frame.offset)
+                }
+                result.append(named)
                 continue
             }
             // Inlined calls first (innermost), then the real frame, which
@@ -100,6 +104,16 @@ public final class SourceLines {
         let locations = Self.locations(module.module, address)
         cache[path, default: [:]][offset] = locations
         return locations
+    }
+
+    /// The symbol (from .symtab or the dynamic symbols) around the call
+    /// before a return address: for frames the library did not name (a
+    /// live profile's) in modules without line information.
+    func symbol(_ path: String, offset: UInt64) -> String? {
+        guard let module = open(path), let name = dwfl_module_addrname(module.module, module.base &+ offset &- 1) else {
+            return nil
+        }
+        return String(cString: name)
     }
 
     func open(_ path: String) -> Module? {

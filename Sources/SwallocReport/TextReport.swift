@@ -6,6 +6,7 @@ public enum TextReport {
         let t = profile.totals
         let program = profile.program.map(TerminalText.escaped) ?? "(unknown program)"
         lines.append("\(program) [pid \(profile.pid)], allocator \(TerminalText.escaped(profile.allocator)), \(profile.threads) thread\(profile.threads == 1 ? "" : "s")\(profile.complete ? "" : " (incomplete)")")
+        if let reason = profile.incompleteReason { lines.append("  incomplete: " + TerminalText.escaped(reason)) }
         lines.append("")
         lines.append("calls")
         let calls: [(String, UInt64)] = [

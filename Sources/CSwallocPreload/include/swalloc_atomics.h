@@ -18,6 +18,15 @@ static inline int64_t swalloc_atomic_add_i64(int64_t *value, int64_t delta) {
 static inline uint64_t swalloc_atomic_add_u64(uint64_t *value, uint64_t delta) {
     return __atomic_add_fetch(value, delta, __ATOMIC_RELAXED);
 }
+/* For the live profile's header (swalloc_live.h), which another process
+   reads: a release store publishes what was written before it. */
+static inline void swalloc_atomic_store_u64(uint64_t *value, uint64_t new_value) {
+    __atomic_store_n(value, new_value, __ATOMIC_RELEASE);
+}
+static inline void swalloc_atomic_store_u32(uint32_t *value, uint32_t new_value) {
+    __atomic_store_n(value, new_value, __ATOMIC_RELEASE);
+}
+static inline void swalloc_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
 #pragma clang assume_nonnull end
 

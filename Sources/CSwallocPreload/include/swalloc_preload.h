@@ -50,5 +50,6 @@
 #include "swalloc_process.h"
 #include "swalloc_registered.h"
 #include "swalloc_os.h"
+#include "swalloc_live_file.h"
 
 #endif

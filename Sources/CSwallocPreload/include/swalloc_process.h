@@ -84,13 +84,14 @@ static inline uint64_t swalloc_atomic_increment(uint64_t *value) {
 extern unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES] __attribute__((visibility("hidden")));
 static inline unsigned char *swalloc_report_buffer_base(void) { return swalloc_report_buffer; }
 
-/* Four path buffers for the report: the program's path, the profile's
+/* Five path buffers: the program's path, the profile's
    path with %p expanded, its temporary sibling, and SWALLOC_OUT as it was
    at start-up (programs rewrite their environment: redis-server's process
    title overwrote the string getenv had returned). */
 #define SWALLOC_PATH_BYTES 4096
 #define SWALLOC_OUT_TEMPLATE 3
-extern char swalloc_paths[4][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
+#define SWALLOC_LIVE_PATH 4 /* the live profile file (Live/LiveProfile.swift) */
+extern char swalloc_paths[5][SWALLOC_PATH_BYTES] __attribute__((visibility("hidden")));
 static inline char *swalloc_path_buffer(int index) { return swalloc_paths[index]; }
 
 #pragma clang assume_nonnull end

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "swalloc_live.h"
 
 #pragma clang assume_nonnull begin
 
@@ -17,22 +18,8 @@
  * One instance per thread in static TLS (initial-exec: the library is
  * loaded at start-up, by LD_PRELOAD or DT_NEEDED). Zeroed for every new
  * thread by glibc, which is the "fresh" state below. */
-#define SWALLOC_HISTOGRAM_BUCKETS 65 /* bucket b holds sizes in [2^(b-1), 2^b); 0 holds 0 */
-
-struct swalloc_counters {
-    uint64_t malloc_calls;
-    uint64_t calloc_calls;
-    uint64_t realloc_calls;
-    uint64_t free_calls;
-    uint64_t aligned_calls;
-    uint64_t failed_calls;
-    uint64_t blocks_freed;
-    uint64_t bytes_allocated;
-    uint64_t bytes_freed;
-    /* Successful allocations by size; their sum is the number of blocks
-       allocated, so that is not counted separately. */
-    uint64_t histogram[SWALLOC_HISTOGRAM_BUCKETS];
-};
+/* struct swalloc_counters (and SWALLOC_HISTOGRAM_BUCKETS) is in swalloc_live.h:
+   the live profile file carries it, and the CLI reads it there. */
 
 enum {
     SWALLOC_THREAD_FRESH = 0,   /* not yet in the thread list */

@@ -14,7 +14,7 @@ enum ModulesWriter {
         withUnsafeMutablePointer(to: &out) { buffer in
             var state = State(out: buffer)
             withUnsafeMutablePointer(to: &state) { statePointer in
-                swalloc_visit_modules({ context, path, base, buildID, length in
+                swalloc_visit_modules({ context, path, base, _, buildID, length in
                     // Unsafe: the context is the State above, alive for the call.
                     let state = context!.assumingMemoryBound(to: State.self)
                     ModulesWriter.entry(&state.pointee, path, base, buildID, length)

@@ -7,21 +7,23 @@ import CSwallocPreload
 /// with an unpredictable name, renamed over it. Every failure is one
 /// `swalloc:` line. Nothing is written under AT_SECURE.
 enum ProfileFile {
-    static func write(_ profile: ReportSnapshot, to template: UnsafePointer<CChar>) {
+    /// Whether the profile was written whole.
+    @discardableResult
+    static func write(_ profile: ReportSnapshot, to template: UnsafePointer<CChar>) -> Bool {
         if Startup.isSecure {
             Diagnostics.line { $0.text("SWALLOC_OUT: not written by a setuid or setgid program") }
-            return
+            return false
         }
         let path = swalloc_path_buffer(1)
         let temporary = swalloc_path_buffer(2)
         guard expand(template, pid: profile.pid, into: path) else {
             Diagnostics.line { $0.text("SWALLOC_OUT: path too long; no profile written") }
-            return
+            return false
         }
         let target = swalloc_open_profile_target(path, temporary)
         guard target.kind != Int32(SWALLOC_TARGET_REFUSED.rawValue) else {
             refused(path, target)
-            return
+            return false
         }
         var out = ReportSnapshot.buffer(fd: target.fd)
         JSONProfileWriter.write(profile, to: &out)
@@ -41,7 +43,7 @@ enum ProfileFile {
             }
             if !healthy { _ = unlink(temporary) }
         }
-        guard !healthy else { return }
+        guard !healthy else { return true }
         Diagnostics.line { out in
             out.text("SWALLOC_OUT: writing ")
             out.escapedText(cString: UnsafePointer(path), limit: 300)
@@ -49,6 +51,7 @@ enum ProfileFile {
             out.text(cString: strerror(error), limit: 100)
             out.text("); no profile written")
         }
+        return false
     }
 
     static func refused(_ path: UnsafeMutablePointer<CChar>, _ target: swalloc_profile_target) {

@@ -29,7 +29,7 @@ enum Report {
         }
         if settings.statistics == .json || settings.summaryWithProfile {
             if let path = settings.outputPath {
-                ProfileFile.write(profile, to: path)
+                LiveProfile.finish(profileWritten: ProfileFile.write(profile, to: path))
             } else if stderr >= 0 {
                 var out = ReportSnapshot.buffer(fd: stderr)
                 JSONProfileWriter.write(profile, to: &out)

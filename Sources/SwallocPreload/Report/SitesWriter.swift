@@ -25,7 +25,7 @@ enum SitesWriter {
         if let memory, let sites = StackTable.sites {
             // Unsafe: a fresh mapping of `count` snapshots; at most `count` are written.
             let snapshot = memory.assumingMemoryBound(to: Snapshot.self)
-            for slot in 0..<StackTable.capacity where sites[slot].used && taken < count {
+            for slot in 0..<count {
                 let site = sites[slot]
                 snapshot[taken] = Snapshot(slot: slot, samples: site.samples, allocations: site.allocations,
                                            bytes: site.bytes, liveAllocations: site.liveAllocations,

@@ -20,8 +20,8 @@ enum PeakOwners {
               swalloc_lock_try(SWALLOC_LOCK_SAMPLER) else { return }
         defer { swalloc_lock_release(SWALLOC_LOCK_SAMPLER) }
         guard live > copiedAt &+ copiedAt / 64, let sites = StackTable.sites else { return }
-        for slot in 0..<StackTable.capacity where sites[slot].used {
-            sites[slot].peakLiveBytes = sites[slot].liveBytes
+        for site in 0..<StackTable.count {
+            sites[site].peakLiveBytes = sites[site].liveBytes
         }
         copiedAt = live
     }

@@ -187,6 +187,7 @@ enum Sampler {
                 TrailerBlock.markSampled(user)
             }
         }
+        LiveProfile.publishSampling()
         return user
     }
 

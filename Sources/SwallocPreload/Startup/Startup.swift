@@ -64,6 +64,10 @@ enum Startup {
             Timeline.start()
             Sampler.start()
             GuardSampling.start()
+            if settings.statistics == .json || settings.summaryWithProfile, let template = settings.outputPath,
+               !isSecure {
+                LiveProfile.open(template: template, sampling: Sampler.enabled)
+            }
         }
         // From here on every new block gets the mode's shape.
         let mode: ServingMode

@@ -62,6 +62,9 @@ enum Checkpoint {
     @inline(never)
     static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> UInt8 {
         let allocated = thread.pointee.countdown_start &- thread.pointee.countdown
+        // A forked child makes its own live profile file here, its first
+        // checkpoint (outside every lock; LiveProfile.afterForkInChild).
+        if _slowPath(LiveProfile.privateCopy) { LiveProfile.adoptOwnFile() }
         // A fresh thread (zeroed TLS) seeds its generator here, at its
         // first allocation.
         if (Sampler.enabled || GuardSampling.enabled) && thread.pointee.sample_random == 0 { Sampler.seed(thread) }

@@ -157,6 +157,7 @@ enum ThreadRegistry {
         let live = liveBytes()
         let newPeak = raisePeak(to: live)
         Timeline.record(live)
+        LiveProfile.publishTotals(live: live)
         swalloc_unlock()
         // Outside the process lock: the sampler's lock is never taken
         // inside it.
