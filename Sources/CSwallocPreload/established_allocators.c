@@ -66,10 +66,32 @@ static void *mi_aligned(void *(*allocate)(size_t, size_t), size_t size, size_t a
 }
 static void *(*mi_malloc_fn)(size_t);
 static void (*mi_free_fn)(void *);
+static bool (*mi_is_in_heap_region_fn)(const void *);
+static size_t (*mi_usable_size_fn)(const void *);
+
+/* Version 2: mimalloc knows its blocks (its segment map). */
+static int mi_owns(void *context, const void *block) {
+    (void)context;
+    return mi_is_in_heap_region_fn(block);
+}
+static size_t mi_usable(void *context, const void *block) {
+    (void)context;
+    return mi_usable_size_fn(block);
+}
+static void mi_free_own(void *context, void *block) {
+    (void)context;
+    int saved = errno;
+    mi_free_fn(block);
+    errno = saved;
+}
+
+/* mimalloc and tcmalloc keep blocks below 16 bytes in an 8-byte size class,
+   8-aligned: a request for 16-byte alignment asks for 16 bytes at least. */
+static size_t at_least_aligned(size_t size, size_t align) { return size < align ? align : size; }
 
 static void *mi_alloc(void *context, size_t size, size_t align) {
     (void)context;
-    return align <= 16 ? mi_malloc_fn(size) : mi_aligned(mi_malloc_aligned_fn, size, align);
+    return align <= 16 ? mi_malloc_fn(at_least_aligned(size, align)) : mi_aligned(mi_malloc_aligned_fn, size, align);
 }
 static void *mi_alloc_zeroed(void *context, size_t size, size_t align) {
     (void)context;
@@ -101,10 +123,10 @@ static void *(*tc_realloc_fn)(void *, size_t);
 
 static void *tc_alloc(void *context, size_t size, size_t align) {
     (void)context;
-    return align <= 16 ? tc_malloc_fn(size) : tc_memalign_fn(align, size);
+    return align <= 16 ? tc_malloc_fn(at_least_aligned(size, align)) : tc_memalign_fn(align, size);
 }
 static void *tc_alloc_zeroed(void *context, size_t size, size_t align) {
-    if (align <= 16) return tc_calloc_fn(1, size);
+    if (align <= 16) return tc_calloc_fn(1, at_least_aligned(size, align));
     void *block = tc_alloc(context, size, align);
     if (block) memset(block, 0, size);
     return block;
@@ -122,9 +144,27 @@ static void tc_dealloc(void *context, void *block, size_t size, size_t align) {
     tc_free_fn(block);
     errno = saved;
 }
+/* Version 2: tcmalloc knows its blocks (its page map). */
+static int (*tc_ownership_fn)(const void *); /* MallocExtension_Ownership: 1 owned */
+static size_t (*tc_malloc_size_fn)(void *);
+static int tc_owns(void *context, const void *block) {
+    (void)context;
+    return tc_ownership_fn(block) == 1;
+}
+static size_t tc_usable(void *context, const void *block) {
+    (void)context;
+    return tc_malloc_size_fn((void *)block);
+}
+static void tc_free_own(void *context, void *block) {
+    (void)context;
+    int saved = errno;
+    tc_free_fn(block);
+    errno = saved;
+}
+
 static void *tc_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
     /* tc_realloc keeps 16 bytes of alignment only: larger ones move by hand. */
-    if (align <= 16) return tc_realloc_fn(block, new_size);
+    if (align <= 16) return tc_realloc_fn(block, at_least_aligned(new_size, align));
     void *moved = tc_alloc(context, new_size, align);
     if (moved) {
         memcpy(moved, block, size < new_size ? size : new_size);
@@ -140,7 +180,9 @@ static bool find(void *handle, const char *name, void **slot, const char **missi
     return *slot != NULL;
 }
 
-bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator *table, const char **problem) {
+bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator_v2 *table,
+                                   const char **problem) {
+    *table = (struct swalloc_global_allocator_v2){.size = sizeof *table};
     const char *library;
     if (strcmp(name, "jemalloc") == 0) library = "libjemalloc.so.2";
     else if (strcmp(name, "mimalloc") == 0) library = "libmimalloc.so.2";
@@ -163,7 +205,7 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "mallocx", (void **)&je_mallocx, &missing);
         find(handle, "sdallocx", (void **)&je_sdallocx, &missing);
         find(handle, "rallocx", (void **)&je_rallocx, &missing);
-        *table = (struct swalloc_global_allocator){NULL, je_alloc, je_dealloc, je_alloc_zeroed, je_resize, "jemalloc"};
+        table->base = (struct swalloc_global_allocator){NULL, je_alloc, je_dealloc, je_alloc_zeroed, je_resize, "jemalloc"};
     } else if (name[0] == 'm') {
         find(handle, "mi_malloc", (void **)&mi_malloc_fn, &missing);
         find(handle, "mi_free", (void **)&mi_free_fn, &missing);
@@ -171,14 +213,24 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "mi_zalloc_aligned", (void **)&mi_zalloc_aligned_fn, &missing);
         find(handle, "mi_free_size_aligned", (void **)&mi_free_size_aligned_fn, &missing);
         find(handle, "mi_realloc_aligned", (void **)&mi_realloc_aligned_fn, &missing);
-        *table = (struct swalloc_global_allocator){NULL, mi_alloc, mi_dealloc, mi_alloc_zeroed, mi_resize, "mimalloc"};
+        find(handle, "mi_is_in_heap_region", (void **)&mi_is_in_heap_region_fn, &missing);
+        find(handle, "mi_usable_size", (void **)&mi_usable_size_fn, &missing);
+        table->base = (struct swalloc_global_allocator){NULL, mi_alloc, mi_dealloc, mi_alloc_zeroed, mi_resize, "mimalloc"};
+        table->owns = mi_owns;
+        table->usable_size = mi_usable;
+        table->free = mi_free_own;
     } else {
         find(handle, "tc_malloc", (void **)&tc_malloc_fn, &missing);
         find(handle, "tc_calloc", (void **)&tc_calloc_fn, &missing);
         find(handle, "tc_memalign", (void **)&tc_memalign_fn, &missing);
         find(handle, "tc_free", (void **)&tc_free_fn, &missing);
         find(handle, "tc_realloc", (void **)&tc_realloc_fn, &missing);
-        *table = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};
+        find(handle, "MallocExtension_GetOwnership", (void **)&tc_ownership_fn, &missing);
+        find(handle, "tc_malloc_size", (void **)&tc_malloc_size_fn, &missing);
+        table->base = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};
+        table->owns = tc_owns;
+        table->usable_size = tc_usable;
+        table->free = tc_free_own;
     }
     if (missing != NULL) {
         *problem = missing; /* the entry point it lacks */

@@ -27,6 +27,7 @@ SWALLOC_IMPL void *swalloc_valloc(size_t size);
 SWALLOC_IMPL void *swalloc_pvalloc(size_t size);
 SWALLOC_IMPL size_t swalloc_malloc_usable_size(void *ptr);
 SWALLOC_IMPL int swalloc_set_global_allocator_impl(const struct swalloc_global_allocator *allocator);
+SWALLOC_IMPL int swalloc_set_global_allocator_v2_impl(const struct swalloc_global_allocator_v2 *allocator);
 
 SWALLOC_EXPORT void *malloc(size_t size) { return swalloc_malloc_entry(size); }
 SWALLOC_EXPORT void free(void *ptr) { swalloc_free_entry(ptr); }
@@ -82,6 +83,9 @@ SWALLOC_EXPORT struct mallinfo mallinfo(void) {
 
 SWALLOC_EXPORT int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocator) {
     return swalloc_set_global_allocator_impl(allocator);
+}
+SWALLOC_EXPORT int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator) {
+    return swalloc_set_global_allocator_v2_impl(allocator);
 }
 
 /* ---- the start of the program's exit ------------------------------------

@@ -32,6 +32,7 @@ void *(*swalloc_malloc_entry)(size_t) = swalloc_general_malloc;
 void (*swalloc_free_entry)(void *) = swalloc_general_free;
 
 struct swalloc_global_allocator swalloc_registered;
+struct swalloc_own_blocks swalloc_registered_own;
 
 unsigned char swalloc_report_buffer[SWALLOC_REPORT_BUFFER_BYTES];
 

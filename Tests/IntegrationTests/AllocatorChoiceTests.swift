@@ -61,6 +61,15 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertGreaterThan(counts["allocs"] ?? 0, 100, contract.stderr)
         XCTAssertEqual(counts["mismatches"], 0)
         XCTAssertEqual(counts["foreign"], 0)
+        XCTAssertEqual(counts["frees"], 0, "with statistics, blocks have a header and come back through dealloc")
+        // Statistics off: a BlockOwningAllocator gets no header, and its
+        // blocks come back through free(_:), never dealloc.
+        let headerFree = assertSameBehaviour([Harness.host("contract")], environment: ["SWALLOC_ALLOCATOR": plugin],
+                                             stats: "off", ignoringStderr: ["layout_check_swift:"])
+        XCTAssertTrue(headerFree.stdout.hasSuffix("OK (0 failures)\n"))
+        let owning = tally(headerFree.stderr, prefix: "layout_check_swift")
+        XCTAssertEqual(owning["deallocs"], 0, headerFree.stderr)
+        XCTAssertGreaterThan(owning["frees"] ?? 0, 100, headerFree.stderr)
         let python = Harness.run(["python3", "-c", "print(sum(len(str(i)) for i in range(200000)))"],
                                  environment: ["SWALLOC_ALLOCATOR": plugin, "SWALLOC_STATS": "off", "PYTHONMALLOC": "malloc"])
         XCTAssertEqual(python.stdout, "1088890\n", python.stderr)

@@ -33,6 +33,13 @@ int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocato
     plugin = *allocator;
     return 0;
 }
+/* A version 2 plug-in (it knows its blocks): its free needs no size. */
+static void (*plugin_free)(void *, void *);
+int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator) {
+    plugin = allocator->base;
+    plugin_free = allocator->free;
+    return 0;
+}
 
 static void *allocate(size_t size) {
     return use_plugin ? plugin.alloc(plugin.context, size, 16) : malloc(size);
@@ -41,7 +48,9 @@ static void *allocate(size_t size) {
 /* The plug-in needs the size back (GlobalAlloc); free does not. */
 static void deallocate(void *block, size_t size) {
     if (!block) return;
-    if (use_plugin) plugin.dealloc(plugin.context, block, size, 16); else free(block);
+    if (!use_plugin) free(block);
+    else if (plugin_free) plugin_free(plugin.context, block);
+    else plugin.dealloc(plugin.context, block, size, 16);
 }
 
 static void *run_batch(void *arg) {

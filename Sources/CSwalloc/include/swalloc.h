@@ -42,6 +42,36 @@ struct swalloc_global_allocator {
    handed to another one. The table is copied; `context` must stay valid. */
 int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocator);
 
+/*
+ * Version 2: an allocator that knows its own blocks (a size-class
+ * allocator's page map, mimalloc's mi_usable_size and mi_free). With all
+ * three entries below, the library frames nothing: its blocks carry no
+ * header (0 bytes per block) and free reaches the allocator through `owns`
+ * and `free`, without a layout. That path serves while no statistics, limit
+ * or fault injection need a block's requested size (SWALLOC_STATS=off);
+ * otherwise blocks get the version 1 header and `dealloc` its layout, as
+ * for an allocator that leaves the three NULL.
+ *   - owns: nonzero when `ptr` is a live block it handed out. Called with
+ *     every pointer given to free, realloc and malloc_usable_size, also
+ *     ones it never saw (glibc's, the library's own): it answers for any
+ *     address without faulting, and does not allocate.
+ *   - usable_size: the bytes the program may use at a block it owns (at
+ *     least the size asked for).
+ *   - free: frees a block it owns.
+ */
+struct swalloc_global_allocator_v2 {
+    /* sizeof(struct swalloc_global_allocator_v2) as the caller was built:
+       later versions append entries, and the library reads no further. */
+    size_t size;
+    struct swalloc_global_allocator base;
+    int (*owns)(void *context, const void *ptr);
+    size_t (*usable_size)(void *context, const void *ptr);
+    void (*free)(void *context, void *ptr);
+};
+
+/* As swalloc_set_global_allocator, with the version 2 entries. */
+int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator);
+
 /* Exported by a plug-in or by the main program; the library calls it once at
    start-up, before the program's first allocation that it serves. */
 void swalloc_register(void);

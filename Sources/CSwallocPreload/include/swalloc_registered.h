@@ -19,6 +19,26 @@ extern struct swalloc_global_allocator swalloc_registered __attribute__((visibil
 static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
     return &swalloc_registered;
 }
+/* The version 2 entries of an allocator that knows its own blocks; set (all
+   three) only when the header-free path serves (ServingMode.headerFree). */
+struct swalloc_own_blocks {
+    int (*_Nullable owns)(void *_Nullable context, const void *_Nullable ptr);
+    size_t (*_Nullable usable_size)(void *_Nullable context, const void *_Nullable ptr);
+    void (*_Nullable free)(void *_Nullable context, void *_Nullable ptr);
+};
+extern struct swalloc_own_blocks swalloc_registered_own __attribute__((visibility("hidden")));
+static inline struct swalloc_own_blocks *swalloc_registered_own_ptr(void) { return &swalloc_registered_own; }
+/* Called without null checks: the mode is chosen only with all three. */
+static inline bool swalloc_registered_owns(const void *ptr) {
+    return swalloc_registered_own.owns(swalloc_registered.context, ptr) != 0;
+}
+static inline size_t swalloc_registered_usable_size(const void *ptr) {
+    return swalloc_registered_own.usable_size(swalloc_registered.context, ptr);
+}
+static inline void swalloc_registered_free_own(void *ptr) {
+    swalloc_registered_own.free(swalloc_registered.context, ptr);
+}
+
 /* The table's alloc and dealloc, called without a null check: the registry
    accepts only a table with both (GlobalAllocatorRegistry.install). */
 static inline void *_Nullable swalloc_registered_alloc(size_t size, size_t align) {
@@ -44,10 +64,12 @@ size_t swalloc_next_usable_size(void *block, bool *handled) __attribute__((visib
 void *_Nullable swalloc_next_realloc(void *block, size_t size, bool *handled) __attribute__((visibility("hidden")));
 
 /* jemalloc, mimalloc or tcmalloc (`name`) as a table through its own
-   sized, aligned API, from Debian's library (established_allocators.c);
+   sized, aligned API, from Debian's library (established_allocators.c),
+   with the version 2 entries where the library offers them (mimalloc,
+   tcmalloc; jemalloc has no ownership test);
    false for any other name, and false with `problem` naming the library
    that would not load or the entry point it lacks. */
-bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator *table,
+bool swalloc_established_allocator(const char *name, struct swalloc_global_allocator_v2 *table,
                                    const char *_Nullable *_Nonnull problem) __attribute__((visibility("hidden")));
 
 #pragma clang assume_nonnull end

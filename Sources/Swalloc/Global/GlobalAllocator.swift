@@ -54,3 +54,32 @@ extension GlobalAllocator {
         return block
     }
 }
+
+/// A global allocator that knows its own blocks: given any address, it can
+/// tell whether the address is a live block of its own, how many bytes the
+/// block has, and free it without a layout (swalloc.h's version 2 table).
+/// Installed in a process without statistics (`SWALLOC_STATS=off`), its
+/// blocks then carry no header of the library's: no bytes per block, and a
+/// `free` that reaches ``free(_:)`` through ``owns(_:)`` alone. With
+/// statistics on, the library frames the blocks and uses ``dealloc(_:layout:)``
+/// as for any ``GlobalAllocator``.
+///
+/// The contract beyond ``GlobalAllocator``'s:
+/// - ``owns(_:)`` is called with every pointer the program frees, resizes
+///   or measures, also ones this allocator never saw (glibc's, the
+///   library's own): it answers for any address without touching memory it
+///   does not own, and without allocating.
+/// - ``usableSize(of:)`` and ``free(_:)`` get only pointers ``owns(_:)``
+///   said yes to.
+public protocol BlockOwningAllocator: GlobalAllocator {
+    /// Whether `pointer` is a live block this allocator handed out.
+    func owns(_ pointer: UnsafeRawPointer) -> Bool
+
+    /// The bytes the program may use at a block of this allocator's: at
+    /// least the size it was allocated with.
+    func usableSize(of pointer: UnsafeRawPointer) -> Int
+
+    /// Gives back a block of this allocator's, whatever its layout was.
+    func free(_ pointer: UnsafeMutableRawPointer)
+}
+

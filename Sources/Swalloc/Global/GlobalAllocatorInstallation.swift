@@ -31,6 +31,9 @@ public enum GlobalAllocatorInstallation {
     }
 
     public static func install(_ allocator: some GlobalAllocator, name: String) throws(Failure) {
+        if let owning = allocator as? any BlockOwningAllocator {
+            return try installOwning(owning, name: name)
+        }
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swalloc_set_global_allocator") else {
             throw .libraryNotLoaded
         }
@@ -46,6 +49,39 @@ public enum GlobalAllocatorInstallation {
     /// The C table for an allocator: `context` is a retained box, the
     /// function pointers are thunks into it. (Public for tests and for
     /// callers that register by other means.)
+    /// A ``BlockOwningAllocator``: swalloc.h's version 2 table, so that its
+    /// blocks need no header.
+    static func installOwning(_ allocator: any BlockOwningAllocator, name: String) throws(Failure) {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swalloc_set_global_allocator_v2") else {
+            throw .libraryNotLoaded
+        }
+        typealias SetGlobalAllocator = @convention(c) (UnsafePointer<swalloc_global_allocator_v2>?) -> Int32
+        let setGlobalAllocator = unsafeBitCast(symbol, to: SetGlobalAllocator.self)
+        var table = makeOwningTable(allocator, name: name)
+        guard setGlobalAllocator(&table) == 0 else {
+            Unmanaged<AllocatorBox>.fromOpaque(table.base.context!).release()
+            throw .refused
+        }
+    }
+
+    static func makeOwningTable(_ allocator: any BlockOwningAllocator, name: String) -> swalloc_global_allocator_v2 {
+        swalloc_global_allocator_v2(
+            size: MemoryLayout<swalloc_global_allocator_v2>.size,
+            base: makeTable(allocator, name: name),
+            owns: { context, pointer in
+                guard let pointer else { return 0 }
+                return AllocatorBox.withOwning(context) { $0.owns(pointer) ? 1 : 0 }
+            },
+            usable_size: { context, pointer in
+                guard let pointer else { return 0 }
+                return AllocatorBox.withOwning(context) { $0.usableSize(of: pointer) }
+            },
+            free: { context, pointer in
+                guard let pointer else { return }
+                AllocatorBox.withOwning(context) { $0.free(pointer) }
+            })
+    }
+
     public static func makeTable(_ allocator: some GlobalAllocator, name: String) -> swalloc_global_allocator {
         let box = Unmanaged.passRetained(AllocatorBox(allocator))
         return swalloc_global_allocator(
@@ -74,8 +110,20 @@ public enum GlobalAllocatorInstallation {
 /// Holds the allocator behind the table's `context`.
 final class AllocatorBox: @unchecked Sendable {
     let allocator: any GlobalAllocator
+    /// The same allocator as a ``BlockOwningAllocator``, when it is one:
+    /// cast once here, not on every call.
+    let owning: (any BlockOwningAllocator)?
 
-    init(_ allocator: any GlobalAllocator) { self.allocator = allocator }
+    init(_ allocator: any GlobalAllocator) {
+        self.allocator = allocator
+        self.owning = allocator as? any BlockOwningAllocator
+    }
+
+    /// For the version 2 entries, which only an owning allocator's table has.
+    @inline(__always)
+    static func withOwning<R>(_ context: UnsafeMutableRawPointer?, _ body: (any BlockOwningAllocator) -> R) -> R {
+        Unmanaged<AllocatorBox>.fromOpaque(context!)._withUnsafeGuaranteedRef { body($0.owning!) }
+    }
 
     /// Runs `body` on the boxed allocator without retain/release traffic
     /// (`_withUnsafeGuaranteedRef` adds none: docs/measurements.md, "The hot

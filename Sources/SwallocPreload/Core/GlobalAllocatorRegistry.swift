@@ -32,11 +32,38 @@ enum GlobalAllocatorRegistry {
 
     enum Refusal { case tooLate, incomplete }
 
+    /// The registered allocator gave the three version 2 entries (owns,
+    /// usable_size, free): it can serve without headers
+    /// (``ServingMode/headerFree``).
+    nonisolated(unsafe) static var knowsItsBlocks = false
+
+    /// A version 2 table, read no further than its `size` says the caller's
+    /// version holds: the base table, and the three entries when all are
+    /// there.
+    static func install(_ allocator: UnsafePointer<swalloc_global_allocator_v2>) -> Refusal? {
+        let declared = UnsafeRawPointer(allocator).load(as: Int.self)
+        let baseEnd = MemoryLayout<swalloc_global_allocator_v2>.offset(of: \.base)! &+ MemoryLayout<swalloc_global_allocator>.size
+        guard declared >= baseEnd else { return .incomplete }
+        var table = swalloc_global_allocator_v2()
+        // Unsafe: the caller's table holds `declared` bytes; no more than
+        // ours are copied, and the rest of ours stays zero (NULL entries).
+        _ = memcpy(&table, allocator, min(declared, MemoryLayout<swalloc_global_allocator_v2>.size))
+        if let refusal = install(&table.base) { return refusal }
+        if let owns = table.owns, let usable = table.usable_size, let free = table.free {
+            swalloc_registered_own_ptr().pointee = swalloc_own_blocks(owns: owns, usable_size: usable, free: free)
+            knowsItsBlocks = true
+        } else {
+            knowsItsBlocks = false
+        }
+        return nil
+    }
+
     static func install(_ allocator: UnsafePointer<swalloc_global_allocator>) -> Refusal? {
         guard isOpen else { return .tooLate }
         guard allocator.pointee.alloc != nil, allocator.pointee.dealloc != nil else { return .incomplete }
         table.pointee = allocator.pointee
         isSystem = false
+        knowsItsBlocks = false
         return nil
     }
 

@@ -26,6 +26,9 @@ enum HeaderBlocks {
         if limited && !AllocationPolicy.admit(size) { return failure(counted: counted) }
         // The library's own calls (inside) always go to glibc.
         let owner: BlockOwner = (GlobalAllocatorRegistry.isSystem || inside) ? .system : .registered
+        if owner == .registered && servingMode == .headerFree {
+            return HeaderFreePath.allocate(size, alignment: alignment, zeroed: zeroed)
+        }
         let base: UnsafeMutableRawPointer?
         if owner == .system {
             base = GlibcMalloc.alloc(size: total, alignment: alignment, zeroed: zeroed)
@@ -54,6 +57,7 @@ enum HeaderBlocks {
 
     /// Frees a header block. `user` is neither nil nor an arena pointer.
     static func free(_ user: UnsafeMutableRawPointer) {
+        if HeaderFreePath.owns(user) { return HeaderFreePath.release(user) }
         guard let header = BlockHeader.read(before: user) else {
             if BlockHeader.isFreed(before: user) && !GlobalAllocatorRegistry.reachableWithoutTheLibrary {
                 Diagnostics.doubleFree("free", user)
@@ -120,6 +124,7 @@ enum HeaderBlocks {
     /// alignment; on failure returns nil, errno ENOMEM, the block untouched.
     /// Counted as the free of the old size and the allocation of the new.
     static func reallocate(_ user: UnsafeMutableRawPointer, to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
+        if HeaderFreePath.owns(user) { return HeaderFreePath.reallocate(user, to: size) }
         guard let header = BlockHeader.read(before: user) else {
             if BlockHeader.isFreed(before: user) && !GlobalAllocatorRegistry.reachableWithoutTheLibrary {
                 Diagnostics.doubleFree("realloc", user)
@@ -209,6 +214,7 @@ enum HeaderBlocks {
 
     /// `malloc_usable_size` for a header block.
     static func usableSize(_ user: UnsafeMutableRawPointer) -> Int {
+        if HeaderFreePath.owns(user) { return HeaderFreePath.usableSize(user) }
         guard let header = BlockHeader.read(before: user) else {
             // A trailer block's bytes beyond its size hold the trailer:
             // the requested size is all the program may use.

@@ -24,6 +24,10 @@ enum ServingMode: UInt8 {
     /// A registered allocator, no statistics, no wrappers: a straight-line
     /// fast path (``RegisteredPath``) around the allocator's table.
     case registered = 4
+    /// As ``registered``, for an allocator that knows its own blocks (the
+    /// version 2 entries of swalloc.h): no header at all; ownership, size
+    /// and free come from the allocator (``HeaderFreePath``).
+    case headerFree = 5
 
     /// Points the exported malloc and free at this mode's paths (one file
     /// per mode in Modes/ says where every call of the family goes).
@@ -33,11 +37,13 @@ enum ServingMode: UInt8 {
         case .direct: DirectMode.installEntries()
         case .counting: CountingMode.installEntries()
         case .registered: RegisteredMode.installEntries()
+        case .headerFree: HeaderFreeMode.installEntries()
         }
     }
 
     /// Every block outside the arena carries its size (a header, or in
-    /// counting mode a trailer).
+    /// counting mode a trailer), or in header-free mode its allocator knows
+    /// it; either way the general path (``HeaderBlocks``) answers for it.
     @inline(__always)
     var blocksCarrySize: Bool { rawValue >= ServingMode.counting.rawValue }
 }

@@ -223,7 +223,7 @@ enum MallocFamily {
         switch servingMode {
         case .starting: moved = BootstrapArena.allocate(size)
         case .direct: moved = swalloc_libc_malloc(size)
-        case .counting, .general, .registered:
+        case .counting, .general, .registered, .headerFree:
             moved = HeaderBlocks.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }
         guard let moved else { return nil }

@@ -41,7 +41,7 @@ enum AllocatorChoice {
             loadPlugin(name)
             return
         }
-        var table = swalloc_global_allocator()
+        var table = swalloc_global_allocator_v2()
         var problem: UnsafePointer<CChar>? = nil
         if swalloc_established_allocator(name, &table, &problem) {
             _ = GlobalAllocatorRegistry.install(&table)

@@ -72,7 +72,7 @@ enum Startup {
         // From here on every new block gets the mode's shape.
         let mode: ServingMode
         if !GlobalAllocatorRegistry.isSystem && !statisticsEnabled && !AllocationPolicy.isActive {
-            mode = .registered
+            mode = GlobalAllocatorRegistry.knowsItsBlocks ? .headerFree : .registered
         } else if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
             mode = .general
         } else {

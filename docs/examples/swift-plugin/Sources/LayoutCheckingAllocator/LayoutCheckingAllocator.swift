@@ -9,10 +9,16 @@ import Glibc
 /// `realloc` can check that the library brought back exactly the layout the
 /// block was allocated with. It counts what it saw, and prints the counts
 /// on stderr when the process exits.
-struct LayoutCheckingAllocator: GlobalAllocator {
+///
+/// Its prefix also lets it recognise its own blocks, so it is a
+/// ``BlockOwningAllocator`` too: run with `SWALLOC_STATS=off`, the library
+/// puts no header in front of its blocks and frees them through
+/// ``free(_:)`` (counted as `frees`) instead of ``dealloc(_:layout:)``.
+struct LayoutCheckingAllocator: BlockOwningAllocator {
     /// The prefix: the layout, and a check word. As large as the alignment,
     /// so that the block after it keeps its alignment.
-    static func prefix(for layout: Layout) -> Int { max(layout.alignment, 32) }
+    static func prefix(for layout: Layout) -> Int { prefix(alignment: layout.alignment) }
+    static func prefix(alignment: Int) -> Int { max(alignment, 32) }
 
     func alloc(_ layout: Layout) -> UnsafeMutableRawPointer? {
         let prefix = Self.prefix(for: layout)
@@ -40,7 +46,27 @@ struct LayoutCheckingAllocator: GlobalAllocator {
             tally.mismatches.add(1, ordering: .relaxed)
         }
         pointer.storeBytes(of: 0, toByteOffset: -8, as: UInt.self)
-        free(pointer - Self.prefix(for: layout))
+        Glibc.free(pointer - Self.prefix(for: layout))
+    }
+
+    /// The check word of the prefix. Safe to read for any pointer this
+    /// process frees: glibc's and the library's blocks have a header of
+    /// their own in front too, and their 8 bytes never hold an address
+    /// mixed with 0x5EED. (An allocator that cannot say as much keeps to
+    /// ``GlobalAllocator``.)
+    func owns(_ pointer: UnsafeRawPointer) -> Bool {
+        pointer.load(fromByteOffset: -8, as: UInt.self) == UInt(bitPattern: pointer) ^ 0x5EED
+    }
+
+    func usableSize(of pointer: UnsafeRawPointer) -> Int {
+        pointer.load(fromByteOffset: -24, as: Int.self)
+    }
+
+    func free(_ pointer: UnsafeMutableRawPointer) {
+        tally.frees.add(1, ordering: .relaxed)
+        let alignment = pointer.load(fromByteOffset: -16, as: Int.self)
+        pointer.storeBytes(of: 0, toByteOffset: -8, as: UInt.self)
+        Glibc.free(pointer - Self.prefix(alignment: alignment))
     }
 }
 
@@ -50,6 +76,7 @@ final class Tally: Sendable {
     let deallocs = Atomic<Int>(0)
     let mismatches = Atomic<Int>(0)
     let foreign = Atomic<Int>(0)
+    let frees = Atomic<Int>(0)
 }
 
 let tally = Tally()
@@ -63,7 +90,8 @@ public func swallocRegister() {
             let line = "layout_check_swift: allocs=\(tally.allocs.load(ordering: .relaxed)) "
                 + "deallocs=\(tally.deallocs.load(ordering: .relaxed)) "
                 + "mismatches=\(tally.mismatches.load(ordering: .relaxed)) "
-                + "foreign=\(tally.foreign.load(ordering: .relaxed))\n"
+                + "foreign=\(tally.foreign.load(ordering: .relaxed)) "
+                + "frees=\(tally.frees.load(ordering: .relaxed))\n"
             printToStderr(line)
         }
     } catch {
