@@ -25,6 +25,20 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         self.alignment = alignment
     }
 
+    /// A layout without the checks of ``init(size:alignment:)`` (Rust's
+    /// `Layout::from_size_align_unchecked`): for a layout the caller
+    /// already knows to be valid, such as one a global allocator's table
+    /// brought back.
+    ///
+    /// - Precondition: `alignment` is a power of two, and `size` rounded up
+    ///   to it does not overflow `Int`. Checked in debug builds only.
+    @inlinable
+    public init(unsafeUncheckedSize size: Int, alignment: Int) {
+        assert(alignment > 0 && alignment & (alignment &- 1) == 0 && size >= 0 && size <= Int.max &- (alignment &- 1),
+               "Layout(unsafeUncheckedSize:alignment:) with an invalid layout")
+        self.init(uncheckedSize: size, alignment: alignment)
+    }
+
     /// The layout of one `T` (its size, not its stride).
     @inlinable
     public static func of<T: ~Copyable>(_: T.Type) -> Layout {

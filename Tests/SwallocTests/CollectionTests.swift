@@ -134,6 +134,36 @@ final class AllocBoxTests: XCTestCase {
         XCTAssertEqual(counting.counts.liveBytes, 0)
     }
 
+    /// intoRaw hands over the value and the block; init(unsafeFromRaw:)
+    /// takes them back, and the box frees them once; leak never does.
+    func testRawRoundTripAndLeak() throws {
+        let deinits = DeinitCounter()
+        let counting = CountingAllocator(SystemAllocator())
+        let box = try AllocBox(Tracked(7, deinits), allocator: counting)
+        let (pointer, allocator) = box.intoRaw()
+        XCTAssertEqual(pointer.pointee.value, 7)
+        XCTAssertEqual(deinits.count, 0)
+        XCTAssertEqual(counting.counts.deallocations, 0)
+        do {
+            let again = AllocBox(unsafeFromRaw: pointer, allocator: allocator)
+            XCTAssertEqual(again.value.value, 7)
+        }
+        XCTAssertEqual(deinits.count, 1)
+        XCTAssertEqual(counting.counts.deallocations, 1)
+
+        let leaked = try AllocBox(Tracked(8, deinits), allocator: counting).leak()
+        XCTAssertEqual(leaked.pointee.value, 8)
+        XCTAssertEqual(deinits.count, 1, "a leaked value is never deinitialized")
+        XCTAssertEqual(counting.counts.deallocations, 1)
+        leaked.deinitialize(count: 1)
+        counting.deallocate(UnsafeMutableRawPointer(leaked), layout: Layout.of(Tracked.self))
+    }
+
+    func testUncheckedLayoutIsTheCheckedOne() throws {
+        XCTAssertEqual(Layout(unsafeUncheckedSize: 24, alignment: 8), try Layout(size: 24, alignment: 8))
+        XCTAssertEqual(Layout(unsafeUncheckedSize: 0, alignment: 1 << 62), try Layout(size: 0, alignment: 1 << 62))
+    }
+
     func testBoxFailsCleanlyWhenExhausted() {
         do {
             _ = try AllocBox(Int64(1), allocator: BumpAllocator(capacity: 4))

@@ -44,6 +44,38 @@ public struct AllocBox<T: ~Copyable, A: Allocator>: ~Copyable {
         try body(pointer!)
     }
 
+    /// The value's address and the allocator, without the box: the value
+    /// stays initialized and the block allocated, and the caller owns both
+    /// (Rust's `Box::into_raw_with_allocator`). Give them back to
+    /// ``init(unsafeFromRaw:allocator:)`` to free them again as a box.
+    @inlinable
+    public consuming func intoRaw() -> (pointer: UnsafeMutablePointer<T>, allocator: A) {
+        let pointer = self.pointer!
+        let allocator = self.allocator
+        self.pointer = nil
+        return (pointer, allocator)
+    }
+
+    /// A box that owns `pointer` again (Rust's `Box::from_raw_in`).
+    ///
+    /// - Precondition: `pointer` holds an initialized `T` in a block that
+    ///   `allocator` allocated with `Layout.of(T.self)` (as ``intoRaw()``
+    ///   leaves it), and nothing else owns it.
+    @inlinable
+    public init(unsafeFromRaw pointer: UnsafeMutablePointer<T>, allocator: A) {
+        self.pointer = pointer
+        self.allocator = allocator
+    }
+
+    /// The value's address for the rest of the process: the value is never
+    /// deinitialized and the block never given back (Rust's `Box::leak`).
+    @inlinable
+    public consuming func leak() -> UnsafeMutablePointer<T> {
+        let pointer = self.pointer!
+        self.pointer = nil
+        return pointer
+    }
+
     /// Moves the value out and gives the block back.
     @inlinable
     public consuming func take() -> T {
