@@ -7,6 +7,12 @@ final class ClientPackageTests: XCTestCase {
     func testParseTreeExampleBuildsAndRuns() {
         let package = Harness.root.appendingPathComponent("docs/examples/parse-tree").path
         let scratch = Harness.root.appendingPathComponent(".build/examples/parse-tree").path
+        // What an earlier resolution left (before the tools left the
+        // client's graph) would hide what this one fetches.
+        for stale in [scratch + "/checkouts", scratch + "/repositories", scratch + "/workspace-state.json",
+                      package + "/Package.resolved"] {
+            try? FileManager.default.removeItem(atPath: stale)
+        }
         let result = Harness.run(["swift", "run", "-c", "release", "--package-path", package, "--scratch-path", scratch],
                                  preload: false, timeout: 900)
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -17,5 +23,10 @@ final class ClientPackageTests: XCTestCase {
             arena chunks kept after reset: 1
 
             """), result.stdout)
+        // A client resolves Swalloc alone: the tools' dependencies are not
+        // part of the package it sees (Package.swift, SWALLOC_TOOLS unset:
+        // the harness passes no SWALLOC_* variable on).
+        let checkouts = (try? FileManager.default.contentsOfDirectory(atPath: scratch + "/checkouts")) ?? []
+        XCTAssertEqual(checkouts, [], "a client of Swalloc checked out \(checkouts)")
     }
 }

@@ -100,6 +100,10 @@ int main(int argc, char **argv) {
             return 2;
         }
         register_plugin();
+        if (plugin.alloc == NULL) {
+            fprintf(stderr, "alloc_pairs: %s installed no allocator\n", argv[3]);
+            return 2;
+        }
         use_plugin = 1;
         if (batch) {
             fprintf(stderr, "alloc_pairs: the batch pattern does not keep sizes for a plug-in\n");

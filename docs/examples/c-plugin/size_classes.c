@@ -9,7 +9,8 @@
  *      size_classes.c -o libsize_classes.so
  *   swalloc run --stats off --allocator ./libsize_classes.so -- ./prog
  *
- * Layout: a 64 GiB reservation (MAP_NORESERVE: address space, not memory)
+ * Layout: a 32 GiB reservation (MAP_NORESERVE: address space, not memory;
+ * valgrind refuses 64 GiB)
  * cut into 64 KiB slabs. A slab serves one size class (16-byte steps up to
  * 256, then powers of two up to 32 KiB), or starts a span of whole slabs
  * for one larger block. `slab_class[]` says which, per slab.
@@ -31,7 +32,7 @@
 
 #include "swalloc.h"
 
-#define REGION_BYTES ((size_t)64 << 30)
+#define REGION_BYTES ((size_t)32 << 30)
 #define SLAB_SHIFT 16
 #define SLAB_BYTES ((size_t)1 << SLAB_SHIFT)
 #define SLABS (REGION_BYTES >> SLAB_SHIFT)
