@@ -78,11 +78,13 @@ static size_t mi_usable(void *context, const void *block) {
     (void)context;
     return mi_usable_size_fn(block);
 }
-static void mi_free_own(void *context, void *block) {
+static int mi_free_own(void *context, void *block) {
     (void)context;
+    if (!mi_is_in_heap_region_fn(block)) return 0;
     int saved = errno;
     mi_free_fn(block);
     errno = saved;
+    return 1;
 }
 
 /* mimalloc and tcmalloc keep blocks below 16 bytes in an 8-byte size class,
@@ -155,11 +157,13 @@ static size_t tc_usable(void *context, const void *block) {
     (void)context;
     return tc_malloc_size_fn((void *)block);
 }
-static void tc_free_own(void *context, void *block) {
+static int tc_free_own(void *context, void *block) {
     (void)context;
+    if (tc_ownership_fn(block) != 1) return 0;
     int saved = errno;
     tc_free_fn(block);
     errno = saved;
+    return 1;
 }
 
 static void *tc_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {

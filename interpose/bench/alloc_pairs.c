@@ -34,7 +34,7 @@ int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocato
     return 0;
 }
 /* A version 2 plug-in (it knows its blocks): its free needs no size. */
-static void (*plugin_free)(void *, void *);
+static int (*plugin_free)(void *, void *);
 int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator) {
     plugin = allocator->base;
     plugin_free = allocator->free;

@@ -57,7 +57,10 @@ int swalloc_set_global_allocator(const struct swalloc_global_allocator *allocato
  *     address without faulting, and does not allocate.
  *   - usable_size: the bytes the program may use at a block it owns (at
  *     least the size asked for).
- *   - free: frees a block it owns.
+ *   - free: frees `ptr` and returns nonzero when it is a live block of its
+ *     own; returns 0, and does nothing, for any other address (the library
+ *     then frees it where it came from). One call answers and frees, which
+ *     is all `free` costs on top of the allocator.
  */
 struct swalloc_global_allocator_v2 {
     /* sizeof(struct swalloc_global_allocator_v2) as the caller was built:
@@ -66,7 +69,7 @@ struct swalloc_global_allocator_v2 {
     struct swalloc_global_allocator base;
     int (*owns)(void *context, const void *ptr);
     size_t (*usable_size)(void *context, const void *ptr);
-    void (*free)(void *context, void *ptr);
+    int (*free)(void *context, void *ptr);
 };
 
 /* As swalloc_set_global_allocator, with the version 2 entries. */

@@ -24,7 +24,7 @@ static inline struct swalloc_global_allocator *swalloc_registered_ptr(void) {
 struct swalloc_own_blocks {
     int (*_Nullable owns)(void *_Nullable context, const void *_Nullable ptr);
     size_t (*_Nullable usable_size)(void *_Nullable context, const void *_Nullable ptr);
-    void (*_Nullable free)(void *_Nullable context, void *_Nullable ptr);
+    int (*_Nullable free)(void *_Nullable context, void *_Nullable ptr);
 };
 extern struct swalloc_own_blocks swalloc_registered_own __attribute__((visibility("hidden")));
 static inline struct swalloc_own_blocks *swalloc_registered_own_ptr(void) { return &swalloc_registered_own; }
@@ -35,8 +35,9 @@ static inline bool swalloc_registered_owns(const void *ptr) {
 static inline size_t swalloc_registered_usable_size(const void *ptr) {
     return swalloc_registered_own.usable_size(swalloc_registered.context, ptr);
 }
-static inline void swalloc_registered_free_own(void *ptr) {
-    swalloc_registered_own.free(swalloc_registered.context, ptr);
+/* Frees `ptr` if it is the allocator's; false (nothing done) otherwise. */
+static inline bool swalloc_registered_free_own(void *ptr) {
+    return swalloc_registered_own.free(swalloc_registered.context, ptr) != 0;
 }
 
 /* The table's alloc and dealloc, called without a null check: the registry

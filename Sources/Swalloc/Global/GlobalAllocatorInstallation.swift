@@ -77,8 +77,12 @@ public enum GlobalAllocatorInstallation {
                 return AllocatorBox.withOwning(context) { $0.usableSize(of: pointer) }
             },
             free: { context, pointer in
-                guard let pointer else { return }
-                AllocatorBox.withOwning(context) { $0.free(pointer) }
+                guard let pointer else { return 0 }
+                return AllocatorBox.withOwning(context) { owning in
+                    guard owning.owns(pointer) else { return 0 }
+                    owning.free(pointer)
+                    return 1
+                }
             })
     }
 

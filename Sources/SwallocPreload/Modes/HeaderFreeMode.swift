@@ -6,7 +6,7 @@ import CSwallocPreload
 ///
 /// | call | goes to |
 /// | --- | --- |
-/// | malloc, free | these entries → ``HeaderFreePath``: the allocator's alloc; owns, then its free |
+/// | malloc, free | these entries → ``HeaderFreePath``: the allocator's alloc; its free, which says no to other addresses |
 /// | calloc, realloc, the aligned family, usable size | ``MallocFamily`` → ``HeaderBlocks``, which asks the allocator first (``HeaderFreePath/owns(_:)``) |
 ///
 /// The library's own calls (inside the reentrancy guard) still get glibc
@@ -49,13 +49,11 @@ enum HeaderFreePath {
         guard _fastPath(swalloc_thread_outside(thread)) else { return MallocFamily.free(pointer) }
         guard let pointer else { return MallocFamily.free(nil) }
         thread.pointee.depth = 1
-        // owns answers for any address (swalloc.h), the arena's included.
-        guard _fastPath(swalloc_registered_owns(pointer)) else {
-            thread.pointee.depth = 0
-            return MallocFamily.free(pointer)
-        }
-        swalloc_registered_free_own(pointer)
+        // One call: the allocator frees its own blocks and says no to any
+        // other address (swalloc.h), the arena's and glibc's included.
+        let freed = swalloc_registered_free_own(pointer)
         thread.pointee.depth = 0
+        guard _fastPath(freed) else { return MallocFamily.free(pointer) }
     }
 
     /// Whether the allocator handed `pointer` out: in header-free mode, for
@@ -81,7 +79,7 @@ enum HeaderFreePath {
 
     static func release(_ pointer: UnsafeMutableRawPointer) {
         Reentrancy.enter()
-        swalloc_registered_free_own(pointer)
+        _ = swalloc_registered_free_own(pointer)
         Reentrancy.leave()
     }
 

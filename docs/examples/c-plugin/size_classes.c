@@ -182,10 +182,14 @@ static size_t sc_usable_size(void *context, const void *ptr) {
     return class == LARGE ? (size_t)span_slabs[slab] << SLAB_SHIFT : class_size(class - 1u);
 }
 
-static void sc_free(void *context, void *ptr) {
+/* Frees a block of ours; 0 for any other address (swalloc.h, version 2). */
+static int sc_free(void *context, void *ptr) {
     (void)context;
+    const unsigned char *p = ptr;
+    if (p < region || p >= region + REGION_BYTES) return 0;
     size_t slab = slab_of(ptr);
     unsigned char class = slab_class[slab];
+    if (class == 0) return 0;
     if (class == LARGE) {
         /* The pages go back to the system; the addresses stay the span's. */
         size_t bytes = (size_t)span_slabs[slab] << SLAB_SHIFT;
@@ -194,7 +198,7 @@ static void sc_free(void *context, void *ptr) {
         ((struct block *)ptr)->next = shared_spans.head;
         shared_spans.head = ptr;
         pthread_mutex_unlock(&shared_spans.lock);
-        return;
+        return 1;
     }
     unsigned index = class - 1u;
     struct block *block = ptr;
@@ -214,6 +218,7 @@ static void sc_free(void *context, void *ptr) {
         shared[index].head = moved;
         pthread_mutex_unlock(&shared[index].lock);
     }
+    return 1;
 }
 
 /* fork: the shared lists' locks are held across it in a threaded process
@@ -235,7 +240,7 @@ static void after_fork(void) {
 
 static void sc_dealloc(void *context, void *ptr, size_t size, size_t align) {
     (void)size, (void)align;
-    sc_free(context, ptr);
+    (void)sc_free(context, ptr);
 }
 
 void swalloc_register(void) {
