@@ -26,12 +26,16 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "For folded: bytes (default), calls, live-bytes or live-allocations.")
     var value: String = "bytes"
 
+    @Flag(help: "For folded: each frame with its source line, as `function file:line`.")
+    var lines = false
+
     func validate() throws {
         if (format == .pprof || format == .html) && output == nil {
             throw ValidationError("--format \(format.rawValue) writes a file: give it with -o FILE")
         }
         _ = try ProfileInput.metric(value)
         if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
+        if lines && format != .folded { throw ValidationError("--lines is for --format folded") }
     }
 
     func run() throws {
@@ -64,11 +68,11 @@ struct ReportCommand: ParsableCommand {
             if pid != nil { throw ProfileInput.failure("--pid chooses a process in a run's directory; \(file) is one profile") }
             profile = try ProfileInput.load(file)
         }
-        try destination.deliver(try Self.render(profile, format: format, value: value, file: file))
+        try destination.deliver(try Self.render(profile, format: format, value: value, file: file, lines: lines))
     }
 
     /// One profile in `format` (shared with `swalloc dump`).
-    static func render(_ profile: Profile, format: Format, value: String, file: String) throws -> Data {
+    static func render(_ profile: Profile, format: Format, value: String, file: String, lines: Bool = false) throws -> Data {
         switch format {
         case .text: return Data(TextReport.render(profile).utf8)
         case .json: return profile.jsonData() + Data("\n".utf8)
@@ -76,7 +80,7 @@ struct ReportCommand: ParsableCommand {
         case .folded, .pprof:
             try ProfileInput.requireSites(profile, path: file)
             if format == .folded {
-                return Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value)).utf8)
+                return Data(SiteReport.folded(profile, metric: try ProfileInput.metric(value), sourceLines: lines).utf8)
             }
             do {
                 return try PprofWriter.data(profile)

@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: help(SettingsTable.sampleDepth))
     var sampleDepth: String?
 
+    @Flag(help: "Every leaking site, exactly: samples every allocation (--sample 1), a stack walk each, at several times the run's time.")
+    var leaks = false
+
     @Option(help: help(SettingsTable.limit))
     var limit: String?
 
@@ -69,6 +72,8 @@ struct RunCommand: ParsableCommand {
         if !collectsTheRun && (children != nil || runDir != nil) {
             throw ValidationError("--children and --run-dir are for a collected run: not with --out or --stats off/json")
         }
+        if leaks && sample != nil { throw ValidationError("--leaks samples every allocation: not with --sample") }
+        if leaks && stats == "off" { throw ValidationError("--leaks needs statistics: not with --stats off") }
         if let interval {
             guard Self.seconds(interval) != nil else {
                 throw ValidationError("--interval \(interval): a duration such as 10s, 500ms or 2m (at least 10ms)")
@@ -112,6 +117,7 @@ struct RunCommand: ParsableCommand {
             (SettingsTable.output, out),
         ]
         for case let (setting, value?) in settings { environment["\(setting.variable)"] = value }
+        if leaks { environment["\(SettingsTable.sample.variable)"] = "1" }
         environment = LibraryLocator.preloading(allocator, in: environment)
         if let out {
             // Relative to where swalloc was started, not to wherever the

@@ -115,30 +115,47 @@ public enum SiteReport {
         section("still live at exit, by site", Array(leaks.prefix(top))) {
             "\(TextReport.bytes($0.liveBytes)) in \(TextReport.grouped($0.liveAllocations)) blocks"
         }
+        let live = profile.totals.liveBytesAtExit
         if leaks.isEmpty {
             lines.append("")
-            let live = profile.totals.liveBytesAtExit
             if live > 0 && !exact {
                 // Sampling missed them: say so rather than "nothing".
                 lines.append("still live at exit, by site: none sampled, though \(TextReport.bytes(live)) in "
                              + "\(TextReport.grouped(profile.totals.liveAllocationsAtExit)) blocks was still live; "
-                             + "run with --sample 1 (SWALLOC_SAMPLE=1) to find every block's site")
+                             + Self.leaksHint)
             } else {
                 lines.append("still live at exit, by site: nothing")
             }
+        } else if !exact && live > 0 {
+            // Estimates: say how much of what was live they account for.
+            let attributed = leaks.reduce(UInt64(0)) { $0.cappedAdding($1.liveBytes) }
+            lines.append("  (estimates from samples: \(TextReport.bytes(attributed)) at these sites, against "
+                         + "\(TextReport.bytes(live)) live at exit in all; " + Self.leaksHint + ")")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// Brendan Gregg's folded stacks: `outermost;…;innermost value`, one line
     /// per site, for flamegraph.pl, inferno and speedscope.
-    public static func folded(_ profile: Profile, metric: Metric = .bytes) -> String {
+    /// With `sourceLines`, a frame that has a source line reads
+    /// `function file:line` (the file's last path component).
+    /// How to find every leaking site, and what it costs.
+    static let leaksHint = "swalloc run --leaks (SWALLOC_SAMPLE=1) records every allocation's site, "
+        + "a stack walk each, at several times the run's time"
+
+    public static func folded(_ profile: Profile, metric: Metric = .bytes, sourceLines: Bool = false) -> String {
         var lines: [String] = []
         for site in profile.sites ?? [] {
             let value = metric.value(site)
             guard value > 0 else { continue }
             // Semicolons separate frames; a name must not contain one.
-            let stack = site.frames.reversed().map { name($0).replacingSemicolons() }.joined(separator: ";")
+            let stack = site.frames.reversed().map { frame in
+                var text = name(frame)
+                if sourceLines, let file = frame.file, let line = frame.line {
+                    text += " \(file.split(separator: "/").last.map(String.init) ?? file):\(line)"
+                }
+                return text.replacingSemicolons()
+            }.joined(separator: ";")
             lines.append("\(stack) \(value)")
         }
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"

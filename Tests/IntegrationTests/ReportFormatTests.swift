@@ -64,6 +64,35 @@ final class ReportFormatTests: XCTestCase {
                                 preload: false, environment: ["HOME": directory.path, "PPROF_TMPDIR": directory.path],
                                 timeout: 300)
         XCTAssertTrue(lines.stdout.contains("churn_kilobytes \(Harness.root.path)/interpose/hosts/callsites.c:"), lines.stdout)
+        // Mappings carry the modules' build-ids (pprof's -raw lists them).
+        let profile = try Profile.load(path: path)
+        let program = try XCTUnwrap(profile.modules?.first { $0.path.hasSuffix("/callsites") })
+        let buildID = try XCTUnwrap(program.buildId)
+        let raw = Harness.run(["go", "tool", "pprof", "-raw", pprof], preload: false,
+                              environment: ["HOME": directory.path, "PPROF_TMPDIR": directory.path], timeout: 300)
+        XCTAssertTrue(raw.stdout.split(separator: "\n").contains { $0.contains(program.path) && $0.contains(buildID) },
+                      raw.stdout.suffix(1500).description)
+    }
+
+    /// --lines: folded frames read `function file:line`.
+    func testFoldedWithSourceLines() {
+        let (_, path) = makeProfile()
+        let folded = swalloc(["report", "--format", "folded", "--lines", path])
+        XCTAssertEqual(folded.status, 0, folded.stderr)
+        XCTAssertTrue(folded.stdout.contains("churn_kilobytes callsites.c:"), folded.stdout.prefix(1500).description)
+        XCTAssertFalse(swalloc(["report", "--format", "folded", path]).stdout.contains("callsites.c:"))
+        XCTAssertEqual(swalloc(["report", "--lines", path]).status, 64)
+    }
+
+    /// swalloc run --leaks samples every allocation: the leaking site with
+    /// exact counts; with --sample it is a usage error.
+    func testRunLeaksSamplesEveryAllocation() throws {
+        let directory = Harness.temporaryDirectory(self).appendingPathComponent("run")
+        let run = swalloc(["run", "--leaks", "--run-dir", directory.path, "--", Harness.host("callsites")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let profiles = try RunDirectory.load(path: directory.path).profiles
+        XCTAssertEqual(profiles.first?.sampling?.meanBytes, 1)
+        XCTAssertEqual(swalloc(["run", "--leaks", "--sample", "4k", "--", "true"]).status, 64)
     }
 
     /// The HTML page renders in headless Chromium with a visible flame graph.

@@ -111,6 +111,15 @@ final class ReportCompletenessTests: XCTestCase {
         let text = Harness.swalloc(["report", path])
         // callsites leaks 10 pages; stdio's buffer is live too.
         XCTAssertTrue(text.stdout.contains("still live at exit, by site: none sampled, though "), text.stdout)
-        XCTAssertTrue(text.stdout.contains("was still live; run with --sample 1 (SWALLOC_SAMPLE=1)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("was still live; swalloc run --leaks (SWALLOC_SAMPLE=1)"), text.stdout)
+        // Sampled at 64 KiB (a fixed seed): the sites found are named as
+        // estimates, beside the exact live total, with the same hint.
+        let sampled = directory.appendingPathComponent("q.json").path
+        let again = Harness.run([Harness.host("callsites")],
+                                environment: ["SWALLOC_OUT": sampled, "SWALLOC_SAMPLE": "64k", "SWALLOC_SAMPLE_SEED": "3"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let report = Harness.swalloc(["report", sampled]).stdout
+        XCTAssertTrue(report.contains("  (estimates from samples: "), report)
+        XCTAssertTrue(report.contains(" live at exit in all; swalloc run --leaks (SWALLOC_SAMPLE=1)"), report)
     }
 }

@@ -27,6 +27,9 @@ public enum PprofWriter {
     public static func data(_ profile: Profile) throws -> Data {
         guard let sites = profile.sites, let sampling = profile.sampling else { throw Failure.noSites }
         var builder = Builder()
+        for module in profile.modules ?? [] {
+            if let buildID = module.buildId { builder.buildIDs[module.path] = buildID }
+        }
         var message = Perftools_Profiles_Profile()
         message.sampleType = [
             builder.valueType("alloc_objects", "count"),
@@ -61,6 +64,8 @@ public enum PprofWriter {
         var locationIndex: [UInt64: UInt64] = [:]
         var mappings: [Perftools_Profiles_Mapping] = []
         var mappingIndex: [String: Int] = [:]
+        /// Module path → GNU build-id (hex), from the profile's modules.
+        var buildIDs: [String: String] = [:]
 
         mutating func string(_ value: String) -> Int64 {
             if let index = stringIndex[value] { return index }
@@ -144,6 +149,7 @@ public enum PprofWriter {
             mapping.memoryStart = base
             mapping.memoryLimit = limit(frame.address)
             mapping.filename = string(TerminalText.escaped(module))
+            if let buildID = buildIDs[module] { mapping.buildID = string(TerminalText.escaped(buildID)) }
             mapping.hasFunctions_p = true
             mappings.append(mapping)
             mappingIndex[module] = mappings.count - 1

@@ -123,6 +123,9 @@ nonisolated struct Perftools_Profiles_Mapping: Sendable {
   /// index into string_table
   var filename: Int64 = 0
 
+  /// The module's GNU build-id, hex (index into string_table).
+  var buildID: Int64 = 0
+
   var hasFunctions_p: Bool = false
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -343,7 +346,7 @@ nonisolated extension Perftools_Profiles_Sample: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Perftools_Profiles_Mapping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Mapping"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}memory_start\0\u{3}memory_limit\0\u{3}file_offset\0\u{1}filename\0\u{4}\u{2}has_functions\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}memory_start\0\u{3}memory_limit\0\u{3}file_offset\0\u{1}filename\0\u{3}build_id\0\u{3}has_functions\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -356,6 +359,7 @@ nonisolated extension Perftools_Profiles_Mapping: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.memoryLimit) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.fileOffset) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.filename) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.buildID) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.hasFunctions_p) }()
       default: break
       }
@@ -378,6 +382,9 @@ nonisolated extension Perftools_Profiles_Mapping: SwiftProtobuf.Message, SwiftPr
     if self.filename != 0 {
       try visitor.visitSingularInt64Field(value: self.filename, fieldNumber: 5)
     }
+    if self.buildID != 0 {
+      try visitor.visitSingularInt64Field(value: self.buildID, fieldNumber: 6)
+    }
     if self.hasFunctions_p != false {
       try visitor.visitSingularBoolField(value: self.hasFunctions_p, fieldNumber: 7)
     }
@@ -390,6 +397,7 @@ nonisolated extension Perftools_Profiles_Mapping: SwiftProtobuf.Message, SwiftPr
     if lhs.memoryLimit != rhs.memoryLimit {return false}
     if lhs.fileOffset != rhs.fileOffset {return false}
     if lhs.filename != rhs.filename {return false}
+    if lhs.buildID != rhs.buildID {return false}
     if lhs.hasFunctions_p != rhs.hasFunctions_p {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
