@@ -38,7 +38,6 @@ void swalloc_statistics_after_fork_in_child(void);
 void swalloc_guard_after_fork_in_child(void);
 /* The live profile's mapping stops being the parent's file (LiveProfile). */
 void swalloc_live_after_fork_in_child(void);
-void swalloc_guard_after_fork_in_child(void);
 
 /* What one fork's prepare handler did, for its parent or child handler.
    Forks nest only on one thread (a signal handler that forks while its
@@ -97,6 +96,11 @@ static void in_parent(void) {
 }
 
 static void in_child(void) {
+    /* The prepare handler raised the depth by one: above that, the fork
+       interrupted the library's own code, which may hold the loader's lock
+       (inside dl_iterate_phdr or dladdr) for a thread the child does not
+       have. The child's report then calls neither (Report/SitesWriter). */
+    swalloc_process.forked_inside_library = swalloc_current_thread()->depth > 1;
     /* In a threaded process glibc has reset the stdio list lock already
        (before the child handlers run), so it is not released here. */
     (void)release_taken();

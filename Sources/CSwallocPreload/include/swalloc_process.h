@@ -33,6 +33,10 @@ struct swalloc_process_state {
     pthread_key_t thread_key;             /* its destructor folds an ending thread */
     uint64_t threads_seen;                /* threads that counted anything, main included */
     int32_t parent_pid;                   /* the parent when the process started (or forked) */
+    /* A forked child made while its thread was inside the library (a
+       signal handler forked there): the loader's lock may be held for
+       good, and the report leaves out what needs it (fork.c). */
+    bool forked_inside_library;
 };
 extern struct swalloc_process_state swalloc_process __attribute__((visibility("hidden")));
 

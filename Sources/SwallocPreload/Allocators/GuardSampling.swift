@@ -113,7 +113,7 @@ enum GuardSampling {
         }
         // The old block's flags carry over (counted, limited); sampling
         // marks the new one afterwards.
-        let flags = header.map { $0.flags & ~BlockHeader.sampledFlag } ?? BlockHeader.countedFlag
+        let flags = header.map { $0.flags & ~BlockHeader.sampledFlag } ?? TrailerBlock.headerFlags
         let moved = BlockHeader(requestedSize: size, alignmentShift: 4, owner: .guarded, flags: flags).frame(base)
         // Unsafe: both blocks hold at least `size` bytes.
         _ = memcpy(moved, user, size)
@@ -122,7 +122,7 @@ enum GuardSampling {
             // share moved with the flags): the program never saw it.
             HeaderBlocks.returnToOwner(user, header)
         } else {
-            // A trailer block of the counting mode: glibc's own.
+            // A trailer block (counting mode, or a limit over glibc): glibc's own.
             swalloc_libc_free(user)
         }
         _ = swalloc_atomic_add_u64(&guarded, 1)

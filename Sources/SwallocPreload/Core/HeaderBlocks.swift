@@ -29,6 +29,12 @@ enum HeaderBlocks {
         if owner == .registered && servingMode == .headerFree {
             return HeaderFreePath.allocate(size, alignment: alignment, zeroed: zeroed)
         }
+        // The program's malloc-aligned blocks over glibc in general mode
+        // (a limit, fault injection) keep glibc's layout: a trailer.
+        if owner == .system && !inside && alignmentShift == 4 && servingMode == .general,
+           let block = TrailerBlock.allocate(size, zeroed: zeroed) {
+            return counted ? Statistics.recordAllocation(size, at: block, Statistics.thread) : block
+        }
         let base: UnsafeMutableRawPointer?
         if owner == .system {
             base = GlibcMalloc.alloc(size: total, alignment: alignment, zeroed: zeroed)
@@ -66,7 +72,9 @@ enum HeaderBlocks {
             // library: glibc's own, or invalid (then glibc's checks report
             // it as they would without us).
             if let trailer = TrailerBlock.find(user) {
-                Statistics.recordFreeAnywhere(trailer.size)
+                if statisticsEnabled { Statistics.recordFreeAnywhere(trailer.size) }
+                // Every trailer block was admitted by the policy, if any.
+                AllocationPolicy.release(trailer.size)
                 if trailer.sampled { Sampler.released(user, size: trailer.size) }
             } else if GlibcMalloc.threadCacheKey != 0,
                       user.loadUnaligned(fromByteOffset: -8, as: UInt64.self) == GlibcMalloc.threadCacheKey {
@@ -130,7 +138,7 @@ enum HeaderBlocks {
                 Diagnostics.doubleFree("realloc", user)
             }
             if let trailer = TrailerBlock.find(user) {
-                return moveTrailerBlock(user, trailer, to: size)
+                return moveTrailerBlock(user, trailer, to: size, counted: counted)
             }
             // As in free: the allocator after the library may own it.
             var handled = false
@@ -203,10 +211,11 @@ enum HeaderBlocks {
     /// block, the contents copied, the old one freed. Trailer blocks are
     /// always counted, and so is the new block.
     static func moveTrailerBlock(_ user: UnsafeMutableRawPointer, _ trailer: (size: Int, sampled: Bool),
-                                 to size: Int) -> UnsafeMutableRawPointer? {
-        guard let moved = allocate(size, alignmentShift: 4, zeroed: false, counted: true) else { return nil }
+                                 to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
+        guard let moved = allocate(size, alignmentShift: 4, zeroed: false, counted: counted) else { return nil }
         _ = memcpy(moved, user, min(size, trailer.size))
-        Statistics.recordFreeAnywhere(trailer.size)
+        if statisticsEnabled { Statistics.recordFreeAnywhere(trailer.size) }
+        AllocationPolicy.release(trailer.size)
         if trailer.sampled { Sampler.released(user, size: trailer.size) }
         swalloc_libc_free(user)
         return moved

@@ -123,11 +123,40 @@ enum TrailerBlock {
         return (usable &- slack, byte & sampledBit != 0)
     }
 
-    /// ``read(_:)`` in counting mode, the only mode with trailer blocks;
-    /// nil in the others (a block without a header is then glibc's own).
+    /// Trailer blocks are made in counting mode, and in general mode over
+    /// glibc (a limit or fault injection): set with the mode, by the
+    /// constructor.
+    nonisolated(unsafe) static var inUse = false
+
+    /// ``read(_:)`` in the modes with trailer blocks (``inUse``); nil in the
+    /// others (a block without a header is then glibc's own).
     @inline(__always)
     static func find(_ user: UnsafeMutableRawPointer) -> (size: Int, sampled: Bool)? {
-        servingMode == .counting ? read(user) : nil
+        inUse ? read(user) : nil
+    }
+
+    /// A trailer block of glibc's for the general path over glibc (a limit
+    /// or fault injection): glibc's chunk stays the program's neighbour,
+    /// as without the library, so glibc's own checks of its chunks (a
+    /// corrupted size, a freed block's list pointer) see what the program
+    /// did. nil when glibc failed, or served an mmapped chunk (which the
+    /// byte cannot describe): the caller frames one with a header then.
+    static func allocate(_ size: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        guard size < largestSize else { return nil }
+        guard let block = zeroed ? swalloc_libc_calloc(1, size &+ 1) : swalloc_libc_malloc(size &+ 1) else { return nil }
+        // Unsafe: glibc's chunk of at least size + 1 usable bytes.
+        guard mark(block, size: size) else {
+            swalloc_libc_free(block)
+            return nil
+        }
+        return block
+    }
+
+    /// The header flags a trailer block stands for, when it moves to a
+    /// header (the sampled guard): counted, and limited where a policy
+    /// admitted it.
+    static var headerFlags: UInt64 {
+        BlockHeader.countedFlag | (AllocationPolicy.isActive ? BlockHeader.limitFlag : 0)
     }
 
     /// Marks a trailer block sampled.

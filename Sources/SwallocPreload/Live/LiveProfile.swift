@@ -35,8 +35,12 @@ enum LiveProfile {
     /// A forked child whose mapping is a private copy of its parent's file
     /// until it makes its own (``adoptOwnFile()``).
     nonisolated(unsafe) static var privateCopy = false
-    /// The loader's module list generation last written.
+    /// The loader's module list generation last written, and when it was
+    /// last asked (at most every 100 ms: asking takes the loader's lock,
+    /// and a signal handler that forks while this thread holds it leaves a
+    /// child that must not need it).
     nonisolated(unsafe) static var modulesGeneration: UInt64 = 0
+    nonisolated(unsafe) static var modulesCheckedAt: UInt64 = 0
 
     static let timelineOffset = Int(SWALLOC_LIVE_HEADER_BYTES)
     static let modulesOffset = timelineOffset &+ Int(SWALLOC_LIVE_TIMELINE_POINTS) &* MemoryLayout<swalloc_live_point>.stride
@@ -183,10 +187,14 @@ enum LiveProfile {
         header.pointee.peak_owners_at_bytes = PeakOwners.copiedAt
         header.pointee.guard_mean_bytes = GuardSampling.enabled ? UInt64(GuardSampling.meanBytes) : 0
         header.pointee.guarded_blocks = swalloc_atomic_add_u64(&GuardSampling.guarded, 0)
-        let generation = swalloc_loader_generation()
-        if generation != modulesGeneration {
-            modulesGeneration = generation
-            writeModules(header)
+        let now = Timeline.now()
+        if modulesGeneration == 0 || now &- modulesCheckedAt >= 100_000_000 {
+            modulesCheckedAt = now
+            let generation = swalloc_loader_generation()
+            if generation != modulesGeneration {
+                modulesGeneration = generation
+                writeModules(header)
+            }
         }
         // Last: the records below the count are whole.
         swalloc_atomic_store_u64(&header.pointee.site_count, UInt64(StackTable.count))

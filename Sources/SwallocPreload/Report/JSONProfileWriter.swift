@@ -67,7 +67,8 @@ enum JSONProfileWriter {
         }
         if Sampler.enabled {
             SitesWriter.write(&out)
-            ModulesWriter.write(&out)
+            // dl_iterate_phdr takes the loader's lock (see SitesWriter).
+            if !swalloc_process_ptr().pointee.forked_inside_library { ModulesWriter.write(&out) }
         }
         out.text("\n}\n")
     }

@@ -17,7 +17,10 @@ enum SitesWriter {
         // signal handler that interrupted a sample (a child forked there
         // that calls exit) finds the lock held by its own thread and the
         // table perhaps half-changed: it leaves the sites out.
-        let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_SAMPLER)
+        // Also left out in a child forked inside the library's own code:
+        // symbolizing takes the loader's lock, which that code may hold.
+        let locked = !swalloc_process_ptr().pointee.forked_inside_library
+            && swalloc_lock_acquire_unless_held(SWALLOC_LOCK_SAMPLER)
         let count = locked ? StackTable.count : 0
         let snapshotBytes = max(count, 1) &* MemoryLayout<Snapshot>.stride
         let memory = locked ? swalloc_map_anonymous(snapshotBytes) : nil

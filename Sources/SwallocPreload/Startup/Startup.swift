@@ -78,6 +78,7 @@ enum Startup {
         } else {
             mode = statisticsEnabled ? .counting : .direct
         }
+        TrailerBlock.inUse = mode == .counting || (mode == .general && GlobalAllocatorRegistry.isSystem)
         swalloc_set_direct_free_range(mode == .direct)
         mode.installEntries()
         servingMode = mode
