@@ -30,36 +30,31 @@ public enum GlobalAllocatorInstallation {
         case refused
     }
 
+    /// A ``BlockOwningAllocator`` goes in as swalloc.h's version 2 table,
+    /// so that its blocks need no header; any other as version 1.
     public static func install(_ allocator: some GlobalAllocator, name: String) throws(Failure) {
         if let owning = allocator as? any BlockOwningAllocator {
-            return try installOwning(owning, name: name)
-        }
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swalloc_set_global_allocator") else {
-            throw .libraryNotLoaded
-        }
-        typealias SetGlobalAllocator = @convention(c) (UnsafePointer<swalloc_global_allocator>?) -> Int32
-        let setGlobalAllocator = unsafeBitCast(symbol, to: SetGlobalAllocator.self)
-        var table = makeTable(allocator, name: name)
-        guard setGlobalAllocator(&table) == 0 else {
-            Unmanaged<AllocatorBox>.fromOpaque(table.context!).release()
-            throw .refused
+            var table = makeOwningTable(owning, name: name)
+            try register(&table, through: "swalloc_set_global_allocator_v2", context: table.base.context)
+        } else {
+            var table = makeTable(allocator, name: name)
+            try register(&table, through: "swalloc_set_global_allocator", context: table.context)
         }
     }
 
-    /// The C table for an allocator: `context` is a retained box, the
-    /// function pointers are thunks into it. (Public for tests and for
-    /// callers that register by other means.)
-    /// A ``BlockOwningAllocator``: swalloc.h's version 2 table, so that its
-    /// blocks need no header.
-    static func installOwning(_ allocator: any BlockOwningAllocator, name: String) throws(Failure) {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swalloc_set_global_allocator_v2") else {
+    /// Hands `table` to the library's `entry` (found with dlsym); on any
+    /// failure the table's box (`context`) is released.
+    static func register<Table>(_ table: inout Table, through entry: String,
+                                context: UnsafeMutableRawPointer?) throws(Failure) {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), entry) else {
+            Unmanaged<AllocatorBox>.fromOpaque(context!).release()
             throw .libraryNotLoaded
         }
-        typealias SetGlobalAllocator = @convention(c) (UnsafePointer<swalloc_global_allocator_v2>?) -> Int32
+        // Both entries take a pointer to their table: one C signature.
+        typealias SetGlobalAllocator = @convention(c) (UnsafeRawPointer?) -> Int32
         let setGlobalAllocator = unsafeBitCast(symbol, to: SetGlobalAllocator.self)
-        var table = makeOwningTable(allocator, name: name)
-        guard setGlobalAllocator(&table) == 0 else {
-            Unmanaged<AllocatorBox>.fromOpaque(table.base.context!).release()
+        guard withUnsafePointer(to: &table, { setGlobalAllocator(UnsafeRawPointer($0)) }) == 0 else {
+            Unmanaged<AllocatorBox>.fromOpaque(context!).release()
             throw .refused
         }
     }
@@ -86,6 +81,9 @@ public enum GlobalAllocatorInstallation {
             })
     }
 
+    /// The C table for an allocator: `context` is a retained box, the
+    /// function pointers are thunks into it. (Public for tests and for
+    /// callers that register by other means.)
     public static func makeTable(_ allocator: some GlobalAllocator, name: String) -> swalloc_global_allocator {
         let box = Unmanaged.passRetained(AllocatorBox(allocator))
         return swalloc_global_allocator(
