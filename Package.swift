@@ -31,6 +31,9 @@ if withTools {
     dependencies += [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // `swift package generate-documentation --target Swalloc` (the
+        // catalog is Sources/Swalloc/Swalloc.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ]
     targets += [
         // The live profile file's layout, shared with the preload library

@@ -10,6 +10,9 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
     /// Bytes; a power of two.
     public let alignment: Int
 
+    /// A layout of `size` bytes at `alignment` (Rust's
+    /// `Layout::from_size_align`): throws when the alignment is not a
+    /// power of two, or when the size rounded up to it overflows `Int`.
     @inlinable
     public init(size: Int, alignment: Int) throws(LayoutError) {
         guard alignment > 0, alignment & (alignment - 1) == 0 else { throw .alignmentNotPowerOfTwo(alignment) }
@@ -106,6 +109,7 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         UnsafeMutableRawPointer(bitPattern: alignment)!
     }
 
+    /// `Layout(size: 24, alignment: 8)`.
     public var description: String { "Layout(size: \(size), alignment: \(alignment))" }
 }
 

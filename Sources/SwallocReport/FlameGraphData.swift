@@ -14,6 +14,9 @@ struct FlameGraphData {
 
     /// Node 0 is the root, "all".
     private(set) var names = ["all"]
+    /// Each node's source line (`file:line`, the first one seen), "" when
+    /// its frames have none: the page's tooltips.
+    private(set) var locations = [""]
     private(set) var values: [UInt64] = [0]
     private(set) var children: [[Int]] = [[]]
     private var index: [Key: Int] = [:]
@@ -26,6 +29,9 @@ struct FlameGraphData {
             var node = 0
             for frame in site.frames.reversed() {
                 node = child(of: node, named: SiteReport.name(frame))
+                if locations[node].isEmpty, let file = frame.file, let line = frame.line {
+                    locations[node] = "\(file.split(separator: "/").last.map(String.init) ?? file):\(line)"
+                }
                 values[node] = values[node].cappedAdding(value)
             }
         }
@@ -40,6 +46,7 @@ struct FlameGraphData {
         if let existing = index[key] { return existing }
         let node = names.count
         names.append(name)
+        locations.append("")
         values.append(0)
         children.append([])
         children[parent].append(node)
@@ -69,7 +76,8 @@ struct FlameGraphData {
     }
 
     private func open(_ node: Int) -> String {
-        "{\"name\":" + Self.quoted(names[node]) + ",\"value\":\(values[node]),\"children\":["
+        "{\"name\":" + Self.quoted(names[node]) + (locations[node].isEmpty ? "" : ",\"at\":" + Self.quoted(locations[node]))
+            + ",\"value\":\(values[node]),\"children\":["
     }
 
     /// A JSON string literal with every character that matters to HTML or

@@ -26,13 +26,17 @@ public enum HTMLReport {
     /// the page's search box.
     static func siteTable(_ profile: Profile, top: Int = 100) -> String {
         guard let sites = profile.sites, !sites.isEmpty else { return "<p>(no call sites: sampling was off)</p>" }
-        var rows = ["<table id=\"sites\"><thead><tr><th>bytes</th><th>calls</th><th>live at exit</th>"
-                    + "<th>held at the peak</th><th>stack (innermost first)</th></tr></thead><tbody>"]
+        // Click a numeric header to sort by it (data-v holds the number).
+        var rows = ["<table id=\"sites\"><thead><tr><th data-sort=\"bytes\">bytes</th><th data-sort=\"calls\">calls</th>"
+                    + "<th data-sort=\"live\">live at exit</th><th data-sort=\"peak\">held at the peak</th>"
+                    + "<th>stack (innermost first)</th></tr></thead><tbody>"]
         for site in sites.sorted(by: { $0.bytes > $1.bytes }).prefix(top) {
             let stack = site.frames.prefix(8).map { escape(SiteReport.frameLine($0)) }.joined(separator: "<br>")
                 + (site.frames.count > 8 ? "<br>…" : "")
-            rows.append("<tr><td>\(TextReport.bytes(site.bytes))</td><td>\(TextReport.grouped(site.calls))</td>"
-                        + "<td>\(TextReport.bytes(site.liveBytes))</td><td>\(TextReport.bytes(site.peakLiveBytes ?? 0))</td>"
+            rows.append("<tr><td data-v=\"\(site.bytes)\">\(TextReport.bytes(site.bytes))</td>"
+                        + "<td data-v=\"\(site.calls)\">\(TextReport.grouped(site.calls))</td>"
+                        + "<td data-v=\"\(site.liveBytes)\">\(TextReport.bytes(site.liveBytes))</td>"
+                        + "<td data-v=\"\(site.peakLiveBytes ?? 0)\">\(TextReport.bytes(site.peakLiveBytes ?? 0))</td>"
                         + "<td class=\"stack\">\(stack)</td></tr>")
         }
         rows.append("</tbody></table>")
@@ -105,6 +109,8 @@ public enum HTMLReport {
     table { border-collapse: collapse; margin-top: 8px; font-size: 12px; }
     th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: right; vertical-align: top; }
     td.stack { text-align: left; font-family: ui-monospace, monospace; }
+    th[data-sort] { cursor: pointer; text-decoration: underline dotted; }
+    th.sorted::after { content: ' ▼'; }
     </style></head><body>
     <h1>@TITLE@</h1>
     <h2 style="font-size:15px">memory over time</h2>
@@ -173,8 +179,9 @@ public enum HTMLReport {
         if (term && node.name.toLowerCase().includes(term)) div.classList.add('match');
         div.textContent = node.name;
         const share = (100 * node.value / (root.value || 1)).toFixed(1);
-        div.title = `${node.name}\\n${units(node.value)} (${share}%)`;
-        div.onmouseenter = () => { info.textContent = `${node.name}: ${units(node.value)}, ${share}% of all`; };
+        const at = node.at ? ` (${node.at})` : '';
+        div.title = `${node.name}${at}\\n${units(node.value)} (${share}%)`;
+        div.onmouseenter = () => { info.textContent = `${node.name}${at}: ${units(node.value)}, ${share}% of all`; };
         div.onclick = () => {
           if (node === top) { zoom = path.length ? path[path.length - 1] : null; path = path.slice(0, -1); }
           else { path = path.concat(ancestors(top, node)); zoom = node; }
@@ -195,12 +202,39 @@ public enum HTMLReport {
       };
     }
     const search = document.getElementById('search');
-    search.oninput = () => {
+    function filter() {
       term = search.value.trim().toLowerCase();
       for (const row of document.querySelectorAll('#sites tbody tr'))
         row.style.display = !term || row.textContent.toLowerCase().includes(term) ? '' : 'none';
       draw();
-    };
+    }
+    search.oninput = filter;
+    // The table sorts by the clicked column, largest first.
+    function sortBy(key) {
+      const header = document.querySelector(`#sites th[data-sort="${key}"]`);
+      if (!header) return;
+      const column = [...header.parentNode.children].indexOf(header);
+      const body = document.querySelector('#sites tbody');
+      const rows = [...body.rows].sort((a, b) => Number(b.cells[column].dataset.v) - Number(a.cells[column].dataset.v));
+      for (const row of rows) body.appendChild(row);
+      document.querySelectorAll('#sites th').forEach(th => th.classList.toggle('sorted', th === header));
+    }
+    document.querySelectorAll('#sites th[data-sort]').forEach(th => th.onclick = () => sortBy(th.dataset.sort));
+    // The page's state can be linked:
+    // #view=allocated|live|peak&search=TEXT&sort=bytes|calls|live|peak&zoom=FUNCTION.
+    const state = new URLSearchParams(location.hash.slice(1));
+    if (state.get('view') && document.getElementById('tab-' + state.get('view'))) document.getElementById('tab-' + state.get('view')).onclick();
+    if (state.get('sort')) sortBy(state.get('sort'));
+    if (state.get('search')) { search.value = state.get('search'); filter(); }
+    if (state.get('zoom')) {
+      const root = data[current];
+      const found = (function find(node) {
+        if (node !== root && node.name === state.get('zoom')) return node;
+        for (const child of node.children) { const hit = find(child); if (hit) return hit; }
+        return null;
+      })(root);
+      if (found) { path = ancestors(root, found); zoom = found; }
+    }
     window.onresize = draw;
     draw();
     </script></body></html>

@@ -116,6 +116,26 @@ final class ReportFormatTests: XCTestCase {
         XCTAssertTrue(dom.stdout.contains("churn_kilobytes  callsites.c:") || dom.stdout.contains("churn_kilobytes callsites.c:"),
                       "the table's stacks have source lines")
         XCTAssertTrue(dom.stdout.contains("id=\"search\""), "no search box")
+        // Frames' tooltips name their source line.
+        XCTAssertTrue(dom.stdout.contains("title=\"churn_kilobytes (callsites.c:"), "tooltips with file:line")
+        // The page's linked state, as a click would leave it: sorted by
+        // calls, searched, zoomed with the frames above kept.
+        func visibleCalls(_ page: String) -> [Int] {
+            page.components(separatedBy: "<tr").dropFirst().compactMap { row -> Int? in
+                guard !row.hasPrefix(" style=\"display: none;\""), row.contains("<td data-v=") else { return nil }
+                let cells = row.components(separatedBy: "data-v=\"")
+                return cells.count > 2 ? Int(cells[2].prefix { $0.isNumber }) : nil
+            }
+        }
+        let sorted = Harness.run(chromium + ["--dump-dom", "file://\(html)#sort=calls"], preload: false, timeout: 120).stdout
+        let calls = visibleCalls(sorted)
+        XCTAssertGreaterThan(calls.count, 2, sorted.prefix(1500).description)
+        XCTAssertEqual(calls, calls.sorted(by: >), "the table sorts by calls")
+        let searched = Harness.run(chromium + ["--dump-dom", "file://\(html)#search=leak_pages"], preload: false, timeout: 120).stdout
+        XCTAssertEqual(visibleCalls(searched).count, 1, "search keeps the one site of leak_pages")
+        XCTAssertTrue(searched.contains("frame match"), "search outlines the matching frames")
+        let zoomed = Harness.run(chromium + ["--dump-dom", "file://\(html)#zoom=churn_kilobytes"], preload: false, timeout: 120).stdout
+        XCTAssertGreaterThan(zoomed.components(separatedBy: "class=\"frame ancestor\"").count - 1, 1, "zoom keeps the parents")
         let png = directory.appendingPathComponent("p.png").path
         let shot = Harness.run(chromium + ["--screenshot=\(png)", "file://\(html)"], preload: false, timeout: 120)
         XCTAssertEqual(shot.status, 0, shot.stderr)

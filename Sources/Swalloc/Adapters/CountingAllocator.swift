@@ -10,19 +10,28 @@ import Synchronization
 /// for (the base's extra room is not passed on: memory fitting would let
 /// a caller give a block back with a size that was never counted).
 public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sendable {
+    /// The allocator every call passes through to.
     public let base: Base
 
     /// A snapshot of the counters.
     public struct Counts: Hashable, Sendable {
+        /// Successful `allocate` and `allocateZeroed` calls.
         public var allocations = 0
+        /// `deallocate` calls.
         public var deallocations = 0
+        /// Successful `grow` and `growZeroed` calls.
         public var grows = 0
+        /// Successful `shrink` calls.
         public var shrinks = 0
+        /// Calls that threw.
         public var failures = 0
         /// Bytes asked for by allocations and by the growth of grows.
         public var bytesAllocated = 0
+        /// Bytes in blocks not yet given back, as their layouts say.
         public var liveBytes = 0
+        /// The highest `liveBytes` reached.
         public var peakLiveBytes = 0
+        /// All zero.
         public init() {}
     }
 
@@ -35,9 +44,11 @@ public final class CountingAllocator<Base: Allocator>: Allocator, @unchecked Sen
     @usableFromInline let liveBytes = Atomic<Int>(0)
     @usableFromInline let peakLiveBytes = Atomic<Int>(0)
 
+    /// Counts the calls that reach `base`, from zero.
     @inlinable
     public init(_ base: Base) { self.base = base }
 
+    /// The counters now (each read atomically; together, as of about now).
     public var counts: Counts {
         var counts = Counts()
         counts.allocations = allocations.load(ordering: .relaxed)

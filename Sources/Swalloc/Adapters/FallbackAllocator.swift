@@ -4,9 +4,12 @@
 /// (``OwnershipAwareAllocator``); a block that outgrows `primary` moves to
 /// `secondary`.
 public struct FallbackAllocator<Primary: OwnershipAwareAllocator, Secondary: Allocator>: Allocator {
+    /// Serves first, and says which blocks are its own.
     public let primary: Primary
+    /// Serves what `primary` cannot.
     public let secondary: Secondary
 
+    /// `primary` first, `secondary` when it fails.
     @inlinable
     public init(primary: Primary, secondary: Secondary) {
         self.primary = primary

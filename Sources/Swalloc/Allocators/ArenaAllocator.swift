@@ -34,6 +34,8 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     /// Chunks taken so far and not given back.
     public private(set) var chunkCount = 0
 
+    /// An arena that takes memory `chunkSize` bytes at a time (more for a
+    /// larger block), doubling the size of later chunks.
     public init(chunkSize: Int = 64 << 10) {
         precondition(chunkSize > 0, "ArenaAllocator: chunk size must be positive")
         self.firstChunkBytes = chunkSize

@@ -12,7 +12,9 @@ import Darwin
 /// Blocks come from chunks of `blocksPerChunk` taken from the C library as
 /// needed and returned when the pool goes away. Not thread-safe.
 public final class PoolAllocator: OwnershipAwareAllocator {
+    /// The size of every block; requests up to it are served.
     public let blockSize: Int
+    /// The alignment of every block; stricter requests are refused.
     public let blockAlignment: Int
     let blocksPerChunk: Int
     @usableFromInline var freeList: UnsafeMutableRawPointer?

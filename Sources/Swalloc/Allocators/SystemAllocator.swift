@@ -19,6 +19,7 @@ public struct SystemAllocator: Allocator, Sendable {
     /// What malloc guarantees without asking for it.
     @usableFromInline static let mallocAlignment = 2 * MemoryLayout<Int>.size
 
+    /// The C library's allocator (the process's global one).
     @inlinable
     public init() {}
 

@@ -6,6 +6,7 @@
 /// when the box goes away or ``take()`` moves the value out.
 public struct AllocBox<T: ~Copyable, A: Allocator>: ~Copyable {
     @usableFromInline var pointer: UnsafeMutablePointer<T>?
+    /// The allocator the block came from, and goes back to.
     public let allocator: A
     /// Always nil. A field that is not plain data, so that the runtime
     /// never takes an instantiation whose other fields all are (say

@@ -61,11 +61,17 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
         }
     }
 
+    /// The number of elements.
     @inlinable public var count: Int { _count }
+    /// The number of elements the storage holds before it must grow.
     @inlinable public var capacity: Int { _capacity }
+    /// Whether there are no elements.
     @inlinable public var isEmpty: Bool { _count == 0 }
+    /// The valid indices, `0..<count`: iterate with `for i in vec.indices`.
     @inlinable public var indices: Range<Int> { 0..<_count }
 
+    /// The element at `index`, in place (read, or modified without a
+    /// copy). Traps when `index` is not in ``indices``.
     @inlinable
     public subscript(index: Int) -> Element {
         _read {
@@ -163,6 +169,8 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
         try body(UnsafeBufferPointer(start: storage, count: _count))
     }
 
+    /// The elements as a mutable buffer, valid during `body`; its count
+    /// stays the vector's.
     @inlinable
     public mutating func withUnsafeMutableBufferPointer<R: ~Copyable, E: Error>(
         _ body: (UnsafeMutableBufferPointer<Element>) throws(E) -> R

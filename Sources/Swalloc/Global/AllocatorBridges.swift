@@ -6,8 +6,10 @@
 /// try GlobalAllocatorInstallation.install(AllocatorAsGlobal(MyAllocator()), name: "mine")
 /// ```
 public struct AllocatorAsGlobal<Base: Allocator & Sendable>: GlobalAllocator {
+    /// The allocator that serves every call.
     public let base: Base
 
+    /// `base`, as a global allocator.
     public init(_ base: Base) { self.base = base }
 
     public func alloc(_ layout: Layout) -> UnsafeMutableRawPointer? {
@@ -35,8 +37,10 @@ public struct AllocatorAsGlobal<Base: Allocator & Sendable>: GlobalAllocator {
 /// allocator never sees, are handled here. (The global allocator the
 /// process is running on is simply ``SystemAllocator``: `malloc`.)
 public struct GlobalAsAllocator<Base: GlobalAllocator>: Allocator, Sendable {
+    /// The global allocator that serves every call.
     public let base: Base
 
+    /// `base`, as an ``Allocator``.
     public init(_ base: Base) { self.base = base }
 
     public func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {

@@ -22,6 +22,7 @@ import Darwin
 /// found at run time (`dlsym`), so neither the plug-in nor the program has
 /// to link against it.
 public enum GlobalAllocatorInstallation {
+    /// Why ``install(_:name:)`` did not install the allocator.
     public enum Failure: Error, Equatable, Sendable {
         /// No libswalloc.so in the process.
         case libraryNotLoaded
