@@ -61,7 +61,7 @@ extension GlobalAllocator {
 /// Installed in a process without statistics (`SWALLOC_STATS=off`), its
 /// blocks then carry no header of the library's: no bytes per block, and a
 /// `free` that reaches ``free(_:)`` through ``owns(_:)`` alone. With
-/// statistics on, the library frames the blocks and uses ``dealloc(_:layout:)``
+/// statistics on, the library frames the blocks and uses ``GlobalAllocator/dealloc(_:layout:)``
 /// as for any ``GlobalAllocator``.
 ///
 /// The contract beyond ``GlobalAllocator``'s:
