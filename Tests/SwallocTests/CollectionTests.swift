@@ -164,6 +164,18 @@ final class AllocBoxTests: XCTestCase {
         XCTAssertEqual(Layout(unsafeUncheckedSize: 0, alignment: 1 << 62), try Layout(size: 0, alignment: 1 << 62))
     }
 
+    /// Vectors and boxes move to other threads when their contents and
+    /// allocators may: the conformance is checked where this compiles.
+    func testSendableWhereContentsAndAllocatorAre() throws {
+        func sendable<T: Sendable & ~Copyable>(_ value: borrowing T) -> Bool { true }
+        var vec = AllocVec<Int, SystemAllocator>(allocator: SystemAllocator())
+        try vec.append(1)
+        XCTAssertTrue(sendable(vec))
+        let box = try AllocBox(7, allocator: SystemAllocator())
+        XCTAssertTrue(sendable(box))
+        XCTAssertEqual(box.value, 7)
+    }
+
     func testBoxFailsCleanlyWhenExhausted() {
         do {
             _ = try AllocBox(Int64(1), allocator: BumpAllocator(capacity: 4))

@@ -87,3 +87,7 @@ public struct AllocBox<T: ~Copyable, A: Allocator>: ~Copyable {
         return value
     }
 }
+
+/// A box owns its block alone (it is non-copyable), so it may move to
+/// another thread when its value and its allocator may.
+extension AllocBox: @unchecked Sendable where T: Sendable & ~Copyable, A: Sendable {}

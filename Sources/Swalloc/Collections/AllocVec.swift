@@ -227,3 +227,7 @@ extension AllocVec where Element: Copyable {
     /// The elements as an Array (allocated as Arrays are).
     public var array: [Element] { Array(UnsafeBufferPointer(start: storage, count: _count)) }
 }
+
+/// A vector owns its storage alone (it is non-copyable), so it may move to
+/// another thread when its elements and its allocator may.
+extension AllocVec: @unchecked Sendable where Element: Sendable & ~Copyable, A: Sendable {}
