@@ -31,6 +31,29 @@ final class SourceLinesTests: XCTestCase {
         XCTAssertEqual(frame.line, leak)
     }
 
+    /// A stripped program whose debug information is a separate file named
+    /// by .gnu_debuglink (as Debian's -dbgsym packages arrange, by build-id)
+    /// gets the same functions and lines as the unstripped one.
+    func testStrippedProgramWithSeparateDebugInfo() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let program = directory.appendingPathComponent("callsites").path
+        let source = Harness.root.appendingPathComponent("interpose/hosts/callsites.c").path
+        for step in [["cc", "-O1", "-g", source, "-o", program],
+                     ["objcopy", "--only-keep-debug", program, program + ".debug"],
+                     ["strip", "--strip-debug", "--strip-unneeded", program],
+                     ["objcopy", "--add-gnu-debuglink=" + program + ".debug", program]] {
+            let result = Harness.run(step, preload: false)
+            XCTAssertEqual(result.status, 0, "\(step[0]): \(result.stderr)")
+        }
+        let path = directory.appendingPathComponent("p.json").path
+        let run = Harness.run([program], environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = Harness.swalloc(["report", path])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        let leak = try line(of: "sink = malloc(4096);", in: "callsites.c")
+        XCTAssertTrue(text.stdout.contains("leak_pages  callsites.c:\(leak)\n"), text.stdout)
+    }
+
     func testInlinedCallsAreFramesOfTheirOwn() throws {
         let directory = Harness.temporaryDirectory(self)
         let path = directory.appendingPathComponent("p.json").path
