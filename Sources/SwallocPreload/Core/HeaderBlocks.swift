@@ -43,6 +43,12 @@ enum HeaderBlocks {
         }
         guard let base else {
             if limited { AllocationPolicy.release(size) }
+            // The library's own needs come from the bootstrap arena when
+            // glibc has nothing left: among them the thread-local data of
+            // libunwind, which glibc allocates at a thread's first sample
+            // and cannot do without (it aborts the process; glibc's
+            // tst-malloc-thread-fail, which exhausts the address space).
+            if inside, let block = BootstrapArena.allocate(size, alignment: alignment, zeroed: zeroed) { return block }
             return failure(counted: counted)
         }
         let flags = (counted ? BlockHeader.countedFlag : 0) | (limited ? BlockHeader.limitFlag : 0)
