@@ -75,8 +75,15 @@ int swalloc_stdout_descriptor(void) {
     return result;
 }
 
+bool swalloc_exit_report_expected;
+
 void swalloc_stderr_keep_for_exit(void) {
     int expected = -1;
+    /* Without statistics there is no report to keep stderr for. (The copy
+       grows the descriptor table to the high numbers, which with threads
+       running waits for an RCU grace period: 10 ms at exit with 100 live
+       threads; with statistics the constructor grew it, alone.) */
+    if (!swalloc_exit_report_expected) return;
     if (!originals[2].open || !__atomic_compare_exchange_n(&kept, &expected, -2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
     int copy = -1;

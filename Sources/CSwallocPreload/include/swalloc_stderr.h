@@ -23,6 +23,10 @@
 /* At start-up: which file fd 2 is (nothing when it is closed). */
 void swalloc_stderr_remember(void) __attribute__((visibility("hidden")));
 
+/* Set by the constructor when statistics are on: only then is there an
+   exit report to keep stderr for. */
+extern bool swalloc_exit_report_expected __attribute__((visibility("hidden")));
+
 /* The program has started to exit: keep a copy of fd 2 while it is still
    the file it was at start-up. Once per process; any thread. */
 void swalloc_stderr_keep_for_exit(void) __attribute__((visibility("hidden")));

@@ -58,6 +58,7 @@ enum Startup {
         warnIfMallocDebugIsInactive()
 
         statisticsEnabled = settings.statistics != .off
+        swalloc_exit_report_expected = statisticsEnabled
         if statisticsEnabled {
             swalloc_reserve_high_descriptors()
             ThreadRegistry.start()
