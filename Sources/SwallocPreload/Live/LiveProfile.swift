@@ -51,6 +51,12 @@ enum LiveProfile {
 
     static func pageRounded(_ bytes: Int) -> Int { (bytes &+ 4095) & ~4095 }
 
+    /// `count` rounded up to whole chunks, at most `capacity`: how far the
+    /// file's blocks reach for a table holding `count` entries.
+    static func chunked(_ count: Int, _ chunk: Int, capacity: Int) -> Int {
+        min((count &+ chunk &- 1) / chunk &* chunk, capacity)
+    }
+
     static var path: UnsafeMutablePointer<CChar> { swalloc_path_buffer(SWALLOC_LIVE_PATH) }
 
     /// Makes the file, at start-up, when the profile goes to `template`.
@@ -77,7 +83,11 @@ enum LiveProfile {
         live.pointee.sample_depth = Int32(Sampler.depth)
         describeProcess(live)
         header = live
-        // The timeline's points are the file's.
+        // The timeline's points are the file's (the mapping Timeline.start
+        // made, still empty, goes).
+        if let old = Timeline.points {
+            _ = swalloc_unmap(UnsafeMutableRawPointer(old), Timeline.capacity &* MemoryLayout<Timeline.Point>.stride)
+        }
         Timeline.points = UnsafeMutableRawPointer(live).advanced(by: timelineOffset)
             .assumingMemoryBound(to: Timeline.Point.self)
         // Last: a reader takes the file as a live profile only from here.
@@ -135,14 +145,14 @@ enum LiveProfile {
     static func reserve(sites: Int, frames: Int) -> Bool {
         guard header != nil, !privateCopy else { return true }
         if sites > sitesAllocated {
-            let wanted = min((sites &+ sitesChunk &- 1) / sitesChunk &* sitesChunk, StackTable.capacity)
+            let wanted = chunked(sites, sitesChunk, capacity: StackTable.capacity)
             let stride = MemoryLayout<swalloc_site>.stride
             guard swalloc_live_allocate(path, &identity, sitesOffset &+ sitesAllocated &* stride,
                                         (wanted &- sitesAllocated) &* stride) else { return false }
             sitesAllocated = wanted
         }
         if frames > framesAllocated {
-            let wanted = min((frames &+ framesChunk &- 1) / framesChunk &* framesChunk, StackTable.framePoolCapacity)
+            let wanted = chunked(frames, framesChunk, capacity: StackTable.framePoolCapacity)
             guard swalloc_live_allocate(path, &identity, framesOffset &+ framesAllocated &* 8,
                                         (wanted &- framesAllocated) &* 8) else { return false }
             framesAllocated = wanted
@@ -153,12 +163,14 @@ enum LiveProfile {
     // MARK: Publishing
 
     /// The totals, peak and timeline, under the header's sequence counter.
-    /// At each peak scan, under the process lock.
-    static func publishTotals(live: Int64) {
+    /// At each peak scan, under the process lock. (The peak is the scan's
+    /// or, at exit, the live total these totals give, if higher.)
+    static func publishTotals() {
         guard let header else { return }
         Invariant.check(swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS), "the totals are published under the process lock")
         let process = swalloc_process_ptr()
         let totals = ThreadRegistry.sum()
+        let live = Int64(bitPattern: process.pointee.inherited_bytes &+ totals.bytes_allocated &- totals.bytes_freed)
         let sequence = header.pointee.sequence
         swalloc_atomic_store_u64(&header.pointee.sequence, sequence &+ 1) // odd: writing
         swalloc_fence_release()
@@ -244,10 +256,7 @@ enum LiveProfile {
             privateCopy = true
             return
         }
-        var ranges = usedRanges()
-        let detached = withUnsafePointer(to: &ranges) {
-            $0.withMemoryRebound(to: UInt64.self, capacity: 6) { swalloc_live_detach(header, mappingBytes, $0, 3) }
-        }
+        let detached = withUsedRanges { swalloc_live_detach(header, mappingBytes, $0, $1) }
         if !detached {
             // Nothing else keeps the parent's file safe from the child.
             _ = swalloc_unmap(UnsafeMutableRawPointer(header), mappingBytes)
@@ -275,36 +284,34 @@ enum LiveProfile {
         }
         header.pointee.state = UInt32(SWALLOC_LIVE_RUNNING)
         describeProcess(header)
-        var ranges = usedRanges()
-        sitesAllocated = min((StackTable.count &+ sitesChunk) / sitesChunk &* sitesChunk,
-                             Int(header.pointee.sites_capacity))
-        framesAllocated = min((StackTable.framesUsed &+ framesChunk) / framesChunk &* framesChunk,
-                              Int(header.pointee.frames_capacity))
+        sitesAllocated = chunked(StackTable.count, sitesChunk, capacity: Int(header.pointee.sites_capacity))
+        framesAllocated = chunked(StackTable.framesUsed, framesChunk, capacity: Int(header.pointee.frames_capacity))
         // Disk blocks for the prefix; the tables' chunks follow as they grow.
-        let moved = withUnsafePointer(to: &ranges) {
-            $0.withMemoryRebound(to: UInt64.self, capacity: 6) {
-                swalloc_live_move(header, mappingBytes, path, $0, 3, sitesOffset, &identity)
-            }
-        }
-        if !moved
-            || !swalloc_live_allocate(path, &identity, sitesOffset, sitesAllocated &* MemoryLayout<swalloc_site>.stride)
-            || !swalloc_live_allocate(path, &identity, framesOffset, framesAllocated &* 8) {
+        let moved = withUsedRanges { swalloc_live_move(header, mappingBytes, path, $0, $1, sitesOffset, &identity) }
+        let allocated = moved
+            && (sitesAllocated == 0
+                || swalloc_live_allocate(path, &identity, sitesOffset, sitesAllocated &* MemoryLayout<swalloc_site>.stride))
+            && (framesAllocated == 0 || swalloc_live_allocate(path, &identity, framesOffset, framesAllocated &* 8))
+        if !allocated {
             sitesAllocated = 0
             framesAllocated = 0
-            // Still the private copy (or the new file without its blocks):
-            // keep counting, off the disk.
+            // Still the private copy, or the new file without its blocks
+            // (which goes): keep counting, off the disk.
+            if moved { _ = unlink(path) }
             self.header = nil
         }
     }
 
-    /// (offset, length) of the header with the timeline and modules, the
-    /// site records and the frames in use.
-    static func usedRanges() -> (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
+    /// `body` with the used parts of the file as (offset, length) pairs and
+    /// their count: the header with the timeline and modules, the site
+    /// records and the frames in use (the C calls' `ranges`).
+    static func withUsedRanges(_ body: (UnsafePointer<UInt64>, Int) -> Bool) -> Bool {
         let sitesUsed = header.map { $0.pointee.sites_capacity > 0 } == true ? StackTable.count : 0
         let framesUsed = header.map { $0.pointee.frames_capacity > 0 } == true ? StackTable.framesUsed : 0
-        return (0, UInt64(sitesOffset),
-                UInt64(sitesOffset), UInt64(sitesUsed &* MemoryLayout<swalloc_site>.stride),
-                UInt64(framesOffset), UInt64(framesUsed &* 8))
+        var ranges = (UInt64(0), UInt64(sitesOffset),
+                      UInt64(sitesOffset), UInt64(sitesUsed &* MemoryLayout<swalloc_site>.stride),
+                      UInt64(framesOffset), UInt64(framesUsed &* 8))
+        return withUnsafePointer(to: &ranges) { $0.withMemoryRebound(to: UInt64.self, capacity: 6) { body($0, 3) } }
     }
 
     /// At the exit report: the final totals; the file goes once the profile
@@ -312,7 +319,7 @@ enum LiveProfile {
     static func finish(profileWritten: Bool) {
         guard let header, !privateCopy else { return }
         let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
-        publishTotals(live: ThreadRegistry.liveBytes())
+        publishTotals()
         if locked { swalloc_unlock() }
         swalloc_atomic_store_u32(&header.pointee.state, UInt32(SWALLOC_LIVE_EXITED))
         if profileWritten { _ = unlink(path) }

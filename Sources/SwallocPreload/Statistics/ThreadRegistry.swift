@@ -157,7 +157,7 @@ enum ThreadRegistry {
         let live = liveBytes()
         let newPeak = raisePeak(to: live)
         Timeline.record(live)
-        LiveProfile.publishTotals(live: live)
+        LiveProfile.publishTotals()
         swalloc_unlock()
         // Outside the process lock: the sampler's lock is never taken
         // inside it.
