@@ -21,7 +21,9 @@ var products: [Product] = [.library(name: "Swalloc", targets: ["Swalloc"])]
 var dependencies: [Package.Dependency] = []
 var targets: [Target] = [
     .target(name: "CSwalloc"),
-    .target(name: "Swalloc", dependencies: ["CSwalloc"]),
+    // Lifetimes: AllocVec's `span` and `mutableSpan` declare that they
+    // borrow the vector (a client needs no feature to use them).
+    .target(name: "Swalloc", dependencies: ["CSwalloc"], swiftSettings: [.enableExperimentalFeature("Lifetimes")]),
     .executableTarget(name: "SwallocAPIBench", dependencies: ["Swalloc"]),
     .testTarget(name: "SwallocTests", dependencies: ["Swalloc"]),
 ]

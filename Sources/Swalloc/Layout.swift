@@ -48,6 +48,14 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         Layout(uncheckedSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
     }
 
+    /// The layout of the value `value` (Rust's `Layout::for_value`). Swift
+    /// has no dynamically sized values, so this is ``of(_:)`` of the
+    /// value's static type; it spares naming that type.
+    @inlinable
+    public static func of<T: ~Copyable>(value: borrowing T) -> Layout {
+        of(T.self)
+    }
+
     /// The layout of `count` contiguous `T`s: `stride × count` bytes, and 0
     /// for a zero-sized `T` (Rust's `Layout::array`: its sizes are strides;
     /// Swift gives an empty type a stride of 1 but stores nothing).
@@ -91,6 +99,45 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
         let (bytes, overflow) = stride.multipliedReportingOverflow(by: count)
         guard !overflow else { throw .sizeOverflow }
         return (try Layout(size: bytes, alignment: alignment), stride)
+    }
+
+    /// This layout followed by `next` with no padding between them (Rust's
+    /// `extend_packed`): the combined size is the sum, and the alignment
+    /// stays this layout's. The offset of `next` is this layout's `size`;
+    /// `next` may land misaligned there, which the caller then reads with
+    /// unaligned loads.
+    @inlinable
+    public func extendedPacked(by next: Layout) throws(LayoutError) -> Layout {
+        let (end, overflow) = size.addingReportingOverflow(next.size)
+        guard !overflow else { throw .sizeOverflow }
+        return try Layout(size: end, alignment: alignment)
+    }
+
+    /// `count` copies of this layout with no padding between them (Rust's
+    /// `repeat_packed`): `size × count` bytes at this layout's alignment.
+    @inlinable
+    public func repeatedPacked(_ count: Int) throws(LayoutError) -> Layout {
+        guard count >= 0 else { throw .sizeOverflow }
+        let (bytes, overflow) = size.multipliedReportingOverflow(by: count)
+        guard !overflow else { throw .sizeOverflow }
+        return try Layout(size: bytes, alignment: alignment)
+    }
+
+    /// The padding to insert after this layout so that a value aligned to
+    /// `alignment` can follow it (Rust's `padding_needed_for`): the size
+    /// rounded up to `alignment`, less the size. The result is only
+    /// meaningful when `alignment` is not above this layout's own (a block
+    /// placed at an address aligned to this layout's alignment only).
+    ///
+    /// - Precondition: `alignment` is a power of two.
+    @inlinable
+    public func paddingNeeded(for alignment: Int) -> Int {
+        precondition(alignment > 0 && alignment & (alignment - 1) == 0,
+                     "Layout.paddingNeeded(for:) with an alignment that is not a power of two")
+        // Cannot overflow for alignment ≤ self.alignment (the initializer's
+        // check); above it, it wraps as Rust's does, without trapping.
+        let rounded = (size &+ (alignment &- 1)) & ~(alignment &- 1)
+        return rounded &- size
     }
 
     /// The same size with a larger (or equal) alignment (Rust's

@@ -69,7 +69,7 @@ final class ContractEdgeTests: XCTestCase {
             for _ in 0..<1000 { try vec.append(()) }
             XCTAssertEqual(vec.count, 1000)
             XCTAssertEqual(vec.capacity, Int.max)
-            _ = vec.removeLast()
+            vec.removeLast()
             try vec.shrinkToFit()
             vec.removeAll()
         }
@@ -137,7 +137,7 @@ final class AllocVecEditingTests: XCTestCase {
             XCTAssertEqual(vec.array, array)
             vec.removeSubrange(2..<5); array.removeSubrange(2..<5)
             XCTAssertEqual(vec.array, array)
-            try vec.removeAll(where: { $0 % 3 == 0 }); array.removeAll(where: { $0 % 3 == 0 })
+            vec.removeAll(where: { $0 % 3 == 0 }); array.removeAll(where: { $0 % 3 == 0 })
             XCTAssertEqual(vec.array, array)
             vec.swapAt(0, 3); array.swapAt(0, 3)
             XCTAssertEqual(vec.array, array)

@@ -48,4 +48,40 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(try Layout(size: 8, alignment: 8).aligned(to: 64).alignment, 64)
         XCTAssertEqual(Int(bitPattern: try Layout(size: 0, alignment: 256).danglingPointer) % 256, 0)
     }
+
+    /// Rust's `for_value`, `extend_packed`, `repeat_packed` and
+    /// `padding_needed_for`, with their overflow edges.
+    func testPackedHelpersAndPadding() throws {
+        let pair: (UInt8, UInt64) = (1, 2)
+        XCTAssertEqual(Layout.of(value: pair), Layout.of((UInt8, UInt64).self))
+        XCTAssertEqual(Layout.of(value: pair).size, 16)
+
+        // extend_packed: sizes add, the first alignment stays.
+        let packed = try Layout(size: 13, alignment: 8).extendedPacked(by: try Layout(size: 3, alignment: 4))
+        XCTAssertEqual(packed, try Layout(size: 16, alignment: 8))
+        XCTAssertEqual(try Layout(size: 1, alignment: 1).extendedPacked(by: .of(UInt64.self)),
+                       try Layout(size: 9, alignment: 1))
+        XCTAssertThrowsError(try Layout(size: Int.max - 7, alignment: 8)
+            .extendedPacked(by: try Layout(size: 1, alignment: 1)))  // rounding to 8 overflows
+        XCTAssertThrowsError(try Layout(size: Int.max, alignment: 1)
+            .extendedPacked(by: try Layout(size: 1, alignment: 1)))  // the sum overflows
+
+        // repeat_packed: size × count, no padding between copies.
+        XCTAssertEqual(try Layout(size: 3, alignment: 1).repeatedPacked(5), try Layout(size: 15, alignment: 1))
+        XCTAssertEqual(try Layout(size: 13, alignment: 8).repeatedPacked(2), try Layout(size: 26, alignment: 8))
+        XCTAssertEqual(try Layout(size: 13, alignment: 8).repeatedPacked(0), try Layout(size: 0, alignment: 8))
+        XCTAssertThrowsError(try Layout(size: 2, alignment: 1).repeatedPacked(Int.max / 2 + 1))
+        XCTAssertThrowsError(try Layout(size: 2, alignment: 1).repeatedPacked(-1))
+
+        // padding_needed_for.
+        XCTAssertEqual(try Layout(size: 13, alignment: 8).paddingNeeded(for: 8), 3)
+        XCTAssertEqual(try Layout(size: 13, alignment: 8).paddingNeeded(for: 4), 3)
+        XCTAssertEqual(try Layout(size: 13, alignment: 8).paddingNeeded(for: 1), 0)
+        XCTAssertEqual(try Layout(size: 16, alignment: 16).paddingNeeded(for: 16), 0)
+        XCTAssertEqual(try Layout(size: 0, alignment: 1).paddingNeeded(for: 64), 0)
+        // The padding is what extended(by:) puts before the next field.
+        let first = try Layout(size: 5, alignment: 4)
+        let (_, offset) = try first.extended(by: .of(UInt32.self))
+        XCTAssertEqual(offset, first.size + first.paddingNeeded(for: 4))
+    }
 }

@@ -15,7 +15,7 @@ extension AllocVec where Element: ~Copyable {
     public mutating func removeSubrange(_ range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= _count, "AllocVec: range \(range) out of 0..<\(_count)")
         (storage + range.lowerBound).deinitialize(count: range.count)
-        (storage + range.lowerBound).moveInitialize(from: storage + range.upperBound, count: _count - range.upperBound)
+        Self.moveElements(from: storage + range.upperBound, to: storage + range.lowerBound, count: _count - range.upperBound)
         _count -= range.count
     }
 
@@ -28,7 +28,7 @@ extension AllocVec where Element: ~Copyable {
         var index = 0
         defer {
             // Elements from `index` on were not tested: they stay.
-            (storage + kept).moveInitialize(from: storage + index, count: _count - index)
+            Self.moveElements(from: storage + index, to: storage + kept, count: _count - index)
             _count = kept + (_count - index)
         }
         while index < _count {
@@ -36,7 +36,7 @@ extension AllocVec where Element: ~Copyable {
             if remove {
                 (storage + index).deinitialize(count: 1)
             } else {
-                if kept != index { (storage + kept).moveInitialize(from: storage + index, count: 1) }
+                if kept != index { Self.moveElements(from: storage + index, to: storage + kept, count: 1) }
                 kept += 1
             }
             index += 1
@@ -49,7 +49,7 @@ extension AllocVec where Element: ~Copyable {
         precondition(i >= 0 && i < _count && j >= 0 && j < _count, "AllocVec: index out of range 0..<\(_count)")
         guard i != j else { return }
         let first = (storage + i).move()
-        (storage + i).moveInitialize(from: storage + j, count: 1)
+        Self.moveElements(from: storage + j, to: storage + i, count: 1)
         (storage + j).initialize(to: first)
     }
 
@@ -60,7 +60,7 @@ extension AllocVec where Element: ~Copyable {
         precondition(index >= 0 && index < _count, "AllocVec: index \(index) out of range 0..<\(_count)")
         let element = (storage + index).move()
         _count -= 1
-        if index != _count { (storage + index).moveInitialize(from: storage + _count, count: 1) }
+        if index != _count { Self.moveElements(from: storage + _count, to: storage + index, count: 1) }
         return element
     }
 }

@@ -111,7 +111,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     public mutating func insert(_ element: consuming Element, at index: Int) throws(AllocError) {
         precondition(index >= 0 && index <= _count, "AllocVec: insertion index \(index) out of range 0...\(_count)")
         if _count == _capacity { try grow(toAtLeast: _count + 1) }
-        (storage + index + 1).moveInitialize(from: storage + index, count: _count - index)
+        Self.moveElements(from: storage + index, to: storage + index + 1, count: _count - index)
         (storage + index).initialize(to: element)
         _count += 1
     }
@@ -121,7 +121,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     public mutating func remove(at index: Int) -> Element {
         precondition(index >= 0 && index < _count, "AllocVec: index \(index) out of range 0..<\(_count)")
         let element = (storage + index).move()
-        (storage + index).moveInitialize(from: storage + index + 1, count: _count - index - 1)
+        Self.moveElements(from: storage + index + 1, to: storage + index, count: _count - index - 1)
         _count -= 1
         return element
     }
@@ -179,6 +179,19 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     }
 
     // MARK: Storage
+
+    /// Moves `count` elements from `source` to `target` (the ranges may
+    /// overlap). Nothing for an empty `Element`: its pointers are dangling
+    /// and `moveInitialize` would still copy a stride of 1 byte each.
+    @inlinable
+    static func moveElements(from source: UnsafeMutablePointer<Element>, to target: UnsafeMutablePointer<Element>,
+                             count: Int) {
+        guard !elementIsEmpty else { return }
+        // Unsafe: the caller's ranges lie in the storage; the source's
+        // elements are initialized, the target's are not (or are the source's).
+        target.moveInitialize(from: source, count: count)
+    }
+
 
     @inlinable
     static func layout(_ capacity: Int) -> Layout {
