@@ -39,6 +39,18 @@ final class GuardAllocatorTests: XCTestCase {
                       result.stderr)
     }
 
+    /// Mappings that leave the quarantine serve later blocks of the same
+    /// size (GuardRetired): 20,000 pairs, then calloc's blocks are zero
+    /// although their mappings held 0xAB, and a recycled mapping's guard
+    /// page still stops a write one byte past malloc(128).
+    func testRecycledMappingsAreZeroedAndStillGuarded() {
+        let result = Harness.run([Harness.host("guard_faults"), "recycle"], environment: guardMode, timeout: 60)
+        XCTAssertTrue(result.signaled && result.status == SIGSEGV, "\(result.status) \(result.stderr)")
+        XCTAssertEqual(result.stdout, "calloc zeroed\nrecycled\n")
+        XCTAssertTrue(result.stderr.contains(": 0 bytes past the end of block 0x"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("(128 bytes)"), result.stderr)
+    }
+
     /// strcpy of a 21-character string into malloc(21): its NUL lands one
     /// byte past the request, in the slack before the guard page (16-byte
     /// alignment), where no fault happens; free finds the slack changed,

@@ -13,7 +13,11 @@
                  end of every 100th, freeing each; prints "no overflow caught"
                  if it gets to the end
      strcpy-one  copies a 21-character string into malloc(21) (its NUL one
-                 byte past the end), then frees the block */
+                 byte past the end), then frees the block
+     recycle     20,000 malloc(100)/free pairs filled with 0xAB (past the
+                 quarantine, so mappings are reused), then 100 calloc(1, 100)
+                 checked zero ("calloc zeroed"), then a write one byte past a
+                 malloc(128) ("recycled" before it) */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -117,6 +121,26 @@ int main(int argc, char **argv) {
         puts("copied");
         fflush(stdout);
         free(p);
+        puts("overflow not caught");
+    } else if (!strcmp(what, "recycle")) {
+        for (int i = 0; i < 20000; i++) {
+            char *p = malloc(100);
+            memset(p, 0xAB, 100);
+            free(p);
+        }
+        char *zeroed[100];
+        for (int i = 0; i < 100; i++) {
+            zeroed[i] = calloc(1, 100);
+            for (int j = 0; j < 100; j++)
+                if (zeroed[i][j] != 0) { printf("calloc block %d byte %d not zero\n", i, j); return 2; }
+        }
+        for (int i = 0; i < 100; i++) free(zeroed[i]);
+        puts("calloc zeroed");
+        char *q = malloc(128);
+        memset(q, 1, 128);
+        puts("recycled");
+        fflush(stdout);
+        q[128] = 1;
         puts("overflow not caught");
     } else if (!strcmp(what, "double-free")) {
         char *p = malloc(48);

@@ -83,6 +83,13 @@ static inline int swalloc_keep_from_children(void *address, size_t bytes) {
     errno = saved;
     return result;
 }
+/* Undoes swalloc_keep_from_children (MADV_DOFORK): a retired guarded
+   mapping that serves a live block again. */
+static inline int swalloc_share_with_children(void *address, size_t bytes) {
+    int saved = errno, result = madvise(address, bytes, MADV_DOFORK);
+    errno = saved;
+    return result;
+}
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }
 

@@ -38,7 +38,9 @@ import CSwallocPreload
 /// when it did not fault at once.
 ///
 /// A freed block's mapping is made PROT_NONE and kept in a quarantine of at
-/// most 4096 blocks and 64 MiB; the oldest is unmapped when it is full.
+/// most 4096 blocks and 64 MiB; when it is full the oldest leaves it, to be
+/// reused for a block of the same mapping size (``GuardRetired``) or
+/// unmapped.
 ///
 /// On SIGSEGV the handler names the block: for an address in a guard page
 /// it reads the metadata at the start of that block's mapping (found by
@@ -145,6 +147,7 @@ enum GuardBuiltin {
     static func prepare() {
         guard !prepared else { return }
         prepared = true
+        GuardRetired.start()
         mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
         // Unsafe: a fresh mapping of capacity entries, zero (no entry), ours alone.
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
@@ -158,9 +161,9 @@ enum GuardBuiltin {
         return (Metadata.reservedBytes &+ size &+ alignment &- 1 &+ page &- 1) & ~(page &- 1)
     }
 
-    static func alloc(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    static func alloc(_ size: Int, _ alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
-        if let block = mapGuardedCounted(size, alignment) { return block }
+        if let block = mapGuardedCounted(size, alignment, zeroed: zeroed) { return block }
         // Which of the two refused (the count may have moved since: only
         // the first line's wording depends on it).
         let spent = swalloc_atomic_add_i64(&mappingsInUse, 0) &+ 2 > mappingBudget
@@ -169,12 +172,12 @@ enum GuardBuiltin {
 
     /// A guarded block within the mapping budget, or nil (no unguarded
     /// fall-back): what the sampled guard asks for.
-    static func mapGuardedCounted(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    static func mapGuardedCounted(_ size: Int, _ alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         if swalloc_atomic_add_i64(&mappingsInUse, 2) > mappingBudget {
             _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
             return nil
         }
-        guard let block = mapGuarded(size, alignment) else {
+        guard let block = mapGuarded(size, alignment, zeroed: zeroed) else {
             _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
             return nil
         }
@@ -182,21 +185,23 @@ enum GuardBuiltin {
     }
 
     static func allocZeroed(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let block = alloc(size, alignment) else { return nil }
-        // A fresh mapping is zero; an unguarded block from glibc is not.
+        guard let block = alloc(size, alignment, zeroed: true) else { return nil }
+        // A guarded block is zero (mapGuarded); an unguarded one from glibc is not.
         if isUnguarded(block) { _ = memset(block, 0, size) }
         return block
     }
 
     /// A block in a mapping of its own, followed by a guard page; nil when
-    /// the kernel refuses the mapping or the protection.
-    static func mapGuarded(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
+    /// the kernel refuses the mapping or the protection. Zero-filled when
+    /// `zeroed` (a fresh mapping is; a retired one is cleared).
+    static func mapGuarded(_ size: Int, _ alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         let page = MallocFamily.pageSize
         let start: UInt
         let placement: Placement
         if alignment <= page {
             // The data part has room for any alignment's padding (dataBytes).
             let data = dataBytes(size, alignment)
+            if let block = reuseRetired(size, alignment, dataBytes: data, zeroed: zeroed) { return block }
             guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
             let guardPage = UInt(bitPattern: mapping) &+ UInt(data)
             let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
@@ -226,6 +231,40 @@ enum GuardBuiltin {
             _ = swalloc_unmap(mapping, placement.mappingBytes)
             return nil
         }
+        return frame(start, size: size, alignment: alignment, placement: placement)
+    }
+
+    /// A block in a retired mapping of the right size (``GuardRetired``):
+    /// its data part opened again and inherited by children again; nil when
+    /// there is none, or the kernel refuses (the mapping is then unmapped).
+    static func reuseRetired(_ size: Int, _ alignment: Int, dataBytes data: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        let page = MallocFamily.pageSize
+        guard let base = GuardRetired.take(bytes: data &+ page) else { return nil }
+        let mapping = UnsafeMutableRawPointer(bitPattern: base)!
+        // Unsafe: the retired mapping is ours alone, data part and guard page.
+        guard swalloc_protect_read_write(mapping, data) == 0,
+              swalloc_share_with_children(mapping, data &+ page) == 0 else {
+            unmapGuarded(base, data &+ page)
+            return nil
+        }
+        // The caller counted two mappings for this block; the retired
+        // mapping brought its own two.
+        _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+        let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
+        let start = (base &+ UInt(data) &- UInt(size)) & ~UInt(placementAlignment &- 1)
+        let placement = Placement(block: start, size: size, alignment: alignment)
+        Invariant.check(placement.mapping == base, "guard: dealloc finds the mapping a retired one serves")
+        // Unsafe: the block lies in the data part just opened. It holds a
+        // former block's bytes, and the 8 bytes before it may too: clear
+        // them, so that isUnguarded cannot misread them.
+        if zeroed { _ = memset(UnsafeMutableRawPointer(bitPattern: start)!, 0, size) }
+        UnsafeMutableRawPointer(bitPattern: start &- 8)!.storeBytes(of: 0, as: UInt64.self)
+        return frame(start, size: size, alignment: alignment, placement: placement)
+    }
+
+    /// Writes a new block's metadata and slack bytes; returns the block.
+    static func frame(_ start: UInt, size: Int, alignment: Int, placement: Placement) -> UnsafeMutableRawPointer? {
+        let mapping = UnsafeMutableRawPointer(bitPattern: placement.mapping)!
         let check = UInt64(start) ^ UInt64(bitPattern: Int64(size)) ^ metadataMagic
         // Unsafe: the mapping starts with at least Metadata.reservedBytes
         // (or a whole page) of its own before the block.
@@ -324,9 +363,12 @@ enum GuardBuiltin {
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
+        // What left the quarantine is kept for reuse when it can be.
+        let retired0 = evictedCount > 0 && GuardRetired.keep(evicted.0.mapping, bytes: evicted.0.bytes)
+        let retired1 = evictedCount > 1 && GuardRetired.keep(evicted.1.mapping, bytes: evicted.1.bytes)
         swalloc_lock_release(SWALLOC_LOCK_GUARD)
-        if evictedCount > 0 { unmapGuarded(evicted.0.mapping, evicted.0.bytes) }
-        if evictedCount > 1 { unmapGuarded(evicted.1.mapping, evicted.1.bytes) }
+        if evictedCount > 0 && !retired0 { unmapGuarded(evicted.0.mapping, evicted.0.bytes) }
+        if evictedCount > 1 && !retired1 { unmapGuarded(evicted.1.mapping, evicted.1.bytes) }
         if !admitted { unmapGuarded(mapping, bytes) }
     }
 
@@ -337,7 +379,8 @@ enum GuardBuiltin {
     /// free (not held by code a signal handler interrupted).
     static func afterForkInChild() {
         guard quarantine != nil else { return }
-        _ = swalloc_atomic_add_i64(&mappingsInUse, -2 &* Int64(quarantineCount))
+        let retired = GuardRetired.afterForkInChild()
+        _ = swalloc_atomic_add_i64(&mappingsInUse, -2 &* Int64(quarantineCount &+ retired))
         quarantineHead = 0
         quarantineCount = 0
         quarantineBytes = 0
