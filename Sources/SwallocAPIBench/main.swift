@@ -2,9 +2,13 @@
 //  1. appending 10 million Ints: AllocVec<Int, ArenaAllocator> (a new arena
 //     each run) against Array<Int>, neither reserving capacity;
 //  2. allocating and freeing a million 64-byte nodes: ArenaAllocator (freed by
-//     reset()) against SystemAllocator (freed one by one).
+//     reset()) against SystemAllocator (freed one by one);
+//  3. an allocator-generic loop written in this module (CrossModule.swift)
+//     against the same loop compiled inside Swalloc (target: within 1.15×);
+//  4. one JSON parser building its tree in an arena against the same parser
+//     on Swift Arrays (JSONTrees.swift; target: at least 2× faster).
 // Each measurement is the median of several runs, interleaved.
-import Swalloc
+@_spi(Benchmarks) import Swalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,6 +94,52 @@ func nodesThroughFallback(_ count: Int, _ pointers: UnsafeMutablePointer<UnsafeM
     return now() - start
 }
 
+@inline(never)
+func crossModuleLoop(_ count: Int) -> (Double, Int) {
+    let start = now()
+    let total = clientGenericLoop(count: count, allocator: ArenaAllocator())
+    return (now() - start, total)
+}
+
+@inline(never)
+func inModuleLoop(_ count: Int) -> (Double, Int) {
+    let start = now()
+    let total = InModuleBenchmarks.arenaLoop(count: count)
+    return (now() - start, total)
+}
+
+/// Parses `document` `times` times into an arena, walks each tree, and
+/// drops it with reset().
+@inline(never)
+func parseIntoArena(_ document: UnsafeBufferPointer<UInt8>, times: Int, _ arena: ArenaAllocator,
+                    _ stack: inout AllocVec<ArenaJSONNode, SystemAllocator>) -> (Double, JSONTotals) {
+    var totals = JSONTotals()
+    let start = now()
+    for _ in 0..<times {
+        var parser = ArenaJSONParser(scanner: JSONScanner(document), allocator: arena)
+        let root = parser.parse(stack: &stack)
+        totals = JSONTotals()
+        walk(root, &totals)
+        arena.reset()
+    }
+    return (now() - start, totals)
+}
+
+/// The same on Swift Arrays; the tree goes when `root` does.
+@inline(never)
+func parseIntoArrays(_ document: UnsafeBufferPointer<UInt8>, times: Int,
+                     _ stack: inout [ArrayJSONNode]) -> (Double, JSONTotals) {
+    var totals = JSONTotals()
+    let start = now()
+    for _ in 0..<times {
+        var parser = ArrayJSONParser(scanner: JSONScanner(document))
+        let root = parser.parse(stack: &stack)
+        totals = JSONTotals()
+        walk(root, &totals)
+    }
+    return (now() - start, totals)
+}
+
 let runs = CommandLine.arguments.contains("--quick") ? 3 : 7
 let appends = 10_000_000
 let nodes = 1_000_000
@@ -98,6 +148,30 @@ var arenaTimes: [Double] = [], systemTimes: [Double] = []
 var countedTimes: [Double] = [], fallbackTimes: [Double] = []
 let arena = ArenaAllocator()
 let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: nodes)
+var crossTimes: [Double] = [], inModuleTimes: [Double] = []
+var arenaParseTimes: [Double] = [], arrayParseTimes: [Double] = []
+let loopCount = 10_000_000
+let document = makeJSONDocument(records: 2_000)
+let parses = 20
+let parseArena = ArenaAllocator()
+var arenaStack = AllocVec<ArenaJSONNode, SystemAllocator>(allocator: SystemAllocator())
+var arrayStack: [ArrayJSONNode] = []
+var parsedNodes = 0
+for _ in 0..<runs {
+    let (crossTime, crossTotal) = crossModuleLoop(loopCount)
+    let (inTime, inTotal) = inModuleLoop(loopCount)
+    precondition(crossTotal == inTotal, "the two loops disagree")
+    crossTimes.append(crossTime)
+    inModuleTimes.append(inTime)
+    document.withUnsafeBufferPointer { bytes in
+        let (arenaTime, arenaTotals) = parseIntoArena(bytes, times: parses, parseArena, &arenaStack)
+        let (arrayTime, arrayTotals) = parseIntoArrays(bytes, times: parses, &arrayStack)
+        precondition(arenaTotals == arrayTotals, "the two trees disagree")
+        parsedNodes = arenaTotals.nodes
+        arenaParseTimes.append(arenaTime)
+        arrayParseTimes.append(arrayTime)
+    }
+}
 for _ in 0..<runs {
     arrayTimes.append(appendArray(appends))
     vecTimes.append(appendAllocVec(appends))
@@ -116,3 +190,5 @@ print("append 10M Int: Array \(ns(median(arrayTimes), appends)) ns, AllocVec<Int
 print("1M × 64-byte nodes, allocate + free: SystemAllocator \(ns(median(systemTimes), nodes)) ns, ArenaAllocator + reset() \(ns(median(arenaTimes), nodes)) ns, speed-up \(ns(median(systemTimes) / median(arenaTimes), 1_000_000_000))×")
 print("append 10M Int through CountingAllocator<ArenaAllocator> (generic code of another module): \(ns(median(countedTimes), appends)) ns, \(ns(median(countedTimes) / median(vecTimes), 1_000_000_000))× the arena alone")
 print("1M × 64-byte nodes through FallbackAllocator<BumpAllocator, SystemAllocator>: \(ns(median(fallbackTimes), nodes)) ns")
+print("allocator-generic loop (10M appends, sum, 625k one-word blocks) on ArenaAllocator: in this module \(ns(median(crossTimes), loopCount)) ns, inside Swalloc \(ns(median(inModuleTimes), loopCount)) ns, ratio \(ns(median(crossTimes) / median(inModuleTimes), 1_000_000_000)) (target ≤ 1.15)")
+print("JSON parse + walk + drop, \(document.count / 1024) KiB, \(parsedNodes) nodes, \(parses) times: arena \(ns(median(arenaParseTimes) / Double(parses), 1_000)) µs, Swift Arrays \(ns(median(arrayParseTimes) / Double(parses), 1_000)) µs, speed-up \(ns(median(arrayParseTimes) / median(arenaParseTimes), 1_000_000_000))× (target ≥ 2)")

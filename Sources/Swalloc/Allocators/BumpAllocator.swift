@@ -16,10 +16,12 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @usableFromInline let region: UnsafeMutableRawPointer
     /// Bytes in the region.
     public let capacity: Int
+    // Unchecked exclusivity, as ArenaAllocator's state and for the same
+    // reason: not thread-safe by contract, no call out during an access.
     /// Offset of the first free byte.
-    @usableFromInline var top = 0
+    @exclusivity(unchecked) @usableFromInline var top = 0
     /// Offset of the newest block, or -1.
-    @usableFromInline var newest = -1
+    @exclusivity(unchecked) @usableFromInline var newest = -1
 
     /// A region of `capacity` bytes, page-aligned. Traps if the C library
     /// cannot provide it (as an Array that cannot grow does); see

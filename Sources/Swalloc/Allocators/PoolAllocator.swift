@@ -17,7 +17,9 @@ public final class PoolAllocator: OwnershipAwareAllocator {
     /// The alignment of every block; stricter requests are refused.
     public let blockAlignment: Int
     let blocksPerChunk: Int
-    @usableFromInline var freeList: UnsafeMutableRawPointer?
+    // Unchecked exclusivity, as ArenaAllocator's state and for the same
+    // reason: not thread-safe by contract, no call out during an access.
+    @exclusivity(unchecked) @usableFromInline var freeList: UnsafeMutableRawPointer?
     var chunks: [UnsafeMutableRawPointer] = []
     var chunkBytes: Int { blockSize * blocksPerChunk }
 

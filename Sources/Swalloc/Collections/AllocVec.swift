@@ -127,6 +127,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     }
 
     /// Removes every element; keeps the storage if asked to.
+    @inlinable
     public mutating func removeAll(keepingCapacity: Bool = false) {
         storage.deinitialize(count: _count)
         _count = 0
@@ -144,6 +145,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
     }
 
     /// Gives back unused capacity (through the allocator's `shrink`).
+    @inlinable
     public mutating func shrinkToFit() throws(AllocError) {
         guard _count < _capacity, !Self.elementIsEmpty else { return }
         if _count == 0 {
@@ -231,6 +233,7 @@ public struct AllocVec<Element: ~Copyable, A: Allocator>: ~Copyable {
 
 extension AllocVec where Element: Copyable {
     /// A copy of the elements in a new vector from `allocator`.
+    @inlinable
     public func copy<B: Allocator>(using allocator: B) throws(AllocError) -> AllocVec<Element, B> {
         var copy = try AllocVec<Element, B>(capacity: _count, allocator: allocator)
         for index in 0..<_count { try copy.append(storage[index]) }
@@ -238,6 +241,7 @@ extension AllocVec where Element: Copyable {
     }
 
     /// The elements as an Array (allocated as Arrays are).
+    @inlinable
     public var array: [Element] { Array(UnsafeBufferPointer(start: storage, count: _count)) }
 }
 
