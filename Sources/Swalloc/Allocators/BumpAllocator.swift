@@ -23,12 +23,15 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     /// Offset of the newest block, or -1.
     @exclusivity(unchecked) @usableFromInline var newest = -1
 
-    /// A region of `capacity` bytes, page-aligned. Traps if the C library
-    /// cannot provide it (as an Array that cannot grow does); see
-    /// ``withCapacity(_:)`` for an error instead.
+    /// A region of `capacity` bytes, page-aligned. Ends the process through
+    /// ``handleAllocError(_:)`` if the C library cannot provide it (as an
+    /// Array that cannot grow traps); see ``withCapacity(_:)`` for an error
+    /// instead.
     public convenience init(capacity: Int) {
         precondition(capacity >= 0, "BumpAllocator: negative capacity")
-        guard let region = Self.region(capacity) else { preconditionFailure("BumpAllocator: cannot get \(capacity) bytes") }
+        guard let region = Self.region(capacity) else {
+            handleAllocError(AllocError(.exhausted, layout: try? Layout(size: capacity, alignment: 4096)))
+        }
         self.init(region: region, capacity: capacity)
     }
 
