@@ -4,6 +4,11 @@
 /// two, and `size` rounded up to a multiple of `alignment` does not overflow
 /// `Int`. Zero-sized layouts are valid (an ``Allocator`` serves them; a
 /// ``GlobalAllocator`` is never asked for one).
+///
+/// Where Swift's `Int` differs from Rust's `usize`: the largest alignment
+/// is 2^62, the largest power of two an `Int` holds, where Rust allows
+/// 2^63 on 64-bit targets; no block that large can exist in either (sizes
+/// stop at `Int.max`, as Rust's stop at `isize::MAX`).
 public struct Layout: Hashable, Sendable, CustomStringConvertible {
     /// Bytes. At least 0.
     public let size: Int
