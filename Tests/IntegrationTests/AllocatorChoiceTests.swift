@@ -147,18 +147,45 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertTrue(line.hasSuffix("(128 bytes)"), line)
     }
 
-    /// With every allocation sampled, the fault names where the block came from.
+    /// With every allocation sampled, the fault names where the block came
+    /// from, and every fault where the bad access was made: functions,
+    /// with the file and offset addr2line takes (read from /proc/self/maps
+    /// and the files' symbol tables, never through the loader's lock).
     func testGuardNamesTheAllocationSiteOfASampledBlock() {
         let result = Harness.run([Harness.host("guard_faults"), "overflow"],
                                  environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "summary", "SWALLOC_SAMPLE": "1"])
         XCTAssertEqual(result.status, SIGSEGV)
-        let line = String(result.reportLines.first ?? "")
-        XCTAssertTrue(line.contains("(128 bytes), allocated at 0x"), result.stderr)
+        let lines = result.reportLines.map(String.init)
+        XCTAssertTrue(lines.first?.contains("(128 bytes), allocated at main (guard_faults+0x") ?? false, result.stderr)
+        // libc's frames are named from its dynamic symbols (Debian strips .symtab).
+        XCTAssertTrue(lines.first?.contains("__libc_start_main (libc.so.6+0x") ?? false, result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("swalloc: guard: the access was made by main (guard_faults+0x") },
+                      result.stderr)
         let freed = Harness.run([Harness.host("guard_faults"), "use-after-free"],
                                 environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "summary", "SWALLOC_SAMPLE": "1"])
         XCTAssertEqual(freed.status, SIGSEGV)
-        XCTAssertTrue(String(freed.reportLines.first ?? "").contains("use after free of block 0x")
-                      && String(freed.reportLines.first ?? "").contains("(64 bytes), allocated at 0x"), freed.stderr)
+        let freedLine = String(freed.reportLines.first ?? "")
+        XCTAssertTrue(freedLine.contains("use after free of block 0x")
+                      && freedLine.contains("(64 bytes), allocated at main (guard_faults+0x"), freed.stderr)
+        XCTAssertTrue(freed.reportLines.contains { $0.hasPrefix("swalloc: guard: the access was made by main (") },
+                      freed.stderr)
+    }
+
+    /// The offsets in a fault line are the ones addr2line reads: the
+    /// faulting instruction's maps to the host's source line of the write.
+    func testGuardFaultOffsetsMatchTheSource() throws {
+        let result = Harness.run([Harness.host("guard_faults"), "overflow"],
+                                 environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_STATS": "off"])
+        XCTAssertEqual(result.status, SIGSEGV)
+        let line = try XCTUnwrap(result.reportLines.map(String.init).first { $0.contains("the access was made by") },
+                                 result.stderr)
+        let offset = try XCTUnwrap(line.range(of: "guard_faults+").map { String(line[$0.upperBound...].prefix { $0 != ")" }) })
+        let resolved = Harness.run(["addr2line", "-e", Harness.host("guard_faults"), offset], preload: false)
+        let source = try String(contentsOfFile: Harness.root.appendingPathComponent("interpose/hosts/guard_faults.c").path,
+                                encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let number = try XCTUnwrap(Int(resolved.stdout.split(separator: ":").last?.prefix { $0.isNumber } ?? ""),
+                                   resolved.stdout)
+        XCTAssertTrue(source[number - 1].contains("p[128] = 1;"), "\(offset) -> line \(number): \(source[number - 1])")
     }
 
     func testGuardCatchesAWriteAfterFree() {

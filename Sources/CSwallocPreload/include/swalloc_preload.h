@@ -43,6 +43,7 @@
 #include "swalloc_profile_target.h"
 #include "swalloc_system_limits.h"
 #include "swalloc_modules.h"
+#include "swalloc_locate.h"
 #include "swalloc_glibc.h"
 #include "swalloc_atomics.h"
 #include "swalloc_thread.h"

@@ -148,11 +148,14 @@ enum GuardBuiltin {
         guard !prepared else { return }
         prepared = true
         GuardRetired.start()
+        FaultFrames.prepare()
         mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
         // Unsafe: a fresh mapping of capacity entries, zero (no entry), ours alone.
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
-        _ = swalloc_install_fault_handler { _, info, _ in GuardBuiltin.fault(at: swalloc_fault_address(info)) }
+        _ = swalloc_install_fault_handler { _, info, context in
+            GuardBuiltin.fault(at: swalloc_fault_address(info), instruction: swalloc_fault_instruction(context))
+        }
     }
 
     /// The mapping's data part: metadata, padding for the alignment, the block.
@@ -397,7 +400,7 @@ enum GuardBuiltin {
 
     nonisolated(unsafe) static var handlingFault = false
 
-    static func fault(at address: UnsafeMutableRawPointer?) {
+    static func fault(at address: UnsafeMutableRawPointer?, instruction: UInt = 0) {
         // A fault inside the handler itself: give up, die of it.
         if handlingFault {
             swalloc_reset_fault_handler()
@@ -405,11 +408,12 @@ enum GuardBuiltin {
         }
         handlingFault = true
         let faulting = UInt(bitPattern: address)
-        if GuardPool.fault(at: faulting) {
+        if GuardPool.fault(at: faulting, instruction: instruction) {
             // Reported: a slot of the sampled guard.
         } else if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
-                   alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil)
+                   alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil,
+                   instruction: instruction)
             if isDoubleFree(faulting, blockStart: entry.blockStart, alignment: entry.alignment) {
                 // A double free ends as glibc ends it: SIGABRT, not the
                 // fault that found it.
@@ -418,7 +422,7 @@ enum GuardBuiltin {
             }
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
             report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
-                   alignment: metadata.alignment)
+                   alignment: metadata.alignment, instruction: instruction)
         }
         swalloc_reset_fault_handler()
     }
@@ -465,7 +469,7 @@ enum GuardBuiltin {
     }
 
     static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16,
-                       freedSite: Int32? = nil, foundAtFree: Bool = false) {
+                       freedSite: Int32? = nil, foundAtFree: Bool = false, instruction: UInt = 0) {
         // The program's view of the block: the library's header (and the
         // alignment's padding) comes first.
         let header = UInt(max(BlockHeader.byteCount, alignment))
@@ -492,20 +496,29 @@ enum GuardBuiltin {
             out.decimal(UInt64(userEnd &- userStart))
             out.text(" bytes)")
             if foundAtFree { out.text(", found when the block was freed") }
-            // A sampled live block: where it was allocated, as the return
-            // addresses the profile symbolizes (no symbolizing in a signal
-            // handler: dladdr takes the loader's lock).
-            // A live block is still in the sampled-block table; a freed one
-            // brought its site along into the quarantine.
+            // A sampled live block: where it was allocated, named without
+            // the loader's lock (FaultFrames). A live block is still in the
+            // sampled-block table; a freed one brought its site along into
+            // the quarantine.
             let site = freedSite ?? SampledBlocks.find(userStart).map { $0.site }
             if let site, let sites = StackTable.sites {
                 let depth = min(Int(sites[Int(site)].depth), 6)
                 let frames = StackTable.frames(of: Int(site))
-                out.text(", allocated at")
-                for index in 0..<depth {
-                    out.byte(0x20)
-                    out.hex(UInt64(UInt(bitPattern: frames[index])))
+                var addresses = (UInt(0), UInt(0), UInt(0), UInt(0), UInt(0), UInt(0))
+                withUnsafeMutableBytes(of: &addresses) { raw in
+                    let list = raw.baseAddress!.assumingMemoryBound(to: UInt.self)
+                    for index in 0..<depth { list[index] = UInt(bitPattern: frames[index]) }
+                    out.text(", allocated at")
+                    FaultFrames.write(list, count: depth, returnAddresses: true, to: &out)
                 }
+            }
+        }
+        // Where the program made the bad access: the faulting instruction.
+        if instruction != 0 {
+            Diagnostics.line { out in
+                out.text("guard: the access was made by")
+                var at = instruction
+                FaultFrames.write(&at, count: 1, returnAddresses: false, to: &out)
             }
         }
     }

@@ -120,16 +120,17 @@ enum GuardPool {
 
     /// The fault handler's view of an address in the region: which slot,
     /// and what the slot held. Reads only (async-signal-safe).
-    static func fault(at address: UInt) -> Bool {
+    static func fault(at address: UInt, instruction: UInt = 0) -> Bool {
         guard contains(address), let slots else { return false }
         let slot = Int((address &- region) / UInt(slotBytes))
         let entry = slots[slot]
         guard entry.blockStart != 0 else { return false }
         if entry.live {
-            GuardBuiltin.report(address, blockStart: entry.blockStart, size: entry.size, useAfterFree: false)
+            GuardBuiltin.report(address, blockStart: entry.blockStart, size: entry.size, useAfterFree: false,
+                                instruction: instruction)
         } else {
             GuardBuiltin.report(address, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
-                                freedSite: entry.site > 0 ? entry.site &- 1 : nil)
+                                freedSite: entry.site > 0 ? entry.site &- 1 : nil, instruction: instruction)
         }
         return true
     }

@@ -42,13 +42,21 @@ enum Symbolizer {
 
     /// Call once before symbolizing (inside the reentrancy guard).
     static func prepare() {
-        modules = swalloc_map_anonymous(moduleCapacity &* MemoryLayout<Module>.stride)?
-            .assumingMemoryBound(to: Module.self)
+        prepareModuleTable()
         var info = Dl_info()
         if let entry = UnsafeRawPointer(bitPattern: UInt(getauxval(UInt(AT_ENTRY)))),
            dladdr(entry, &info) != 0 {
             mainBase = UInt(bitPattern: info.dli_fbase)
         }
+    }
+
+    /// The table of modules read so far, mapped once: by ``prepare()`` at
+    /// exit, or by a guard fault's line (``FaultFrames``), which must not
+    /// call `dladdr`.
+    static func prepareModuleTable() {
+        guard modules == nil else { return }
+        modules = swalloc_map_anonymous(moduleCapacity &* MemoryLayout<Module>.stride)?
+            .assumingMemoryBound(to: Module.self)
     }
 
     /// Finds the process's demanglers, at start-up: a failed `dlsym`
@@ -157,7 +165,11 @@ enum Symbolizer {
               let sections = file.array(of: Elf64_Shdr.self, at: header.e_shoff, count: UInt64(header.e_shnum))
         else { return }
         module.isExecutable = header.e_type == UInt16(ET_EXEC)
-        for index in 0..<Int(header.e_shnum) where sections[index].sh_type == UInt32(SHT_SYMTAB) {
+        // The full table, or for a stripped file (Debian's libc) its
+        // dynamic one: dladdr has it at exit, a fault line has only this.
+        let kind = (0..<Int(header.e_shnum)).contains { sections[$0].sh_type == UInt32(SHT_SYMTAB) }
+            ? UInt32(SHT_SYMTAB) : UInt32(SHT_DYNSYM)
+        for index in 0..<Int(header.e_shnum) where sections[index].sh_type == kind {
             let table = sections[index]
             guard table.sh_link < UInt32(header.e_shnum) else { return }
             let stringTable = sections[Int(table.sh_link)]
