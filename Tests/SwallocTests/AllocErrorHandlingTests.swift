@@ -66,3 +66,63 @@ final class AllocErrorHandlingTests: XCTestCase {
         XCTAssertEqual(output, "memory allocation of \(Int.max / 2) bytes failed\n")
     }
 }
+
+/// The debug checks of `ArenaAllocator` and `BumpAllocator` (issue #15):
+/// a collection that outlived `reset()` traps at its next grow or free
+/// where its block can be told from the new ones. Debug builds only, as
+/// Rust's debug assertions; each case runs in a forked child.
+final class ResetUnderLiveBlocksTests: XCTestCase {
+    func trapsInChild(_ body: () -> Void) -> Bool {
+        let pid = fork()
+        if pid == 0 {
+            let null = open("/dev/null", O_WRONLY)
+            dup2(null, 2)
+            signal(SIGILL, SIG_DFL)
+            signal(SIGTRAP, SIG_DFL)
+            body()
+            _exit(0)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return status & 0x7f == SIGILL || status & 0x7f == SIGTRAP
+    }
+
+    func testArenaResetUnderALiveVectorIsCaught() throws {
+        #if !DEBUG
+        throw XCTSkip("the check is a debug assertion")
+        #else
+        XCTAssertTrue(trapsInChild {
+            let arena = ArenaAllocator()
+            var vec = AllocVec<Int, ArenaAllocator>(allocator: arena)
+            for value in 0..<100 { try! vec.append(value) }
+            arena.reset()
+            for value in 0..<1000 { try! vec.append(value) }  // grows a block the arena gave back
+        })
+        // The same without the reset runs to the end.
+        XCTAssertFalse(trapsInChild {
+            let arena = ArenaAllocator()
+            var vec = AllocVec<Int, ArenaAllocator>(allocator: arena)
+            for value in 0..<1100 { try! vec.append(value) }
+        })
+        #endif
+    }
+
+    func testBumpResetUnderALiveBoxIsCaught() throws {
+        #if !DEBUG
+        throw XCTSkip("the check is a debug assertion")
+        #else
+        XCTAssertTrue(trapsInChild {
+            let bump = BumpAllocator(capacity: 4096)
+            let box = try! AllocBox(42, allocator: bump)
+            bump.reset()
+            _ = consume box  // frees a block above the new top
+        })
+        XCTAssertFalse(trapsInChild {
+            let bump = BumpAllocator(capacity: 4096)
+            let box = try! AllocBox(42, allocator: bump)
+            _ = consume box
+            bump.reset()
+        })
+        #endif
+    }
+}

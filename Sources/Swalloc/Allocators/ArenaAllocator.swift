@@ -70,6 +70,7 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
         if layout.size == 0 { return }
+        assert(holdsLiveBlock(pointer, bytes: layout.size), Self.staleBlockMessage)
         if UInt(bitPattern: pointer) == newest && newest != 0 {
             cursor = newest
             newest = 0
@@ -80,6 +81,7 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         if let block = try growingFromZero(pointer, from: old, to: new) { return block }
+        assert(holdsLiveBlock(pointer, bytes: old.size), Self.staleBlockMessage)
         let address = UInt(bitPattern: pointer)
         // The newest block grows in place while the chunk has room.
         if address == newest, address & UInt(new.alignment &- 1) == 0, UInt(new.size) <= end &- address {
@@ -94,9 +96,36 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
+        assert(old.size == 0 || holdsLiveBlock(pointer, bytes: old.size), Self.staleBlockMessage)
         if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         if UInt(bitPattern: pointer) == newest { cursor = newest &+ UInt(new.size) }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+    }
+
+    @usableFromInline static var staleBlockMessage: String {
+        "ArenaAllocator: a block it does not hold (one from before reset(), or another allocator's)"
+    }
+
+    /// The debug check of deallocate, grow and shrink (Rust's debug
+    /// assertions' place): `bytes` at `pointer` lie in one of the chunks,
+    /// and in the newest chunk below the cursor. A collection that outlived
+    /// `reset()` fails it when its block lies above the new cursor or in a
+    /// chunk that was given back; one that the new blocks cover already
+    /// cannot be told from them.
+    @usableFromInline
+    func holdsLiveBlock(_ pointer: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        let address = UInt(bitPattern: pointer)
+        var current = chunk
+        while let base = current {
+            let header = base.load(as: ChunkHeader.self)
+            let start = UInt(bitPattern: base)
+            if address >= start && address < start &+ UInt(header.bytes) {
+                let limit = base == chunk ? cursor : start &+ UInt(header.bytes)
+                return UInt(bytes) <= limit &- address
+            }
+            current = header.previous
+        }
+        return false
     }
 
     public func owns(_ pointer: UnsafeRawPointer) -> Bool {

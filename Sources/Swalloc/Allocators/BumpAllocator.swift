@@ -79,6 +79,7 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @inlinable
     public func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout) {
         if layout.size == 0 { return }
+        assert(holdsLiveBlock(pointer, bytes: layout.size), Self.staleBlockMessage)
         if pointer - region == newest {
             top = newest
             newest = -1
@@ -89,6 +90,7 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         if let block = try growingFromZero(pointer, from: old, to: new) { return block }
+        assert(holdsLiveBlock(pointer, bytes: old.size), Self.staleBlockMessage)
         let offset = pointer - region
         if offset == newest, UInt(bitPattern: pointer) & UInt(new.alignment &- 1) == 0 {
             guard new.size <= capacity &- offset else { throw AllocError(.exhausted, layout: new) }
@@ -103,9 +105,24 @@ public final class BumpAllocator: OwnershipAwareAllocator {
     @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
+        assert(old.size == 0 || holdsLiveBlock(pointer, bytes: old.size), Self.staleBlockMessage)
         if let block = try shrinkingToZeroOrMoving(pointer, from: old, to: new) { return block }
         if pointer - region == newest { top = newest &+ new.size }
         return UnsafeMutableRawBufferPointer(start: pointer, count: new.size)
+    }
+
+    @usableFromInline static var staleBlockMessage: String {
+        "BumpAllocator: a block it does not hold (one from before reset(), or another allocator's)"
+    }
+
+    /// The debug check of deallocate, grow and shrink: `bytes` at `pointer`
+    /// lie in the region below the top, where every live block ends. A
+    /// collection that outlived `reset()` fails it until new blocks cover
+    /// its old place.
+    @usableFromInline
+    func holdsLiveBlock(_ pointer: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        let offset = UInt(bitPattern: pointer) &- UInt(bitPattern: region)
+        return offset <= UInt(top) && UInt(bytes) <= UInt(top) &- offset
     }
 
     public func owns(_ pointer: UnsafeRawPointer) -> Bool {
