@@ -20,8 +20,17 @@
 /// - Thread safety is each allocator's to document. Installing one as the
 ///   process-wide allocator (``AllocatorAsGlobal``) requires it.
 public protocol Allocator {
+    /// A block for `layout`: at least `layout.size` bytes (the buffer's
+    /// `count` says how many, all the caller's), aligned to
+    /// `layout.alignment`; throws ``AllocError`` when the allocator cannot
+    /// serve it. A zero-sized layout gets an aligned pointer with
+    /// `count == 0`.
     func allocate(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer
+    /// As ``allocate(_:)``, with every byte of the block zero.
     func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer
+    /// Gives back a block this allocator returned, with a layout that fits
+    /// it (its alignment, a size between the one asked for and the `count`
+    /// returned). The pointer is invalid afterwards.
     func deallocate(_ pointer: UnsafeMutableRawPointer, layout: Layout)
     /// `new.size >= old.size`, same alignment or larger.
     func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
@@ -35,6 +44,8 @@ public protocol Allocator {
 }
 
 extension Allocator {
+    /// ``allocate(_:)``, then zeroes the whole block.
+    @inlinable
     public func allocateZeroed(_ layout: Layout) throws(AllocError) -> UnsafeMutableRawBufferPointer {
         let block = try allocate(layout)
         if let base = block.baseAddress, block.count > 0 {
@@ -43,6 +54,9 @@ extension Allocator {
         return block
     }
 
+    /// A new block from ``allocate(_:)``, the old bytes copied, the old
+    /// block deallocated.
+    @inlinable
     public func grow(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         precondition(new.size >= old.size, "grow: the new size \(new.size) is below the old \(old.size)")
@@ -52,6 +66,8 @@ extension Allocator {
         return block
     }
 
+    /// ``grow(_:from:to:)``, then zeroes the bytes past `old.size`.
+    @inlinable
     public func growZeroed(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         let block = try grow(pointer, from: old, to: new)
@@ -61,6 +77,9 @@ extension Allocator {
         return block
     }
 
+    /// A new block from ``allocate(_:)``, the first `new.size` bytes
+    /// copied, the old block deallocated.
+    @inlinable
     public func shrink(_ pointer: UnsafeMutableRawPointer, from old: Layout, to new: Layout) throws(AllocError)
         -> UnsafeMutableRawBufferPointer {
         precondition(new.size <= old.size, "shrink: the new size \(new.size) is above the old \(old.size)")

@@ -167,6 +167,9 @@ public struct Layout: Hashable, Sendable, CustomStringConvertible {
 
 /// Why a ``Layout`` could not be made.
 public enum LayoutError: Error, Hashable, Sendable {
+    /// The alignment given (0, negative, or not a power of two).
     case alignmentNotPowerOfTwo(Int)
+    /// The size, or the size rounded up to the alignment, does not fit in
+    /// `Int` (or a count was negative).
     case sizeOverflow
 }
