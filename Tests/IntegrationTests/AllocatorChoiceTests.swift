@@ -196,7 +196,10 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertEqual(result.stdout, "freed\n")
         let line = String(result.reportLines.first ?? "")
         XCTAssertTrue(line.contains(": use after free of block 0x"), result.stderr)
-        XCTAssertTrue(line.hasSuffix("(64 bytes)"), result.stderr)
+        // Where it was freed, and where the freed block was written.
+        XCTAssertTrue(line.contains("(64 bytes), freed at main (guard_faults+0x"), result.stderr)
+        XCTAssertTrue(result.reportLines.contains { $0.hasPrefix("swalloc: guard: the access was made by main (") },
+                      result.stderr)
     }
 
     // MARK: Wrappers

@@ -75,6 +75,8 @@ enum GuardBuiltin {
         var alignment: Int = 16
         /// The sampled site the block was allocated at (+1; 0: not sampled).
         var site: Int32 = 0
+        /// Where it was freed.
+        var freed = GuardFreeStack()
     }
 
     static let quarantineCapacity = 4096
@@ -149,6 +151,8 @@ enum GuardBuiltin {
         prepared = true
         GuardRetired.start()
         FaultFrames.prepare()
+        // The free stacks need libunwind, loaded now (never inside free).
+        Sampler.prepareStacks()
         mappingBudget = Int64(swalloc_max_map_count(65530) / 2)
         // Unsafe: a fresh mapping of capacity entries, zero (no entry), ours alone.
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
@@ -339,6 +343,7 @@ enum GuardBuiltin {
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)
         // A child never sees the quarantine (it forgets it: afterForkInChild).
         _ = swalloc_keep_from_children(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
+        let freed = GuardFreeStack.capture()
         guard let quarantine else {
             unmapGuarded(mapping, bytes)
             return
@@ -362,7 +367,8 @@ enum GuardBuiltin {
         if admitted {
             quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] =
                 QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size,
-                                alignment: alignment, site: swalloc_current_thread().pointee.freeing_site)
+                                alignment: alignment, site: swalloc_current_thread().pointee.freeing_site,
+                                freed: freed)
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
@@ -413,7 +419,7 @@ enum GuardBuiltin {
         } else if let entry = quarantined(containing: faulting) {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
                    alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil,
-                   instruction: instruction)
+                   freedAt: entry.freed, instruction: instruction)
             if isDoubleFree(faulting, blockStart: entry.blockStart, alignment: entry.alignment) {
                 // A double free ends as glibc ends it: SIGABRT, not the
                 // fault that found it.
@@ -469,7 +475,8 @@ enum GuardBuiltin {
     }
 
     static func report(_ address: UInt, blockStart: UInt, size: Int, useAfterFree: Bool, alignment: Int = 16,
-                       freedSite: Int32? = nil, foundAtFree: Bool = false, instruction: UInt = 0) {
+                       freedSite: Int32? = nil, freedAt: GuardFreeStack? = nil, foundAtFree: Bool = false,
+                       instruction: UInt = 0) {
         // The program's view of the block: the library's header (and the
         // alignment's padding) comes first.
         let header = UInt(max(BlockHeader.byteCount, alignment))
@@ -512,9 +519,11 @@ enum GuardBuiltin {
                     FaultFrames.write(list, count: depth, returnAddresses: true, to: &out)
                 }
             }
+            freedAt?.write(to: &out)
         }
-        // Where the program made the bad access: the faulting instruction.
-        if instruction != 0 {
+        // Where the program made the bad access: the faulting instruction
+        // (not when it is the library's own: the second of two frees).
+        if instruction != 0 && !Sampler.isLibraryCode(instruction) {
             Diagnostics.line { out in
                 out.text("guard: the access was made by")
                 var at = instruction

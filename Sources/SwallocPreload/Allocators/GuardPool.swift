@@ -29,6 +29,8 @@ enum GuardPool {
         var site: Int32 = 0
         /// The next free slot in the FIFO (-1: none).
         var next: Int32 = -1
+        /// Where the block freed last was freed.
+        var freed = GuardFreeStack()
     }
 
     nonisolated(unsafe) static var region: UInt = 0
@@ -105,6 +107,7 @@ enum GuardPool {
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: firstPage)!, Int(guardPage &- firstPage))
         slots[slot].live = false
         slots[slot].site = swalloc_current_thread().pointee.freeing_site
+        slots[slot].freed = GuardFreeStack.capture()
         give(slot)
     }
 
@@ -130,7 +133,8 @@ enum GuardPool {
                                 instruction: instruction)
         } else {
             GuardBuiltin.report(address, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
-                                freedSite: entry.site > 0 ? entry.site &- 1 : nil, instruction: instruction)
+                                freedSite: entry.site > 0 ? entry.site &- 1 : nil, freedAt: entry.freed,
+                                instruction: instruction)
         }
         return true
     }

@@ -87,15 +87,29 @@ enum Sampler {
     static func start() {
         enabled = meanBytes > 0
         guard enabled else { return }
-        var info = Dl_info()
-        if dladdr(UnsafeRawPointer(swalloc_bootstrap_base()), &info) != 0, let base = info.dli_fbase {
-            libraryStart = UInt(bitPattern: base)
-            libraryEnd = UInt(bitPattern: swalloc_bootstrap_base())
-        }
-        // Load libunwind now, before any code of the program ran: never
-        // inside the malloc family (see Backtrace).
-        Backtrace.loadNow()
+        prepareStacks()
         Symbolizer.findDemanglers()
+    }
+
+    /// Finds the library's own code and loads libunwind: for samples, and
+    /// for the guard allocator's free stacks (``GuardFreeStack``). By the
+    /// constructor, before any code of the program ran: never inside the
+    /// malloc family (see Backtrace).
+    static func prepareStacks() {
+        if libraryStart == 0 {
+            var info = Dl_info()
+            if dladdr(UnsafeRawPointer(swalloc_bootstrap_base()), &info) != 0, let base = info.dli_fbase {
+                libraryStart = UInt(bitPattern: base)
+                libraryEnd = UInt(bitPattern: swalloc_bootstrap_base())
+            }
+        }
+        Backtrace.loadNow()
+    }
+
+    /// Whether `address` lies in the library's own code.
+    @inline(__always)
+    static func isLibraryCode(_ address: UInt) -> Bool {
+        address >= libraryStart && address < libraryEnd
     }
 
     /// Seeds a thread's generator (at its first checkpoint) and starts its
@@ -160,7 +174,7 @@ enum Sampler {
         for index in 0..<captured {
             guard let frame = stack[index] else { continue }
             let address = UInt(bitPattern: frame)
-            if address >= libraryStart && address < libraryEnd { continue }
+            if isLibraryCode(address) { continue }
             stack[kept] = frame
             kept &+= 1
         }
