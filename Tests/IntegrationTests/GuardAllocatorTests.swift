@@ -39,6 +39,47 @@ final class GuardAllocatorTests: XCTestCase {
                       result.stderr)
     }
 
+    /// SWALLOC_GUARD=below (Electric Fence's EF_PROTECT_BELOW): the guard
+    /// page sits before each block, which carries no header of the
+    /// library's (statistics off), so a write one byte before malloc(64)
+    /// faults at once, named; the blocks keep the contract, threads and
+    /// forks included; a double free names the first free.
+    func testBelowPlacementCatchesAnUnderflow() {
+        var below = guardMode
+        below["SWALLOC_GUARD"] = "below"
+        let result = Harness.run([Harness.host("guard_faults"), "underflow"], environment: below, timeout: 30)
+        XCTAssertTrue(result.signaled && result.status == SIGSEGV, "\(result.status) \(result.stderr)")
+        XCTAssertEqual(result.stdout, "in bounds ok\n")
+        let lines = result.reportLines.map(String.init)
+        XCTAssertTrue(lines.first?.contains(": 1 bytes before the start of block 0x") ?? false, result.stderr)
+        XCTAssertTrue(lines.first?.hasSuffix("(64 bytes)") ?? false, result.stderr)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("swalloc: guard: the access was made by main (guard_faults+0x") },
+                      result.stderr)
+        let twice = Harness.run([Harness.host("guard_faults"), "double-free"], environment: below, timeout: 30)
+        XCTAssertTrue(twice.signaled && twice.status == SIGABRT, "\(twice.status) \(twice.stderr)")
+        XCTAssertTrue(twice.stderr.contains("guard: free(): double free of block 0x"), twice.stderr)
+        XCTAssertTrue(twice.stderr.contains("(48 bytes), freed at main (guard_faults+0x"), twice.stderr)
+        // The slack after a block (no guard page there) is still checked at free.
+        let slack = Harness.run([Harness.host("guard_faults"), "strcpy-one"], environment: below, timeout: 30)
+        XCTAssertTrue(slack.signaled && slack.status == SIGABRT, "\(slack.status) \(slack.stderr)")
+        XCTAssertTrue(slack.stderr.contains("(21 bytes), found when the block was freed"), slack.stderr)
+        for host in [["contract"], ["stress"], ["cxx_threads"], ["guard_faults", "aligned"]] {
+            _ = assertSameBehaviour([Harness.host(host[0])] + host.dropFirst(), environment: below, stats: "off")
+        }
+    }
+
+    /// below needs the statistics off: with them the line says why and the
+    /// usual placement guards; `swalloc run --guard below` (a collected run,
+    /// statistics on) is a usage error before the program runs.
+    func testBelowPlacementNeedsStatisticsOff() throws {
+        let result = Harness.run([Harness.host("guard_faults"), "underflow"],
+                                 environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_GUARD": "below"], timeout: 30)
+        XCTAssertTrue(result.stderr.contains("swalloc: SWALLOC_GUARD=below: below needs SWALLOC_STATS=off"), result.stderr)
+        let run = Harness.swalloc(["run", "--allocator", "guard", "--guard", "below", "--", "/bin/true"])
+        XCTAssertEqual(run.status, 64, run.stderr)
+        XCTAssertTrue(run.stderr.contains("below needs SWALLOC_STATS=off"), run.stderr)
+    }
+
     /// Mappings that leave the quarantine serve later blocks of the same
     /// size (GuardRetired): 20,000 pairs, then calloc's blocks are zero
     /// although their mappings held 0xAB, and a recycled mapping's guard
@@ -80,7 +121,7 @@ final class GuardAllocatorTests: XCTestCase {
         var bad = guardMode
         bad["SWALLOC_GUARD"] = "exactly"
         let rejected = Harness.run([Harness.host("guard_faults"), "fail"], environment: bad, timeout: 30)
-        XCTAssertEqual(rejected.reportLines, ["swalloc: SWALLOC_GUARD=exactly: expected exact, sample:BYTES (comma-separated); using no sampled guard, the aligned placement"])
+        XCTAssertEqual(rejected.reportLines, ["swalloc: SWALLOC_GUARD=exactly: expected exact, below, sample:BYTES (comma-separated); using no sampled guard, the aligned placement"])
         let unread = Harness.run([Harness.host("guard_faults"), "fail"],
                                  environment: ["SWALLOC_GUARD": "exact", "SWALLOC_STATS": "off"], timeout: 30)
         XCTAssertEqual(unread.reportLines, ["swalloc: SWALLOC_GUARD=exact: only SWALLOC_ALLOCATOR=guard or sample: reads it; ignored"])

@@ -171,6 +171,7 @@ enum ServingModes {
         ("sample1", ["SWALLOC_SAMPLE": "1"]),
         ("bump", ["SWALLOC_ALLOCATOR": "bump"]),
         ("guard", ["SWALLOC_ALLOCATOR": "guard"]),
+        ("guard-below", ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_GUARD": "below", "SWALLOC_STATS": "off"]),
         ("plugin", ["SWALLOC_ALLOCATOR": Harness.host("liblayout_check.so")]),
         ("limit", ["SWALLOC_LIMIT": "1G"]),
     ]

@@ -14,6 +14,7 @@
                  if it gets to the end
      strcpy-one  copies a 21-character string into malloc(21) (its NUL one
                  byte past the end), then frees the block
+     underflow   writes one byte before malloc(64) ("in bounds ok" before it)
      recycle     20,000 malloc(100)/free pairs filled with 0xAB (past the
                  quarantine, so mappings are reused), then 100 calloc(1, 100)
                  checked zero ("calloc zeroed"), then a write one byte past a
@@ -122,6 +123,13 @@ int main(int argc, char **argv) {
         fflush(stdout);
         free(p);
         puts("overflow not caught");
+    } else if (!strcmp(what, "underflow")) {
+        char *p = malloc(64);
+        memset(p, 1, 64);
+        puts("in bounds ok");
+        fflush(stdout);
+        p[-1] = 1; /* one byte before the start */
+        puts("underflow not caught");
     } else if (!strcmp(what, "recycle")) {
         for (int i = 0; i < 20000; i++) {
             char *p = malloc(100);

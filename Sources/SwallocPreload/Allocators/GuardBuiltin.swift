@@ -309,16 +309,20 @@ enum GuardBuiltin {
         let block = base + prefix
         // Unsafe: the prefix is at least 16 bytes of the block glibc gave.
         block.storeBytes(of: unguardedMagic, toByteOffset: -8, as: UInt64.self)
-        if swalloc_atomic_add_i64(&unguardedBlocks, 1) == 1 {
-            Diagnostics.line { out in
-                out.text("guard: ")
-                out.text(reason)
-                out.text(" (")
-                out.decimal(mappingBudget)
-                out.text(" mappings, half of vm.max_map_count): from now on a block may come from glibc, unguarded")
-            }
-        }
+        noteUnguarded(reason: reason)
         return block
+    }
+
+    /// Counts a block served unguarded; the first says so, once.
+    static func noteUnguarded(reason: StaticString) {
+        guard swalloc_atomic_add_i64(&unguardedBlocks, 1) == 1 else { return }
+        Diagnostics.line { out in
+            out.text("guard: ")
+            out.text(reason)
+            out.text(" (")
+            out.decimal(mappingBudget)
+            out.text(" mappings, half of vm.max_map_count): from now on a block may come from glibc, unguarded")
+        }
     }
 
     /// Unsafe: `block` is a block this allocator handed out.
@@ -343,13 +347,25 @@ enum GuardBuiltin {
         _ = swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, placement.dataBytes)
         // A child never sees the quarantine (it forgets it: afterForkInChild).
         _ = swalloc_keep_from_children(UnsafeMutableRawPointer(bitPattern: mapping)!, bytes)
-        let freed = GuardFreeStack.capture()
+        enqueue(QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size,
+                                alignment: alignment, site: swalloc_current_thread().pointee.freeing_site,
+                                freed: GuardFreeStack.capture()))
+    }
+
+    /// Puts a freed block's mapping (PROT_NONE, kept from children) in the
+    /// quarantine. What leaves it to make room is kept for reuse
+    /// (``GuardRetired``) or unmapped, after the lock is released: munmap
+    /// is slow, the lock is shared. Under ``GuardBelow`` a block that leaves
+    /// is also forgotten by its table, under the lock, before its mapping
+    /// can go.
+    static func enqueue(_ entry: QuarantineEntry) {
+        let mapping = entry.mapping
+        let bytes = entry.bytes
         guard let quarantine else {
+            if GuardBelow.active { GuardBelow.forget(entry.blockStart) }
             unmapGuarded(mapping, bytes)
             return
         }
-        // Make room (the oldest leave), enqueue, and unmap what left after
-        // the lock is released: munmap is slow, the lock is shared.
         var evicted = (QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0),
                        QuarantineEntry(mapping: 0, bytes: 0, blockStart: 0, size: 0))
         var evictedCount = 0
@@ -365,16 +381,20 @@ enum GuardBuiltin {
         }
         let admitted = quarantineCount < quarantineCapacity
         if admitted {
-            quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] =
-                QuarantineEntry(mapping: mapping, bytes: bytes, blockStart: UInt(bitPattern: block), size: size,
-                                alignment: alignment, site: swalloc_current_thread().pointee.freeing_site,
-                                freed: freed)
+            quarantine[(quarantineHead &+ quarantineCount) % quarantineCapacity] = entry
             quarantineCount &+= 1
             quarantineBytes &+= bytes
         }
-        // What left the quarantine is kept for reuse when it can be.
-        let retired0 = evictedCount > 0 && GuardRetired.keep(evicted.0.mapping, bytes: evicted.0.bytes)
-        let retired1 = evictedCount > 1 && GuardRetired.keep(evicted.1.mapping, bytes: evicted.1.bytes)
+        // What left the quarantine is kept for reuse when it can be (the
+        // above placement only: GuardBelow's mappings start with the guard).
+        let below = GuardBelow.active
+        if below {
+            if evictedCount > 0 { GuardBelow.forget(evicted.0.blockStart) }
+            if evictedCount > 1 { GuardBelow.forget(evicted.1.blockStart) }
+            if !admitted { GuardBelow.forget(entry.blockStart) }
+        }
+        let retired0 = evictedCount > 0 && !below && GuardRetired.keep(evicted.0.mapping, bytes: evicted.0.bytes)
+        let retired1 = evictedCount > 1 && !below && GuardRetired.keep(evicted.1.mapping, bytes: evicted.1.bytes)
         swalloc_lock_release(SWALLOC_LOCK_GUARD)
         if evictedCount > 0 && !retired0 { unmapGuarded(evicted.0.mapping, evicted.0.bytes) }
         if evictedCount > 1 && !retired1 { unmapGuarded(evicted.1.mapping, evicted.1.bytes) }
@@ -387,7 +407,13 @@ enum GuardBuiltin {
     /// Called by the fork handler in the child while its guard lock is
     /// free (not held by code a signal handler interrupted).
     static func afterForkInChild() {
-        guard quarantine != nil else { return }
+        guard let quarantine else { return }
+        // GuardBelow's table forgets the blocks the child does not have.
+        if GuardBelow.active {
+            for index in 0..<quarantineCount {
+                GuardBelow.forget(quarantine[(quarantineHead &+ index) % quarantineCapacity].blockStart)
+            }
+        }
         let retired = GuardRetired.afterForkInChild()
         _ = swalloc_atomic_add_i64(&mappingsInUse, -2 &* Int64(quarantineCount &+ retired))
         quarantineHead = 0
@@ -420,12 +446,15 @@ enum GuardBuiltin {
             report(faulting, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
                    alignment: entry.alignment, freedSite: entry.site > 0 ? entry.site &- 1 : nil,
                    freedAt: entry.freed, instruction: instruction)
-            if isDoubleFree(faulting, blockStart: entry.blockStart, alignment: entry.alignment) {
+            if !GuardBelow.active && isDoubleFree(faulting, blockStart: entry.blockStart, alignment: entry.alignment) {
                 // A double free ends as glibc ends it: SIGABRT, not the
                 // fault that found it.
                 swalloc_reset_fault_handler()
                 abort()
             }
+        } else if GuardBelow.active, let block = GuardBelow.block(aboveGuardPageOf: faulting) {
+            report(faulting, blockStart: block.start, size: block.size, useAfterFree: false,
+                   alignment: block.alignment, instruction: instruction)
         } else if let metadata = metadataBefore(guardPageOf: faulting) {
             report(faulting, blockStart: metadata.blockStart, size: metadata.size, useAfterFree: false,
                    alignment: metadata.alignment, instruction: instruction)
@@ -478,17 +507,21 @@ enum GuardBuiltin {
                        freedSite: Int32? = nil, freedAt: GuardFreeStack? = nil, foundAtFree: Bool = false,
                        instruction: UInt = 0) {
         // The program's view of the block: the library's header (and the
-        // alignment's padding) comes first.
-        let header = UInt(max(BlockHeader.byteCount, alignment))
+        // alignment's padding) comes first; GuardBelow's blocks have none.
+        let header = GuardBelow.active ? 0 : UInt(max(BlockHeader.byteCount, alignment))
         let userStart = blockStart &+ header
         let userEnd = blockStart &+ UInt(size)
         Diagnostics.line { out in
             out.text(foundAtFree ? "guard: written at " : "guard: invalid access at ")
             out.hex(UInt64(address))
-            if useAfterFree && isDoubleFree(address, blockStart: blockStart, alignment: alignment) {
+            if useAfterFree && !GuardBelow.active && isDoubleFree(address, blockStart: blockStart, alignment: alignment) {
                 out.text(": double free of block ")
             } else if useAfterFree {
                 out.text(": use after free of block ")
+            } else if address < userStart {
+                out.text(": ")
+                out.decimal(UInt64(userStart &- address))
+                out.text(" bytes before the start of block ")
             } else if address >= userEnd {
                 out.text(": ")
                 out.decimal(UInt64(address &- userEnd))

@@ -23,12 +23,13 @@ enum GuardSampling {
     nonisolated(unsafe) static var guarded: UInt64 = 0
 
     /// `SWALLOC_GUARD`: comma-separated `exact` (``GuardBuiltin``'s
-    /// byte-exact placement) and `sample:BYTES`. Read by the constructor;
+    /// byte-exact placement), `below` (``GuardBelow``) and `sample:BYTES`. Read by the constructor;
     /// the sampled guard needs the statistics' checkpoint, so it is off
     /// (with a line) when they are.
     static func configure(_ text: UnsafePointer<CChar>?, allocatorIsGuard: Bool, statistics: Bool, quiet: Bool) {
         guard let text, text[0] != 0 else { return }
         var exact = false
+        var below = false
         var mean: Int64 = 0
         var start = 0
         let length = CString.length(text)
@@ -40,6 +41,8 @@ enum GuardSampling {
             let clauseLength = end &- start
             if clauseLength == 5 && strncmp(clause, "exact", 5) == 0 {
                 exact = true
+            } else if clauseLength == 5 && strncmp(clause, "below", 5) == 0 {
+                below = true
             } else if clauseLength > 7 && strncmp(clause, "sample:", 7) == 0,
                       let bytes = SizeParser.parse(clause + 7, length: clauseLength &- 7), bytes > 0 {
                 mean = Int64(bytes)
@@ -53,6 +56,15 @@ enum GuardSampling {
             return
         }
         GuardBuiltin.exactPlacement = exact
+        if below && allocatorIsGuard {
+            if statistics {
+                if !quiet {
+                    ignored(text, because: "below needs SWALLOC_STATS=off (blocks then carry no header of the library's, which would sit between the guard page and the block)")
+                }
+                return
+            }
+            GuardBelow.requested = true
+        }
         if mean > 0 && !allocatorIsGuard {
             if statistics {
                 meanBytes = mean

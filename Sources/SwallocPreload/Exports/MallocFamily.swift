@@ -112,9 +112,13 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
 // glibc's plus the registered allocator's live bytes (exports.c).
 
 /// Requested bytes live in blocks of the registered allocator, from the
-/// statistics (0 without either): for mallinfo2.
+/// statistics, or without them from the guard allocator's own count under
+/// `SWALLOC_GUARD=below` (0 otherwise): for mallinfo2.
 @c(swalloc_registered_live_bytes)
 func swallocRegisteredLiveBytes() -> Int {
+    if !statisticsEnabled && GuardBelow.active {
+        return Int(truncatingIfNeeded: swalloc_atomic_add_i64(&GuardBelow.liveBytes, 0))
+    }
     guard statisticsEnabled, GlobalAllocatorRegistry.name != nil else { return 0 }
     Reentrancy.enter()
     defer { Reentrancy.leave() }

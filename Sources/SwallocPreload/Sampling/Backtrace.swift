@@ -36,7 +36,13 @@ enum Backtrace {
         // No fork makes a child while this thread is inside libunwind, whose
         // locks are not fork-safe (swalloc_locks.h).
         swalloc_unwinder_enter()
-        defer { swalloc_unwinder_leave() }
+        // libunwind's address checks (mincore, msync) may set errno; the
+        // malloc family keeps it (free always, malloc on success).
+        let savedErrno = swalloc_errno()
+        defer {
+            swalloc_set_errno(savedErrno)
+            swalloc_unwinder_leave()
+        }
         return Int(backtrace(frames, Int32(capacity)))
     }
 

@@ -33,6 +33,16 @@ enum AllocatorChoice {
             return
         }
         if CString.equals(name, "guard") {
+            if GuardBelow.requested && !AllocationPolicy.isActive {
+                var table = GuardBelow.install()
+                _ = GlobalAllocatorRegistry.install(&table)
+                return
+            }
+            if GuardBelow.requested {
+                Diagnostics.line { out in
+                    out.text("SWALLOC_GUARD=below: not with SWALLOC_LIMIT or SWALLOC_FAIL (they need the library's header); guarding above")
+                }
+            }
             var table = GuardBuiltin.install()
             _ = GlobalAllocatorRegistry.install(&table)
             return
