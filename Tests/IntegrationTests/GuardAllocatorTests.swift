@@ -63,6 +63,11 @@ final class GuardAllocatorTests: XCTestCase {
         let slack = Harness.run([Harness.host("guard_faults"), "strcpy-one"], environment: below, timeout: 30)
         XCTAssertTrue(slack.signaled && slack.status == SIGABRT, "\(slack.status) \(slack.stderr)")
         XCTAssertTrue(slack.stderr.contains("(21 bytes), found when the block was freed"), slack.stderr)
+        // Past the mapping budget: glibc's blocks, still guard's for
+        // malloc_usable_size, realloc and free.
+        let family = Harness.run([Harness.host("guard_faults"), "many-family"], environment: below, timeout: 120)
+        XCTAssertEqual(family.status, 0, family.stderr)
+        XCTAssertEqual(family.stdout, "family ok\n", family.stderr)
         for host in [["contract"], ["stress"], ["cxx_threads"], ["guard_faults", "aligned"]] {
             _ = assertSameBehaviour([Harness.host(host[0])] + host.dropFirst(), environment: below, stats: "off")
         }

@@ -27,6 +27,20 @@ final class RealProgramTests: XCTestCase {
         }
     }
 
+    /// node (V8, libstdc++) under the guard allocator, the guard page after
+    /// each block and before it: the same output and status as without the
+    /// library, past guard's mapping budget (V8 keeps more blocks live than
+    /// guard may map, so the rest come from glibc unguarded, with one line).
+    func testNodeUnderGuard() throws {
+        let node = try which("node")
+        let script = "let s = 0; const m = new Map(); for (let i = 0; i < 100000; i++) { s += JSON.stringify({a: i, b: [i, i + 1]}).length; if (i % 10 == 0) m.set(i, 'v' + i); } console.log(s, m.size)"
+        for placement in ["", "below"] {
+            let result = assertSameBehaviour([node, "-e", script],
+                                             environment: ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_GUARD": placement])
+            XCTAssertEqual(result.stdout, "2866675 10000\n", placement)
+        }
+    }
+
     /// gcc and g++ compile the same object, and print nothing more: cc1 is
     /// a non-PIE executable that takes free's address, for which glibc's
     /// loader warned about the library's protected free when Swift exported

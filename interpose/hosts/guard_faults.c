@@ -15,11 +15,15 @@
      strcpy-one  copies a 21-character string into malloc(21) (its NUL one
                  byte past the end), then frees the block
      underflow   writes one byte before malloc(64) ("in bounds ok" before it)
+     many-family keeps 40,000 blocks live (past guard's mapping budget), then
+                 checks malloc_usable_size, reallocs, callocs and frees them
+                 ("family ok")
      recycle     20,000 malloc(100)/free pairs filled with 0xAB (past the
                  quarantine, so mappings are reused), then 100 calloc(1, 100)
                  checked zero ("calloc zeroed"), then a write one byte past a
                  malloc(128) ("recycled" before it) */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,6 +127,33 @@ int main(int argc, char **argv) {
         fflush(stdout);
         free(p);
         puts("overflow not caught");
+    } else if (!strcmp(what, "many-family")) {
+        enum { count = 40000 };
+        static char *blocks[count];
+        for (int i = 0; i < count; i++) {
+            size_t size = 24 + (size_t)(i % 100);
+            blocks[i] = malloc(size);
+            memset(blocks[i], 1, size);
+        }
+        for (int i = 0; i < count; i++) {
+            if (malloc_usable_size(blocks[i]) < 24 + (size_t)(i % 100)) {
+                printf("block %d: usable size %zu\n", i, malloc_usable_size(blocks[i]));
+                return 2;
+            }
+        }
+        for (int i = 0; i < count; i += 2) {
+            size_t size = 200 + (size_t)(i % 50);
+            blocks[i] = realloc(blocks[i], size);
+            if (blocks[i][0] != 1) { printf("block %d: realloc lost its contents\n", i); return 2; }
+            memset(blocks[i], 2, size);
+        }
+        for (int i = 0; i < count; i += 3) {
+            free(blocks[i]);
+            blocks[i] = calloc(1, 64);
+            for (int j = 0; j < 64; j++) if (blocks[i][j]) { printf("block %d: calloc not zero\n", i); return 2; }
+        }
+        for (int i = 0; i < count; i++) free(blocks[i]);
+        puts("family ok");
     } else if (!strcmp(what, "underflow")) {
         char *p = malloc(64);
         memset(p, 1, 64);

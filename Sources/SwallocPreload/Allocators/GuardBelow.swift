@@ -24,8 +24,9 @@ import CSwallocPreload
 /// found in the table and named. The bytes after the block up to its
 /// page's end (no guard there) hold ``GuardBuiltin/slackByte``, checked at
 /// free. Past the mapping budget, or when the table is half full, a block
-/// comes from glibc, unguarded and not in the table, so that the
-/// library's general path hands it back to glibc.
+/// comes from glibc, unguarded: its size and ``GuardBuiltin/unguardedMagic``
+/// in the 16 bytes before it say it is guard's (``unguardedFreedMagic``
+/// once freed, so that a second free is named too).
 ///
 /// Under `SWALLOC_LOCK_GUARD`, except the fault handler's lookups, which
 /// only read.
@@ -64,8 +65,8 @@ enum GuardBelow {
             alloc_zeroed: { _, size, alignment in GuardBelow.alloc(size, alignment, zeroed: true) },
             realloc: nil,
             name: CString.pointer("guard"))
-        allocator.owns = { _, block in GuardBelow.lookup(UInt(bitPattern: block), locked: true) != nil ? 1 : 0 }
-        allocator.usable_size = { _, block in GuardBelow.lookup(UInt(bitPattern: block), locked: true)?.size ?? 0 }
+        allocator.owns = { _, block in GuardBelow.owns(UnsafeMutableRawPointer(mutating: block!)) ? 1 : 0 }
+        allocator.usable_size = { _, block in GuardBelow.usableSize(UnsafeMutableRawPointer(mutating: block!)) }
         allocator.free = { _, block in GuardBelow.free(block!) ? 1 : 0 }
         return allocator
     }
@@ -167,12 +168,65 @@ enum GuardBelow {
             return block
         }
         _ = swalloc_atomic_add_i64(&GuardBuiltin.mappingsInUse, -2)
-        // Unguarded, and not in the table: the general path frees it as
-        // glibc's.
-        guard let block = __libc_memalign(max(alignment, 16), max(size, 1)) else { return nil }
+        let prefix = max(16, alignment)
+        guard size < 1 << 56, let base = __libc_memalign(prefix, size &+ prefix) else { return nil }
+        let block = base + prefix
+        // Unsafe: the prefix is at least the 16 bytes before the block, glibc's chunk.
+        // The size, and log2 of the prefix in the top byte (freeUnguarded).
+        block.storeBytes(of: size | prefix.trailingZeroBitCount &<< 56, toByteOffset: -16, as: Int.self)
+        block.storeBytes(of: GuardBuiltin.unguardedMagic, toByteOffset: -8, as: UInt64.self)
         if zeroed { _ = memset(block, 0, size) }
+        _ = swalloc_atomic_add_i64(&liveBytes, Int64(size))
         GuardBuiltin.noteUnguarded(reason: "its mapping budget is spent")
         return block
+    }
+
+    /// Written over ``GuardBuiltin/unguardedMagic`` when an unguarded
+    /// block is freed: glibc leaves its chunk's first 16 bytes before the
+    /// block alone (they are in the prefix).
+    static let unguardedFreedMagic: UInt64 = 0x5357_4655_4E47_5244 // "SWFUNGRD"
+
+    /// The 8 bytes before `block`, if they can be read without faulting:
+    /// in the same page as the block, or (a page-aligned block, never one
+    /// of the table's) read with a system call.
+    static func tagBefore(_ block: UnsafeMutableRawPointer) -> UInt64? {
+        let address = UInt(bitPattern: block)
+        guard address & 7 == 0 else { return nil }
+        if address & UInt(MallocFamily.pageSize &- 1) >= 16 {
+            return block.load(fromByteOffset: -8, as: UInt64.self)
+        }
+        var tag: UInt64 = 0
+        return swalloc_safe_read(&tag, UnsafeRawPointer(block - 8), 8) ? tag : nil
+    }
+
+    /// Whether guard handed `block` out (live, or freed and quarantined):
+    /// the version 2 `owns`.
+    static func owns(_ block: UnsafeMutableRawPointer) -> Bool {
+        if lookup(UInt(bitPattern: block), locked: true) != nil { return true }
+        let tag = tagBefore(block)
+        return tag == GuardBuiltin.unguardedMagic || tag == unguardedFreedMagic
+    }
+
+    /// The size asked for (the version 2 `usable_size`).
+    static func usableSize(_ block: UnsafeMutableRawPointer) -> Int {
+        if let entry = lookup(UInt(bitPattern: block), locked: true) { return entry.size }
+        guard owns(block) else { return 0 }
+        return block.load(fromByteOffset: -16, as: Int.self) & (1 &<< 56 &- 1)
+    }
+
+    /// Frees an unguarded block; false when `block` is none of guard's.
+    static func freeUnguarded(_ block: UnsafeMutableRawPointer) -> Bool {
+        let tag = tagBefore(block)
+        if tag == unguardedFreedMagic {
+            Diagnostics.doubleFree("free", block)
+        }
+        guard tag == GuardBuiltin.unguardedMagic else { return false }
+        let word = block.load(fromByteOffset: -16, as: Int.self)
+        _ = swalloc_atomic_add_i64(&liveBytes, -Int64(word & (1 &<< 56 &- 1)))
+        block.storeBytes(of: unguardedFreedMagic, toByteOffset: -8, as: UInt64.self)
+        // glibc's free wants what memalign returned: the block less its prefix.
+        swalloc_libc_free(block - (1 &<< (word &>> 56)))
+        return true
     }
 
     /// `| guard page | data pages |`, the block at the first data page (an
@@ -216,11 +270,11 @@ enum GuardBelow {
     /// version 2 `free`). A second free is named, then SIGABRT.
     static func free(_ block: UnsafeMutableRawPointer) -> Bool {
         let start = UInt(bitPattern: block)
-        guard start & UInt(MallocFamily.pageSize &- 1) == 0 else { return false }
+        guard start & UInt(MallocFamily.pageSize &- 1) == 0 else { return freeUnguarded(block) }
         swalloc_lock_acquire(SWALLOC_LOCK_GUARD)
         let entry = markFreed(start)
         swalloc_lock_release(SWALLOC_LOCK_GUARD)
-        guard let entry else { return false }
+        guard let entry else { return freeUnguarded(block) }
         let page = MallocFamily.pageSize
         let data = (max(entry.size, 1) &+ page &- 1) & ~(page &- 1)
         if entry.freed {
