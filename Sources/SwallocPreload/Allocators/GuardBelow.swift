@@ -26,7 +26,10 @@ import CSwallocPreload
 /// free. Past the mapping budget, or when the table is half full, a block
 /// comes from glibc, unguarded: its size and ``GuardBuiltin/unguardedMagic``
 /// in the 16 bytes before it say it is guard's (``unguardedFreedMagic``
-/// once freed, so that a second free is named too).
+/// once freed, so that a second free is named too). Headerless, such a
+/// block got 0 from the library's malloc_usable_size, and V8 (node),
+/// which takes a zone segment's size from it (`AllocateAtLeast`), wrote
+/// past the block into glibc's heap.
 ///
 /// Under `SWALLOC_LOCK_GUARD`, except the fault handler's lookups, which
 /// only read.
