@@ -177,6 +177,124 @@ static void *tc_resize(void *context, void *block, size_t size, size_t align, si
     return moved;
 }
 
+/* ---- the direct family (ServingMode.establishedDirect) ---------------------
+ * With statistics off and no limit, the library serves the family straight
+ * from the allocator's own functions, as direct mode serves glibc: its
+ * exported malloc jumps to the allocator's malloc, its free checks the
+ * bootstrap arena's range and jumps to the allocator's free. No header, no
+ * ownership test: every block outside the arena is the allocator's (the
+ * library's own blocks are glibc's and go back to glibc by its own calls,
+ * and libraries loaded with RTLD_DEEPBIND lose the flag, exports.c).
+ * glibc's semantics hold where the allocators differ alone:
+ *   - the three keep an 8-byte class, 8-aligned, where glibc's blocks are
+ *     all 16-aligned: a request of at most 8 bytes asks for 9 (their next
+ *     class is 16, and every larger class is a multiple of 16). The
+ *     wrappers below do only that, and tail-call the allocator; malloc's
+ *     tests the size with a branch, not a select, so that the common
+ *     request pays a compare and a jump;
+ *   - mimalloc leaves errno alone when malloc fails (malloc(SIZE_MAX)):
+ *     its error hook sets ENOMEM; calloc, realloc and the aligned family
+ *     of all three, off the hot path, set ENOMEM themselves when they
+ *     return NULL (mimalloc's and tcmalloc's calloc overflow, jemalloc's
+ *     realloc to a huge size left errno 0).
+ * Their free keeps errno (glibc's tst-free-errno passes with each
+ * preloaded alone). */
+struct swalloc_direct_family swalloc_direct_family;
+
+/* NULL with errno ENOMEM, as glibc fails. */
+static void *enomem_unless(void *block) {
+    if (block == NULL) errno = ENOMEM;
+    return block;
+}
+
+/* 9, through an empty asm that the compiler cannot move ahead of the test,
+   so that the test stays a branch (clang turns the plain form into a
+   select: three instructions for every size, where the branch costs the
+   common size two). */
+static inline size_t direct_smallest(void) {
+    size_t size = 9;
+    __asm__("" : "+r"(size));
+    return size;
+}
+
+static void *(*mi_calloc_fn)(size_t, size_t);
+static void *(*mi_realloc_fn)(void *, size_t);
+static void *mi_direct_malloc(size_t size) {
+    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
+    return mi_malloc_fn(size);
+}
+static void *mi_direct_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
+    return enomem_unless(total <= 8 ? mi_calloc_fn(1, 9) : mi_calloc_fn(count, size));
+}
+static void *mi_direct_realloc(void *block, size_t size) { return enomem_unless(mi_realloc_fn(block, size <= 8 ? 9 : size)); }
+static void mi_set_errno(int error, void *argument) {
+    (void)argument;
+    if (error == ENOMEM || error == EOVERFLOW) errno = ENOMEM;
+}
+static void *mi_direct_memalign(size_t align, size_t size) {
+    return enomem_unless(align <= 16 ? mi_malloc_fn(at_least_aligned(size, align))
+                                     : mi_aligned(mi_malloc_aligned_fn, size, align));
+}
+static size_t mi_direct_usable(void *block) { return mi_usable_size_fn(block); }
+static void (*mi_process_info_fn)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *);
+static size_t mi_allocated(void) {
+    size_t elapsed, user, system, rss, peak_rss, commit = 0, peak_commit, faults;
+    mi_process_info_fn(&elapsed, &user, &system, &rss, &peak_rss, &commit, &peak_commit, &faults);
+    return commit;
+}
+
+static int (*tc_numeric_property_fn)(const char *, size_t *);
+static size_t tc_allocated(void) {
+    size_t bytes = 0;
+    tc_numeric_property_fn("generic.current_allocated_bytes", &bytes);
+    return bytes;
+}
+static void *tc_direct_malloc(size_t size) {
+    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
+    return tc_malloc_fn(size);
+}
+static void *tc_direct_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
+    return enomem_unless(total <= 8 ? tc_calloc_fn(1, 9) : tc_calloc_fn(count, size));
+}
+static void *tc_direct_realloc(void *block, size_t size) { return enomem_unless(tc_realloc_fn(block, size <= 8 ? 9 : size)); }
+static void *tc_direct_memalign(size_t align, size_t size) {
+    return enomem_unless(align <= 16 ? tc_malloc_fn(at_least_aligned(size, align)) : tc_memalign_fn(align, size));
+}
+
+static void (*je_free)(void *);
+static void *(*je_calloc)(size_t, size_t);
+static void *(*je_realloc)(void *, size_t);
+static size_t (*je_usable_size)(void *);
+static int (*je_mallctl)(const char *, void *, size_t *, void *, size_t);
+static size_t je_allocated(void) {
+    /* The statistics are a snapshot, refreshed by writing the epoch. */
+    uint64_t epoch = 1;
+    size_t length = sizeof epoch;
+    je_mallctl("epoch", &epoch, &length, &epoch, length);
+    size_t bytes = 0;
+    length = sizeof bytes;
+    je_mallctl("stats.allocated", &bytes, &length, NULL, 0);
+    return bytes;
+}
+static void *je_direct_malloc(size_t size) {
+    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
+    return je_malloc(size);
+}
+static void *je_direct_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
+    return enomem_unless(total <= 8 ? je_calloc(1, 9) : je_calloc(count, size));
+}
+static void *je_direct_realloc(void *block, size_t size) { return enomem_unless(je_realloc(block, size <= 8 ? 9 : size)); }
+static void *je_direct_memalign(size_t align, size_t size) {
+    if (align <= 16) return enomem_unless(je_malloc(at_least_aligned(size, align)));
+    return enomem_unless(je_mallocx(size == 0 ? 1 : size, je_flags(align)));
+}
+
 /* Looks up `name` in `handle`; false (and the name in `missing`) if absent. */
 static bool find(void *handle, const char *name, void **slot, const char **missing) {
     *slot = dlsym(handle, name);
@@ -209,6 +327,14 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "mallocx", (void **)&je_mallocx, &missing);
         find(handle, "sdallocx", (void **)&je_sdallocx, &missing);
         find(handle, "rallocx", (void **)&je_rallocx, &missing);
+        find(handle, "free", (void **)&je_free, &missing);
+        find(handle, "calloc", (void **)&je_calloc, &missing);
+        find(handle, "realloc", (void **)&je_realloc, &missing);
+        find(handle, "malloc_usable_size", (void **)&je_usable_size, &missing);
+        find(handle, "mallctl", (void **)&je_mallctl, &missing);
+        swalloc_direct_family = (struct swalloc_direct_family){je_direct_malloc, je_free, je_direct_calloc,
+                                                               je_direct_realloc, je_direct_memalign, je_usable_size,
+                                                               je_allocated};
         table->base = (struct swalloc_global_allocator){NULL, je_alloc, je_dealloc, je_alloc_zeroed, je_resize, "jemalloc"};
     } else if (name[0] == 'm') {
         find(handle, "mi_malloc", (void **)&mi_malloc_fn, &missing);
@@ -219,6 +345,15 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "mi_realloc_aligned", (void **)&mi_realloc_aligned_fn, &missing);
         find(handle, "mi_is_in_heap_region", (void **)&mi_is_in_heap_region_fn, &missing);
         find(handle, "mi_usable_size", (void **)&mi_usable_size_fn, &missing);
+        find(handle, "mi_calloc", (void **)&mi_calloc_fn, &missing);
+        find(handle, "mi_realloc", (void **)&mi_realloc_fn, &missing);
+        void (*register_error)(void (*)(int, void *), void *) = NULL;
+        find(handle, "mi_register_error", (void **)&register_error, &missing);
+        if (register_error) register_error(mi_set_errno, NULL);
+        find(handle, "mi_process_info", (void **)&mi_process_info_fn, &missing);
+        swalloc_direct_family = (struct swalloc_direct_family){mi_direct_malloc, mi_free_fn, mi_direct_calloc,
+                                                               mi_direct_realloc, mi_direct_memalign, mi_direct_usable,
+                                                               mi_allocated};
         table->base = (struct swalloc_global_allocator){NULL, mi_alloc, mi_dealloc, mi_alloc_zeroed, mi_resize, "mimalloc"};
         table->owns = mi_owns;
         table->usable_size = mi_usable;
@@ -231,6 +366,10 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "tc_realloc", (void **)&tc_realloc_fn, &missing);
         find(handle, "MallocExtension_GetOwnership", (void **)&tc_ownership_fn, &missing);
         find(handle, "tc_malloc_size", (void **)&tc_malloc_size_fn, &missing);
+        find(handle, "MallocExtension_GetNumericProperty", (void **)&tc_numeric_property_fn, &missing);
+        swalloc_direct_family = (struct swalloc_direct_family){tc_direct_malloc, tc_free_fn, tc_direct_calloc,
+                                                               tc_direct_realloc, tc_direct_memalign, tc_malloc_size_fn,
+                                                               tc_allocated};
         table->base = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};
         table->owns = tc_owns;
         table->usable_size = tc_usable;
@@ -238,6 +377,7 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
     }
     if (missing != NULL) {
         *problem = missing; /* the entry point it lacks */
+        swalloc_direct_family = (struct swalloc_direct_family){0};
         dlclose(handle);
         return false;
     }

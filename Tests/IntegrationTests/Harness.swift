@@ -172,6 +172,7 @@ enum ServingModes {
         ("bump", ["SWALLOC_ALLOCATOR": "bump"]),
         ("guard", ["SWALLOC_ALLOCATOR": "guard"]),
         ("guard-below", ["SWALLOC_ALLOCATOR": "guard", "SWALLOC_GUARD": "below", "SWALLOC_STATS": "off"]),
+        ("mimalloc-direct", ["SWALLOC_ALLOCATOR": "mimalloc", "SWALLOC_STATS": "off"]),
         ("plugin", ["SWALLOC_ALLOCATOR": Harness.host("liblayout_check.so")]),
         ("limit", ["SWALLOC_LIMIT": "1G"]),
     ]

@@ -64,6 +64,24 @@ bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
 size_t swalloc_next_usable_size(void *block, bool *handled) __attribute__((visibility("hidden")));
 void *_Nullable swalloc_next_realloc(void *block, size_t size, bool *handled) __attribute__((visibility("hidden")));
 
+/* The allocator's own malloc family, for ServingMode.establishedDirect
+   (established_allocators.c): filled with the table below, all NULL until
+   then. `memalign` takes glibc's argument order; `usable_size` is
+   malloc_usable_size's. */
+struct swalloc_direct_family {
+    void *_Nullable (*_Nullable malloc)(size_t);
+    void (*_Nullable free)(void *_Nullable);
+    void *_Nullable (*_Nullable calloc)(size_t, size_t);
+    void *_Nullable (*_Nullable realloc)(void *_Nullable, size_t);
+    void *_Nullable (*_Nullable memalign)(size_t, size_t);
+    size_t (*_Nullable usable_size)(void *_Nullable);
+    /* Bytes the allocator holds for the program now, for mallinfo2 without
+       statistics: tcmalloc's and jemalloc's allocated bytes, mimalloc's
+       committed memory (it counts no live bytes in a release build). */
+    size_t (*_Nullable allocated)(void);
+};
+extern struct swalloc_direct_family swalloc_direct_family __attribute__((visibility("hidden")));
+
 /* jemalloc, mimalloc or tcmalloc (`name`) as a table through its own
    sized, aligned API, from Debian's library (established_allocators.c),
    with the version 2 entries where the library offers them (mimalloc,

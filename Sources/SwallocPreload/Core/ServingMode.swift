@@ -5,7 +5,8 @@ import CSwallocPreload
 /// Fixed once by the constructor, before the program's own code runs, and
 /// never changed afterwards (a forked child inherits it; `exec` starts over).
 /// Every block ever handed out was shaped by the mode in force, so `free`
-/// can trust it: in `direct` mode no block has a header, in `general` mode
+/// can trust it: in `direct` and `establishedDirect` mode no block has a
+/// header, in `general` mode
 /// every block outside the bootstrap arena has one, in `counting` mode a
 /// header or a trailer.
 enum ServingMode: UInt8 {
@@ -28,6 +29,10 @@ enum ServingMode: UInt8 {
     /// version 2 entries of swalloc.h): no header at all; ownership, size
     /// and free come from the allocator (``HeaderFreePath``).
     case headerFree = 5
+    /// jemalloc, mimalloc or tcmalloc with nothing to count: as ``direct``,
+    /// through that allocator's own malloc family
+    /// (``EstablishedDirectMode``).
+    case establishedDirect = 6
 
     /// Points the exported malloc and free at this mode's paths (one file
     /// per mode in Modes/ says where every call of the family goes).
@@ -38,6 +43,7 @@ enum ServingMode: UInt8 {
         case .counting: CountingMode.installEntries()
         case .registered: RegisteredMode.installEntries()
         case .headerFree: HeaderFreeMode.installEntries()
+        case .establishedDirect: EstablishedDirectMode.installEntries()
         }
     }
 
@@ -45,7 +51,7 @@ enum ServingMode: UInt8 {
     /// counting mode a trailer), or in header-free mode its allocator knows
     /// it; either way the general path (``HeaderBlocks``) answers for it.
     @inline(__always)
-    var blocksCarrySize: Bool { rawValue >= ServingMode.counting.rawValue }
+    var blocksCarrySize: Bool { rawValue >= ServingMode.counting.rawValue && self != .establishedDirect }
 }
 
 /// The mode in force. A global with a constant initialiser is static data:

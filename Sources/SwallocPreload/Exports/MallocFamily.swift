@@ -16,6 +16,7 @@ import CSwallocPreload
 public func swallocCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     if _fastPath(servingMode == .direct) { return swalloc_libc_calloc(count, size) }
     if servingMode == .counting { return swallocCountingCalloc(count, size) }
+    if servingMode == .establishedDirect { return EstablishedDirectMode.calloc(count, size) }
     return MallocFamily.calloc(count, size)
 }
 
@@ -26,6 +27,8 @@ public func swallocRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> 
         if _fastPath(swalloc_free_is_direct(pointer)) { return swalloc_libc_realloc(pointer, size) }
     } else if servingMode == .counting {
         return swallocCountingRealloc(pointer, size)
+    } else if servingMode == .establishedDirect {
+        return EstablishedDirectMode.realloc(pointer, size)
     }
     return MallocFamily.realloc(pointer, size)
 }
@@ -52,6 +55,8 @@ public func swallocPosixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRaw
     let block: UnsafeMutableRawPointer?
     if servingMode == .direct {
         block = __libc_memalign(alignment, size)
+    } else if servingMode == .establishedDirect {
+        block = EstablishedDirectMode.aligned(alignment, size)
     } else {
         block = MallocFamily.aligned(alignment, size)
     }
@@ -65,18 +70,21 @@ public func swallocAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableR
     // glibc 2.36's aligned_alloc is memalign (it rejects nothing but
     // alignments above SIZE_MAX / 2 + 1).
     if servingMode == .direct { return __libc_memalign(alignment, size) }
+    if servingMode == .establishedDirect { return EstablishedDirectMode.aligned(alignment, size) }
     return MallocFamily.aligned(alignment, size)
 }
 
 @c(swalloc_memalign)
 public func swallocMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     if servingMode == .direct { return __libc_memalign(alignment, size) }
+    if servingMode == .establishedDirect { return EstablishedDirectMode.aligned(alignment, size) }
     return MallocFamily.aligned(alignment, size)
 }
 
 @c(swalloc_valloc)
 public func swallocValloc(_ size: Int) -> UnsafeMutableRawPointer? {
     if servingMode == .direct { return __libc_valloc(size) }
+    if servingMode == .establishedDirect { return EstablishedDirectMode.aligned(MallocFamily.pageSize, size) }
     return MallocFamily.aligned(MallocFamily.pageSize, size)
 }
 
@@ -91,6 +99,7 @@ public func swallocPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
         return nil
     }
     let rounded = max((size &+ page &- 1) & ~(page &- 1), page)
+    if servingMode == .establishedDirect { return EstablishedDirectMode.aligned(page, rounded) }
     return MallocFamily.aligned(page, rounded)
 }
 
@@ -99,6 +108,7 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
     guard let pointer else { return 0 }
     if swalloc_is_bootstrap(pointer) { return BootstrapArena.usableSize(pointer) }
     if servingMode.blocksCarrySize { return HeaderBlocks.usableSize(pointer) }
+    if servingMode == .establishedDirect { return EstablishedDirectMode.usableSize(pointer) }
     return GlibcMalloc.usableSize(pointer) ?? 0
 }
 
@@ -112,12 +122,17 @@ public func swallocMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int 
 // glibc's plus the registered allocator's live bytes (exports.c).
 
 /// Requested bytes live in blocks of the registered allocator, from the
-/// statistics, or without them from the guard allocator's own count under
-/// `SWALLOC_GUARD=below` (0 otherwise): for mallinfo2.
+/// statistics; without them, what the allocator counts itself: the guard
+/// allocator's live bytes under `SWALLOC_GUARD=below`, jemalloc's,
+/// mimalloc's or tcmalloc's own figure in ``ServingMode/establishedDirect``
+/// (0 otherwise): for mallinfo2.
 @c(swalloc_registered_live_bytes)
 func swallocRegisteredLiveBytes() -> Int {
     if !statisticsEnabled && GuardBelow.active {
         return Int(truncatingIfNeeded: swalloc_atomic_add_i64(&GuardBelow.liveBytes, 0))
+    }
+    if servingMode == .establishedDirect, let allocated = swalloc_direct_family.allocated {
+        return allocated()
     }
     guard statisticsEnabled, GlobalAllocatorRegistry.name != nil else { return 0 }
     Reentrancy.enter()
@@ -168,6 +183,8 @@ enum MallocFamily {
                 BootstrapArena.free(pointer)
             } else if servingMode.blocksCarrySize {
                 HeaderBlocks.free(pointer)
+            } else if servingMode == .establishedDirect {
+                swalloc_direct_family.free!(pointer)
             } else {
                 swalloc_libc_free(pointer)
             }
@@ -227,6 +244,7 @@ enum MallocFamily {
         switch servingMode {
         case .starting: moved = BootstrapArena.allocate(size)
         case .direct: moved = swalloc_libc_malloc(size)
+        case .establishedDirect: moved = swalloc_direct_family.malloc!(size)
         case .counting, .general, .registered, .headerFree:
             moved = HeaderBlocks.allocate(size, alignmentShift: 4, zeroed: false, counted: counted)
         }

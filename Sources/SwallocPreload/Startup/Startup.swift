@@ -73,14 +73,15 @@ enum Startup {
         // From here on every new block gets the mode's shape.
         let mode: ServingMode
         if !GlobalAllocatorRegistry.isSystem && !statisticsEnabled && !AllocationPolicy.isActive {
-            mode = GlobalAllocatorRegistry.knowsItsBlocks ? .headerFree : .registered
+            mode = EstablishedDirectMode.isAvailable ? .establishedDirect
+                : GlobalAllocatorRegistry.knowsItsBlocks ? .headerFree : .registered
         } else if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
             mode = .general
         } else {
             mode = statisticsEnabled ? .counting : .direct
         }
         TrailerBlock.inUse = mode == .counting || (mode == .general && GlobalAllocatorRegistry.isSystem)
-        swalloc_set_direct_free_range(mode == .direct)
+        swalloc_set_direct_free_range(mode == .direct || mode == .establishedDirect)
         mode.installEntries()
         servingMode = mode
         // Direct mode takes no lock of the library's.
