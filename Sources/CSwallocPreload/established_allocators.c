@@ -295,6 +295,11 @@ static void *je_direct_memalign(size_t align, size_t size) {
     return enomem_unless(je_mallocx(size == 0 ? 1 : size, je_flags(align)));
 }
 
+bool swalloc_direct_family_is_safe(void) {
+    void *next = dlsym(RTLD_NEXT, "malloc");
+    return next == NULL || next == (void *)__libc_malloc || (je_malloc != NULL && next == (void *)je_malloc);
+}
+
 /* Looks up `name` in `handle`; false (and the name in `missing`) if absent. */
 static bool find(void *handle, const char *name, void **slot, const char **missing) {
     *slot = dlsym(handle, name);

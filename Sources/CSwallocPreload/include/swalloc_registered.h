@@ -81,6 +81,12 @@ struct swalloc_direct_family {
     size_t (*_Nullable allocated)(void);
 };
 extern struct swalloc_direct_family swalloc_direct_family __attribute__((visibility("hidden")));
+/* Whether the direct family can serve: no allocator but glibc's and the
+   chosen one defines malloc after this library. One the program links
+   (redis-server's jemalloc, under SWALLOC_ALLOCATOR=mimalloc) may hand out
+   blocks through entry points of its own (mallocx), which only the
+   general path, asking the chosen allocator first, gives back to it. */
+bool swalloc_direct_family_is_safe(void) __attribute__((visibility("hidden")));
 
 /* jemalloc, mimalloc or tcmalloc (`name`) as a table through its own
    sized, aligned API, from Debian's library (established_allocators.c),

@@ -73,7 +73,7 @@ enum Startup {
         // From here on every new block gets the mode's shape.
         let mode: ServingMode
         if !GlobalAllocatorRegistry.isSystem && !statisticsEnabled && !AllocationPolicy.isActive {
-            mode = EstablishedDirectMode.isAvailable ? .establishedDirect
+            mode = EstablishedDirectMode.isAvailable && swalloc_direct_family_is_safe() ? .establishedDirect
                 : GlobalAllocatorRegistry.knowsItsBlocks ? .headerFree : .registered
         } else if !GlobalAllocatorRegistry.isSystem || AllocationPolicy.isActive {
             mode = .general
