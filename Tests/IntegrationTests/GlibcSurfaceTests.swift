@@ -23,14 +23,20 @@ final class GlibcSurfaceTests: XCTestCase {
     /// jemalloc preloaded after the library is `system`: a block from its
     /// own mallocx is resized, measured and freed by jemalloc through
     /// realloc, malloc_usable_size and free (before, realloc handed it to
-    /// glibc, which aborted with "realloc(): invalid pointer").
+    /// glibc, which aborted with "realloc(): invalid pointer"). The same
+    /// holds when another allocator is chosen: mimalloc, tcmalloc, bump,
+    /// guard or a plug-in (there realloc gave it to glibc until 2026-12-05).
     func testBlocksFromTheAllocatorsOwnEntryPointsReachIt() {
-        for stats in ["off", "summary"] {
-            let result = Harness.run([Harness.host("foreign_blocks")],
-                                     environment: ["LD_PRELOAD": Harness.library + ":libjemalloc.so.2",
-                                                   "SWALLOC_STATS": stats], timeout: 30)
-            XCTAssertEqual(result.status, 0, "\(stats): \(result.stderr.prefix(1000))")
-            XCTAssertEqual(result.stdout, "ok\n", stats)
+        for allocator in ["system", "mimalloc", "tcmalloc", "bump", "guard", Harness.host("liblayout_check.so")] {
+            for stats in ["off", "summary"] {
+                let result = Harness.run([Harness.host("foreign_blocks")],
+                                         environment: ["LD_PRELOAD": Harness.library + ":libjemalloc.so.2",
+                                                       "SWALLOC_ALLOCATOR": allocator, "SWALLOC_STATS": stats],
+                                         timeout: 30)
+                let name = "\((allocator as NSString).lastPathComponent) \(stats)"
+                XCTAssertEqual(result.status, 0, "\(name): \(result.stderr.prefix(1000))")
+                XCTAssertEqual(result.stdout, "ok\n", name)
+            }
         }
     }
 }

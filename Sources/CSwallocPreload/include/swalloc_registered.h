@@ -52,7 +52,9 @@ static inline void swalloc_registered_dealloc(void *ptr, size_t size, size_t ali
 
 /* The next malloc in the lookup order, when it is not glibc's (a linked
    jemalloc), as a global allocator's table (next_allocator.c); false when
-   the next one is glibc's. Called once, by the constructor. */
+   the next one is glibc's. From then on its blocks without a header go
+   back to it (swalloc_next_free and the two below), whichever allocator
+   the library registers. Called once, by the constructor. */
 bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute__((visibility("hidden")));
 /* Frees a block without a header through that allocator (one it handed to
    the program by a call of its own, like jemalloc's mallocx); false when

@@ -18,6 +18,23 @@ enum AllocatorChoice {
     typealias Register = @convention(c) () -> Void
 
     static func install(_ name: UnsafePointer<CChar>?) {
+        installChoice(name)
+        if !GlobalAllocatorRegistry.isSystem { followTheProgramsAllocator() }
+    }
+
+    /// With an allocator chosen, a program that links one of its own
+    /// (redis-server's jemalloc) may still hand out blocks through that
+    /// one's entry points (mallocx): blocks without a header, which free,
+    /// realloc and malloc_usable_size then give to it, as under `system`.
+    /// Such an allocator may also reuse a block the chosen one freed, so
+    /// the freed tag proves nothing.
+    static func followTheProgramsAllocator() {
+        var table = swalloc_global_allocator()
+        guard swalloc_next_allocator(&table) else { return }
+        GlobalAllocatorRegistry.reachableWithoutTheLibrary = true
+    }
+
+    static func installChoice(_ name: UnsafePointer<CChar>?) {
         guard let name else {
             registerProgramsOwn()
             if GlobalAllocatorRegistry.isSystem { installNextIfForeign() }
