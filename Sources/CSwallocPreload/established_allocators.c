@@ -207,6 +207,20 @@ static void *enomem_unless(void *block) {
     return block;
 }
 
+/* A request of 8 bytes or fewer asks for 9 (see above). */
+static size_t floored(size_t size) { return size <= 8 ? 9 : size; }
+
+/* The calloc and realloc of each allocator, floored, with glibc's ENOMEM
+   (an overflowing product fails before the allocator sees it). */
+static void *direct_calloc(void *(*calloc_fn)(size_t, size_t), size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
+    return enomem_unless(total <= 8 ? calloc_fn(1, floored(total)) : calloc_fn(count, size));
+}
+static void *direct_realloc(void *(*realloc_fn)(void *, size_t), void *block, size_t size) {
+    return enomem_unless(realloc_fn(block, floored(size)));
+}
+
 /* 9, through an empty asm that the compiler cannot move ahead of the test,
    so that the test stays a branch (clang turns the plain form into a
    select: three instructions for every size, where the branch costs the
@@ -223,12 +237,8 @@ static void *mi_direct_malloc(size_t size) {
     if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
     return mi_malloc_fn(size);
 }
-static void *mi_direct_calloc(size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
-    return enomem_unless(total <= 8 ? mi_calloc_fn(1, 9) : mi_calloc_fn(count, size));
-}
-static void *mi_direct_realloc(void *block, size_t size) { return enomem_unless(mi_realloc_fn(block, size <= 8 ? 9 : size)); }
+static void *mi_direct_calloc(size_t count, size_t size) { return direct_calloc(mi_calloc_fn, count, size); }
+static void *mi_direct_realloc(void *block, size_t size) { return direct_realloc(mi_realloc_fn, block, size); }
 static void mi_set_errno(int error, void *argument) {
     (void)argument;
     if (error == ENOMEM || error == EOVERFLOW) errno = ENOMEM;
@@ -255,12 +265,8 @@ static void *tc_direct_malloc(size_t size) {
     if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
     return tc_malloc_fn(size);
 }
-static void *tc_direct_calloc(size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
-    return enomem_unless(total <= 8 ? tc_calloc_fn(1, 9) : tc_calloc_fn(count, size));
-}
-static void *tc_direct_realloc(void *block, size_t size) { return enomem_unless(tc_realloc_fn(block, size <= 8 ? 9 : size)); }
+static void *tc_direct_calloc(size_t count, size_t size) { return direct_calloc(tc_calloc_fn, count, size); }
+static void *tc_direct_realloc(void *block, size_t size) { return direct_realloc(tc_realloc_fn, block, size); }
 static void *tc_direct_memalign(size_t align, size_t size) {
     return enomem_unless(align <= 16 ? tc_malloc_fn(at_least_aligned(size, align)) : tc_memalign_fn(align, size));
 }
@@ -284,12 +290,8 @@ static void *je_direct_malloc(size_t size) {
     if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
     return je_malloc(size);
 }
-static void *je_direct_calloc(size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
-    return enomem_unless(total <= 8 ? je_calloc(1, 9) : je_calloc(count, size));
-}
-static void *je_direct_realloc(void *block, size_t size) { return enomem_unless(je_realloc(block, size <= 8 ? 9 : size)); }
+static void *je_direct_calloc(size_t count, size_t size) { return direct_calloc(je_calloc, count, size); }
+static void *je_direct_realloc(void *block, size_t size) { return direct_realloc(je_realloc, block, size); }
 static void *je_direct_memalign(size_t align, size_t size) {
     if (align <= 16) return enomem_unless(je_malloc(at_least_aligned(size, align)));
     return enomem_unless(je_mallocx(size == 0 ? 1 : size, je_flags(align)));

@@ -209,7 +209,7 @@ enum BumpBuiltin {
         }
         if chunk == nil {
             // Aligned to its size: a block's chunk is its address rounded down.
-            chunk = mapAligned(chunkBytes, alignment: chunkBytes)?.assumingMemoryBound(to: Chunk.self)
+            chunk = AlignedMapping.map(chunkBytes, alignment: chunkBytes)?.assumingMemoryBound(to: Chunk.self)
         }
         guard let chunk else { return nil }
         chunk.pointee = Chunk(owner: owner, top: headerBytes, newest: -1, allocated: 0, localFreed: 0,
@@ -229,21 +229,7 @@ enum BumpBuiltin {
         guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
         let bytes = pages(size)
         let page = MallocFamily.pageSize
-        return alignment <= page ? swalloc_map_anonymous(bytes) : mapAligned(bytes, alignment: alignment)
-    }
-
-    /// A mapping of `bytes` aligned to `alignment` (a power of two, at least
-    /// a page): over-mapped by the alignment, front and tail trimmed.
-    static func mapAligned(_ bytes: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let mapping = swalloc_map_anonymous(bytes &+ alignment) else { return nil }
-        let address = UInt(bitPattern: mapping)
-        let aligned = (address &+ UInt(alignment) &- 1) & ~UInt(alignment &- 1)
-        let front = Int(aligned &- address)
-        // Unsafe: both pieces lie in the mapping just made, outside [aligned, + bytes).
-        if front > 0 { _ = swalloc_unmap(mapping, front) }
-        let tail = alignment &- front
-        if tail > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: aligned &+ UInt(bytes))!, tail) }
-        return UnsafeMutableRawPointer(bitPattern: aligned)
+        return alignment <= page ? swalloc_map_anonymous(bytes) : AlignedMapping.map(bytes, alignment: alignment)
     }
 
     static func freeLarge(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {

@@ -166,17 +166,13 @@ enum GuardBelow {
 
     static func alloc(_ size: Int, _ alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
         guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
-        if swalloc_atomic_add_i64(&GuardBuiltin.mappingsInUse, 2) <= GuardBuiltin.mappingBudget,
-           let block = map(size, alignment) {
-            return block
-        }
-        _ = swalloc_atomic_add_i64(&GuardBuiltin.mappingsInUse, -2)
+        if let block = GuardBuiltin.withinMappingBudget({ map(size, alignment) }) { return block }
         let prefix = max(16, alignment)
-        guard size < 1 << 56, let base = __libc_memalign(prefix, size &+ prefix) else { return nil }
+        guard size <= sizeMask, let base = __libc_memalign(prefix, size &+ prefix) else { return nil }
         let block = base + prefix
         // Unsafe: the prefix is at least the 16 bytes before the block, glibc's chunk.
         // The size, and log2 of the prefix in the top byte (freeUnguarded).
-        block.storeBytes(of: size | prefix.trailingZeroBitCount &<< 56, toByteOffset: -16, as: Int.self)
+        block.storeBytes(of: size | prefix.trailingZeroBitCount &<< prefixShift, toByteOffset: -16, as: Int.self)
         block.storeBytes(of: GuardBuiltin.unguardedMagic, toByteOffset: -8, as: UInt64.self)
         if zeroed { _ = memset(block, 0, size) }
         _ = swalloc_atomic_add_i64(&liveBytes, Int64(size))
@@ -188,6 +184,17 @@ enum GuardBelow {
     /// block is freed: glibc leaves its chunk's first 16 bytes before the
     /// block alone (they are in the prefix).
     static let unguardedFreedMagic: UInt64 = 0x5357_4655_4E47_5244 // "SWFUNGRD"
+
+    /// The word before an unguarded block's tag: its size, and log2 of its
+    /// prefix from this bit on.
+    static let prefixShift = 56
+    static let sizeMask = 1 &<< prefixShift &- 1
+
+    /// The data pages of a block of `size` bytes.
+    static func dataBytes(_ size: Int) -> Int {
+        let page = MallocFamily.pageSize
+        return (max(size, 1) &+ page &- 1) & ~(page &- 1)
+    }
 
     /// The 8 bytes before `block`, if they can be read without faulting:
     /// in the same page as the block, or (a page-aligned block, never one
@@ -205,7 +212,11 @@ enum GuardBelow {
     /// Whether guard handed `block` out (live, or freed and quarantined):
     /// the version 2 `owns`.
     static func owns(_ block: UnsafeMutableRawPointer) -> Bool {
-        if lookup(UInt(bitPattern: block), locked: true) != nil { return true }
+        lookup(UInt(bitPattern: block), locked: true) != nil || isUnguarded(block)
+    }
+
+    /// An unguarded block of guard's, live or freed.
+    static func isUnguarded(_ block: UnsafeMutableRawPointer) -> Bool {
         let tag = tagBefore(block)
         return tag == GuardBuiltin.unguardedMagic || tag == unguardedFreedMagic
     }
@@ -213,8 +224,8 @@ enum GuardBelow {
     /// The size asked for (the version 2 `usable_size`).
     static func usableSize(_ block: UnsafeMutableRawPointer) -> Int {
         if let entry = lookup(UInt(bitPattern: block), locked: true) { return entry.size }
-        guard owns(block) else { return 0 }
-        return block.load(fromByteOffset: -16, as: Int.self) & (1 &<< 56 &- 1)
+        guard isUnguarded(block) else { return 0 }
+        return block.load(fromByteOffset: -16, as: Int.self) & sizeMask
     }
 
     /// Frees an unguarded block; false when `block` is none of guard's.
@@ -225,10 +236,10 @@ enum GuardBelow {
         }
         guard tag == GuardBuiltin.unguardedMagic else { return false }
         let word = block.load(fromByteOffset: -16, as: Int.self)
-        _ = swalloc_atomic_add_i64(&liveBytes, -Int64(word & (1 &<< 56 &- 1)))
+        _ = swalloc_atomic_add_i64(&liveBytes, -Int64(word & sizeMask))
         block.storeBytes(of: unguardedFreedMagic, toByteOffset: -8, as: UInt64.self)
         // glibc's free wants what memalign returned: the block less its prefix.
-        swalloc_libc_free(block - (1 &<< (word &>> 56)))
+        swalloc_libc_free(block - (1 &<< (word &>> prefixShift)))
         return true
     }
 
@@ -237,18 +248,11 @@ enum GuardBelow {
     /// it is); nil when the kernel refuses or the table is full.
     static func map(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
         let page = MallocFamily.pageSize
-        let data = (max(size, 1) &+ page &- 1) & ~(page &- 1)
-        let extra = alignment > page ? alignment : 0
-        let total = page &+ data &+ extra
-        guard let raw = swalloc_map_anonymous(total) else { return nil }
-        let base = UInt(bitPattern: raw)
-        let start = (base &+ UInt(page) &+ UInt(max(alignment, page)) &- 1) & ~UInt(max(alignment, page) &- 1)
-        let mapping = start &- UInt(page)
-        // Unsafe: both trimmed pieces lie in the mapping just made, outside
-        // [mapping, start + data).
-        if mapping > base { _ = swalloc_unmap(raw, Int(mapping &- base)) }
-        let tail = base &+ UInt(total) &- (start &+ UInt(data))
-        if tail > 0 { _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: start &+ UInt(data))!, Int(tail)) }
+        let data = dataBytes(size)
+        guard let raw = alignment > page ? AlignedMapping.map(page &+ data, alignment: alignment, alignedAt: page)
+                                         : swalloc_map_anonymous(page &+ data) else { return nil }
+        let mapping = UInt(bitPattern: raw)
+        let start = mapping &+ UInt(page)
         guard swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: mapping)!, page) == 0 else {
             _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: mapping)!, page &+ data)
             return nil
@@ -279,7 +283,7 @@ enum GuardBelow {
         swalloc_lock_release(SWALLOC_LOCK_GUARD)
         guard let entry else { return freeUnguarded(block) }
         let page = MallocFamily.pageSize
-        let data = (max(entry.size, 1) &+ page &- 1) & ~(page &- 1)
+        let data = dataBytes(entry.size)
         if entry.freed {
             swalloc_lock_acquire(SWALLOC_LOCK_GUARD)
             let quarantined = GuardBuiltin.quarantined(containing: start)

@@ -180,15 +180,15 @@ enum GuardBuiltin {
     /// A guarded block within the mapping budget, or nil (no unguarded
     /// fall-back): what the sampled guard asks for.
     static func mapGuardedCounted(_ size: Int, _ alignment: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer? {
-        if swalloc_atomic_add_i64(&mappingsInUse, 2) > mappingBudget {
-            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
-            return nil
-        }
-        guard let block = mapGuarded(size, alignment, zeroed: zeroed) else {
-            _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
-            return nil
-        }
-        return block
+        withinMappingBudget { mapGuarded(size, alignment, zeroed: zeroed) }
+    }
+
+    /// `map`'s block, its two mappings counted in the budget; nil, and
+    /// nothing counted, when the budget is spent or `map` fails.
+    static func withinMappingBudget(_ map: () -> UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+        if swalloc_atomic_add_i64(&mappingsInUse, 2) <= mappingBudget, let block = map() { return block }
+        _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
+        return nil
     }
 
     static func allocZeroed(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
@@ -210,28 +210,17 @@ enum GuardBuiltin {
             let data = dataBytes(size, alignment)
             if let block = reuseRetired(size, alignment, dataBytes: data, zeroed: zeroed) { return block }
             guard let mapping = swalloc_map_anonymous(data &+ page) else { return nil }
-            let guardPage = UInt(bitPattern: mapping) &+ UInt(data)
-            let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
-            start = (guardPage &- UInt(size)) & ~UInt(placementAlignment &- 1)
+            start = blockStart(guardPage: UInt(bitPattern: mapping) &+ UInt(data), size: size, alignment: alignment)
             placement = Placement(block: start, size: size, alignment: alignment)
             Invariant.check(placement.mapping == UInt(bitPattern: mapping), "guard: dealloc finds the mapping alloc made")
         } else {
-            // Over-map by the alignment, then trim the front and the tail
-            // around [metadata page | block pages | guard page].
-            let pagesBytes = page &+ ((size &+ page &- 1) & ~(page &- 1)) &+ page
-            let total = pagesBytes &+ alignment
-            guard let raw = swalloc_map_anonymous(total) else { return nil }
-            let base = UInt(bitPattern: raw)
-            start = (base &+ UInt(page) &+ UInt(alignment) &- 1) & ~UInt(alignment &- 1)
+            // [metadata page | block pages | guard page], the block aligned.
+            let bytes = page &+ ((size &+ page &- 1) & ~(page &- 1)) &+ page
+            guard let mapping = AlignedMapping.map(bytes, alignment: alignment, alignedAt: page) else { return nil }
+            start = UInt(bitPattern: mapping) &+ UInt(page)
             placement = Placement(block: start, size: size, alignment: alignment)
-            let front = Int(placement.mapping &- base)
-            // Unsafe: both pieces lie inside the mapping just made, outside
-            // [placement.mapping, + mappingBytes).
-            if front > 0 { _ = swalloc_unmap(raw, front) }
-            let tail = total &- front &- placement.mappingBytes
-            if tail > 0 {
-                _ = swalloc_unmap(UnsafeMutableRawPointer(bitPattern: placement.mapping &+ UInt(placement.mappingBytes))!, tail)
-            }
+            Invariant.check(placement.mapping == UInt(bitPattern: mapping) && placement.mappingBytes == bytes,
+                            "guard: dealloc finds the mapping alloc made")
         }
         let mapping = UnsafeMutableRawPointer(bitPattern: placement.mapping)!
         guard swalloc_protect_none(UnsafeMutableRawPointer(bitPattern: placement.guardPage)!, page) == 0 else {
@@ -239,6 +228,14 @@ enum GuardBuiltin {
             return nil
         }
         return frame(start, size: size, alignment: alignment, placement: placement)
+    }
+
+    /// Where a block of alignment up to a page starts so that it ends at
+    /// `guardPage`, or within its alignment of it (byte-exact for 16 or
+    /// less under `SWALLOC_GUARD=exact`).
+    static func blockStart(guardPage: UInt, size: Int, alignment: Int) -> UInt {
+        let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
+        return (guardPage &- UInt(size)) & ~UInt(placementAlignment &- 1)
     }
 
     /// A block in a retired mapping of the right size (``GuardRetired``):
@@ -257,8 +254,7 @@ enum GuardBuiltin {
         // The caller counted two mappings for this block; the retired
         // mapping brought its own two.
         _ = swalloc_atomic_add_i64(&mappingsInUse, -2)
-        let placementAlignment = exactPlacement && alignment <= 16 ? 1 : alignment
-        let start = (base &+ UInt(data) &- UInt(size)) & ~UInt(placementAlignment &- 1)
+        let start = blockStart(guardPage: base &+ UInt(data), size: size, alignment: alignment)
         let placement = Placement(block: start, size: size, alignment: alignment)
         Invariant.check(placement.mapping == base, "guard: dealloc finds the mapping a retired one serves")
         // Unsafe: the block lies in the data part just opened. It holds a

@@ -259,13 +259,9 @@ enum MallocFamily {
     /// EINVAL.
     @inline(never)
     static func aligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-        let requested = UInt(bitPattern: alignment)
-        var shift = 4
-        if requested > 16 {
-            shift = UInt.bitWidth &- (requested &- 1).leadingZeroBitCount
-        }
+        let shift = alignmentShift(alignment)
         if servingMode == .starting {
-            guard requested <= UInt.max / 2 &+ 1 else {
+            guard let shift else {
                 swalloc_set_errno(EINVAL)
                 return nil
             }
@@ -274,7 +270,7 @@ enum MallocFamily {
         let counted = Statistics.begin()
         if counted { Statistics.countCall(.aligned, Statistics.thread) }
         defer { if counted { Statistics.end() } }
-        guard requested <= UInt.max / 2 &+ 1 else {
+        guard let shift else {
             if counted { Statistics.thread.pointee.counters.failed_calls &+= 1 }
             swalloc_set_errno(EINVAL)
             return nil
@@ -282,6 +278,16 @@ enum MallocFamily {
         // An alignment of 2^63 cannot have a header: no block is that large.
         guard shift < Int.bitWidth &- 1 else { return HeaderBlocks.failure(counted: counted) }
         return HeaderBlocks.allocate(size, alignmentShift: shift, zeroed: false, counted: counted)
+    }
+
+    /// log2 of the alignment memalign serves for `alignment` (glibc 2.36: up
+    /// to 16 is malloc's, 4; others rounded up to a power of two); nil above
+    /// SIZE_MAX / 2 + 1, which is EINVAL.
+    @inline(__always)
+    static func alignmentShift(_ alignment: Int) -> Int? {
+        let requested = UInt(bitPattern: alignment)
+        guard requested <= UInt.max / 2 &+ 1 else { return nil }
+        return requested <= 16 ? 4 : UInt.bitWidth &- (requested &- 1).leadingZeroBitCount
     }
 
     /// A call refused before it reached an allocator (an overflowing

@@ -57,13 +57,11 @@ enum EstablishedDirectMode {
     /// memalign, aligned_alloc and posix_memalign (its checks done):
     /// glibc's memalign rounds an alignment up to a power of two.
     static func aligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-        let requested = UInt(bitPattern: alignment)
-        guard requested <= UInt.max / 2 &+ 1 else {
+        guard let shift = MallocFamily.alignmentShift(alignment) else {
             swalloc_set_errno(EINVAL)
             return nil
         }
-        let rounded = requested <= 16 ? 16 : 1 &<< (UInt.bitWidth &- (requested &- 1).leadingZeroBitCount)
-        return swalloc_direct_family.memalign!(Int(rounded), size)
+        return swalloc_direct_family.memalign!(1 &<< shift, size)
     }
 
     static func usableSize(_ pointer: UnsafeMutableRawPointer) -> Int {
