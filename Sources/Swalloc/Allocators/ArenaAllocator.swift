@@ -114,28 +114,26 @@ public final class ArenaAllocator: OwnershipAwareAllocator {
     /// cannot be told from them.
     @usableFromInline
     func holdsLiveBlock(_ pointer: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        guard let (base, end) = chunk(containing: UnsafeRawPointer(pointer)) else { return false }
+        let limit = base == chunk ? cursor : end
+        return UInt(bytes) <= limit &- UInt(bitPattern: pointer)
+    }
+
+    public func owns(_ pointer: UnsafeRawPointer) -> Bool {
+        chunk(containing: pointer) != nil
+    }
+
+    /// The chunk `pointer` lies in (its start and end), newest first.
+    func chunk(containing pointer: UnsafeRawPointer) -> (base: UnsafeMutableRawPointer, end: UInt)? {
         let address = UInt(bitPattern: pointer)
         var current = chunk
         while let base = current {
             let header = base.load(as: ChunkHeader.self)
             let start = UInt(bitPattern: base)
-            if address >= start && address < start &+ UInt(header.bytes) {
-                let limit = base == chunk ? cursor : start &+ UInt(header.bytes)
-                return UInt(bytes) <= limit &- address
-            }
+            if address >= start && address < start &+ UInt(header.bytes) { return (base, start &+ UInt(header.bytes)) }
             current = header.previous
         }
-        return false
-    }
-
-    public func owns(_ pointer: UnsafeRawPointer) -> Bool {
-        var current = chunk
-        while let base = current {
-            let header = base.load(as: ChunkHeader.self)
-            if pointer >= UnsafeRawPointer(base) && pointer < UnsafeRawPointer(base + header.bytes) { return true }
-            current = header.previous
-        }
-        return false
+        return nil
     }
 
     @usableFromInline
