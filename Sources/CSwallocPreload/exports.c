@@ -28,6 +28,7 @@ SWALLOC_IMPL void *swalloc_pvalloc(size_t size);
 SWALLOC_IMPL size_t swalloc_malloc_usable_size(void *ptr);
 SWALLOC_IMPL int swalloc_set_global_allocator_impl(const struct swalloc_global_allocator *allocator);
 SWALLOC_IMPL int swalloc_set_global_allocator_v2_impl(const struct swalloc_global_allocator_v2 *allocator);
+SWALLOC_IMPL void swalloc_free_foreign_impl(void *ptr);
 
 SWALLOC_EXPORT void *malloc(size_t size) { return swalloc_malloc_entry(size); }
 SWALLOC_EXPORT void free(void *ptr) { swalloc_free_entry(ptr); }
@@ -87,6 +88,7 @@ SWALLOC_EXPORT int swalloc_set_global_allocator(const struct swalloc_global_allo
 SWALLOC_EXPORT int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator) {
     return swalloc_set_global_allocator_v2_impl(allocator);
 }
+SWALLOC_EXPORT void swalloc_free_foreign(void *ptr) { swalloc_free_foreign_impl(ptr); }
 
 /* ---- the start of the program's exit ------------------------------------
  * Where the library learns that the program has started to exit, before

@@ -70,7 +70,28 @@ struct swalloc_global_allocator_v2 {
     int (*owns)(void *context, const void *ptr);
     size_t (*usable_size)(void *context, const void *ptr);
     int (*free)(void *context, void *ptr);
+    /* Version 3: SWALLOC_* flags below (0 in an older table, whose `size`
+       ends before this entry). They count only with the three entries. */
+    unsigned long flags;
 };
+
+/* None of the table's entries calls the malloc family, directly or through
+   anything that may (stdio, dlopen, thread creation, a Swift runtime): the
+   library then calls malloc's and free's entries without its reentrancy
+   guard (a thread-local flag set and cleared around each call), which
+   saves about a third of what the library adds. Breaking the promise
+   recurses until the stack overflows. */
+#define SWALLOC_NEVER_REENTERS 1UL
+/* `free` hands every address that is not a live block of its own (NULL
+   included) to swalloc_free_foreign, and returns nonzero for all. With
+   SWALLOC_NEVER_REENTERS the library's free is then one jump into it. */
+#define SWALLOC_FREES_FOREIGN 2UL
+
+/* Frees a block the allocator did not hand out (the library's bootstrap
+   arena's, glibc's, one from before the allocator was chosen), or does
+   nothing for NULL: for a SWALLOC_FREES_FOREIGN allocator's `free`. It
+   keeps errno. */
+void swalloc_free_foreign(void *ptr);
 
 /* As swalloc_set_global_allocator, with the version 2 entries. */
 int swalloc_set_global_allocator_v2(const struct swalloc_global_allocator_v2 *allocator);

@@ -40,6 +40,12 @@ static inline bool swalloc_registered_free_own(void *ptr) {
     return swalloc_registered_own.free(swalloc_registered.context, ptr) != 0;
 }
 
+/* The allocator's free, for one that frees or forwards every address
+   (SWALLOC_FREES_FOREIGN): a tail call, its answer ignored. */
+static inline void swalloc_registered_free_forwarding(void *_Nullable ptr) {
+    (void)swalloc_registered_own.free(swalloc_registered.context, ptr);
+}
+
 /* The table's alloc and dealloc, called without a null check: the registry
    accepts only a table with both (GlobalAllocatorRegistry.install). */
 static inline void *_Nullable swalloc_registered_alloc(size_t size, size_t align) {

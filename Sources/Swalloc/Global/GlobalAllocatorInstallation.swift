@@ -79,7 +79,11 @@ public enum GlobalAllocatorInstallation {
                     owning.free(pointer)
                     return 1
                 }
-            })
+            },
+            // No SWALLOC_NEVER_REENTERS: the Swift runtime may allocate
+            // under any call (the first use of generic metadata, for one),
+            // and reentered while it holds its own lock, it would wait on it.
+            flags: 0)
     }
 
     /// The C table for an allocator: `context` is a retained box, the

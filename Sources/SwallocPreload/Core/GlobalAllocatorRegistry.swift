@@ -36,6 +36,9 @@ enum GlobalAllocatorRegistry {
     /// usable_size, free): it can serve without headers
     /// (``ServingMode/headerFree``).
     nonisolated(unsafe) static var knowsItsBlocks = false
+    /// Its version 3 flags (`SWALLOC_NEVER_REENTERS`,
+    /// `SWALLOC_FREES_FOREIGN`), when it knows its blocks; 0 otherwise.
+    nonisolated(unsafe) static var ownBlockFlags: UInt = 0
 
     /// A version 2 table, read no further than its `size` says the caller's
     /// version holds: the base table, and the three entries when all are
@@ -52,8 +55,10 @@ enum GlobalAllocatorRegistry {
         if let owns = table.owns, let usable = table.usable_size, let free = table.free {
             swalloc_registered_own_ptr().pointee = swalloc_own_blocks(owns: owns, usable_size: usable, free: free)
             knowsItsBlocks = true
+            ownBlockFlags = table.flags
         } else {
             knowsItsBlocks = false
+            ownBlockFlags = 0
         }
         return nil
     }
@@ -64,6 +69,7 @@ enum GlobalAllocatorRegistry {
         table.pointee = allocator.pointee
         isSystem = false
         knowsItsBlocks = false
+        ownBlockFlags = 0
         return nil
     }
 

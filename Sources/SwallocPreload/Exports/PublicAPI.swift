@@ -23,6 +23,12 @@ public func swallocSetGlobalAllocatorV2(_ allocator: UnsafePointer<swalloc_globa
     return answer(refusal, name: name)
 }
 
+/// `swalloc_free_foreign` (swalloc.h), exported by exports.c: an address
+/// a ``SWALLOC_FREES_FOREIGN`` allocator's `free` says is not its own goes
+/// where it came from, as `free` sends it when the allocator says no.
+@c(swalloc_free_foreign_impl)
+public func swallocFreeForeign(_ pointer: UnsafeMutableRawPointer?) { MallocFamily.free(pointer) }
+
 /// 0, or a line saying why the table was refused and -1.
 func answer(_ refusal: GlobalAllocatorRegistry.Refusal?, name: UnsafePointer<CChar>?) -> Int32 {
     switch refusal {

@@ -12,10 +12,21 @@ import CSwallocPreload
 /// The library's own calls (inside the reentrancy guard) still get glibc
 /// blocks with a header, and the bootstrap arena's blocks stay the arena's:
 /// `owns` says no to both, and the general path takes them.
+///
+/// An allocator that promises never to call the malloc family
+/// (`SWALLOC_NEVER_REENTERS`) gets entries without the reentrancy guard; one
+/// whose `free` also forwards what is not its own (`SWALLOC_FREES_FOREIGN`)
+/// gets a `free` that is one jump into it.
 enum HeaderFreeMode {
     static func installEntries() {
-        swalloc_malloc_entry = swallocHeaderFreeMalloc
-        swalloc_free_entry = swallocHeaderFreeFree
+        let flags = GlobalAllocatorRegistry.ownBlockFlags
+        guard flags & UInt(SWALLOC_NEVER_REENTERS) != 0 else {
+            swalloc_malloc_entry = swallocHeaderFreeMalloc
+            swalloc_free_entry = swallocHeaderFreeFree
+            return
+        }
+        swalloc_malloc_entry = swallocUnguardedMalloc
+        swalloc_free_entry = flags & UInt(SWALLOC_FREES_FOREIGN) != 0 ? swallocForwardingFree : swallocUnguardedFree
     }
 }
 
@@ -24,6 +35,15 @@ public func swallocHeaderFreeMalloc(_ size: Int) -> UnsafeMutableRawPointer? { H
 
 @c(swalloc_header_free_free)
 public func swallocHeaderFreeFree(_ pointer: UnsafeMutableRawPointer?) { HeaderFreePath.free(pointer) }
+
+@c(swalloc_unguarded_malloc)
+public func swallocUnguardedMalloc(_ size: Int) -> UnsafeMutableRawPointer? { HeaderFreePath.unguardedMalloc(size) }
+
+@c(swalloc_unguarded_free)
+public func swallocUnguardedFree(_ pointer: UnsafeMutableRawPointer?) { HeaderFreePath.unguardedFree(pointer) }
+
+@c(swalloc_forwarding_free)
+public func swallocForwardingFree(_ pointer: UnsafeMutableRawPointer?) { swalloc_registered_free_forwarding(pointer) }
 
 /// The fast path of ``ServingMode/headerFree``, and the few places where
 /// the general path asks the allocator about a block.
@@ -56,11 +76,36 @@ enum HeaderFreePath {
         guard _fastPath(freed) else { return MallocFamily.free(pointer) }
     }
 
+    /// ``malloc(_:)`` for an allocator that never calls the malloc family:
+    /// no reentrancy guard, since the library's own calls may reach it too.
+    @inline(__always)
+    static func unguardedMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+        // 1...largestFastSize in one unsigned compare; malloc(0) and huge
+        // sizes take the general path.
+        guard _fastPath(UInt(bitPattern: size &- 1) < UInt(CountingPath.largestFastSize)) else {
+            return MallocFamily.malloc(size)
+        }
+        guard let block = swalloc_registered_alloc(size, 16) else { return HeaderBlocks.failure(counted: false) }
+        return block
+    }
+
+    /// ``free(_:)`` for an allocator that never calls the malloc family.
+    @inline(__always)
+    static func unguardedFree(_ pointer: UnsafeMutableRawPointer?) {
+        guard let pointer else { return }
+        guard _fastPath(swalloc_registered_free_own(pointer)) else { return MallocFamily.free(pointer) }
+    }
+
     /// Whether the allocator handed `pointer` out: in header-free mode, for
     /// a call from the program (the library's own calls get glibc blocks).
     @inline(__always)
     static func owns(_ pointer: UnsafeMutableRawPointer) -> Bool {
-        guard servingMode == .headerFree, !Reentrancy.isInside else { return false }
+        guard servingMode == .headerFree else { return false }
+        // Unguarded entries serve the library's own malloc calls too.
+        if GlobalAllocatorRegistry.ownBlockFlags & UInt(SWALLOC_NEVER_REENTERS) != 0 {
+            return swalloc_registered_owns(pointer)
+        }
+        guard !Reentrancy.isInside else { return false }
         Reentrancy.enter()
         defer { Reentrancy.leave() }
         return swalloc_registered_owns(pointer)

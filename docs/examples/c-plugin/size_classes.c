@@ -1,6 +1,6 @@
 /*
  * size_classes.c — a Swalloc plug-in that knows its own blocks (swalloc.h,
- * version 2): a size-class allocator in one reserved address range, so
+ * versions 2 and 3): a size-class allocator in one reserved address range, so
  * that `owns` is a range check and a table lookup, `usable_size` the
  * block's class, and `free` takes no layout. The library then puts no
  * header in front of its blocks.
@@ -104,6 +104,10 @@ static void give_back(void *unused) {
 
 static void *refill(unsigned class) {
     if (!cache.registered) {
+        /* Set first: pthread_setspecific callocs for a key past glibc's
+           first 32, and that calloc, reaching this allocator, then does
+           not come back here (the one call of the malloc family that
+           SWALLOC_NEVER_REENTERS tolerates, since it cannot recurse). */
         cache.registered = true;
         pthread_setspecific(cache_key, &cache);
     }
@@ -182,14 +186,33 @@ static size_t sc_usable_size(void *context, const void *ptr) {
     return class == LARGE ? (size_t)span_slabs[slab] << SLAB_SHIFT : class_size(class - 1u);
 }
 
-/* Frees a block of ours; 0 for any other address (swalloc.h, version 2). */
+/* The table's flags (swalloc.h, version 3): nothing here calls the malloc
+   family, and `free` forwards what is not ours. The tests also build this
+   file with -DSIZE_CLASSES_FLAGS=0, for the library's guarded path. */
+#ifndef SIZE_CLASSES_FLAGS
+#define SIZE_CLASSES_FLAGS (SWALLOC_NEVER_REENTERS | SWALLOC_FREES_FOREIGN)
+#endif
+
+/* An address that is not a block of ours, given to sc_free. */
+static int not_ours(void *ptr) {
+#if SIZE_CLASSES_FLAGS & SWALLOC_FREES_FOREIGN
+    swalloc_free_foreign(ptr);
+    return 1;
+#else
+    (void)ptr;
+    return 0;
+#endif
+}
+
+/* Frees a block of ours; any other address (NULL included) goes to
+   not_ours. */
 static int sc_free(void *context, void *ptr) {
     (void)context;
     const unsigned char *p = ptr;
-    if (p < region || p >= region + REGION_BYTES) return 0;
+    if (p < region || p >= region + REGION_BYTES) return not_ours(ptr);
     size_t slab = slab_of(ptr);
     unsigned char class = slab_class[slab];
-    if (class == 0) return 0;
+    if (class == 0) return not_ours(ptr);
     if (class == LARGE) {
         /* The pages go back to the system; the addresses stay the span's. */
         size_t bytes = (size_t)span_slabs[slab] << SLAB_SHIFT;
@@ -260,6 +283,7 @@ void swalloc_register(void) {
         .owns = sc_owns,
         .usable_size = sc_usable_size,
         .free = sc_free,
+        .flags = SIZE_CLASSES_FLAGS,
     };
     swalloc_set_global_allocator_v2(&table);
 }
