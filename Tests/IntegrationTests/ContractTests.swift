@@ -33,7 +33,7 @@ final class ContractTests: XCTestCase {
         XCTAssertEqual(exported, [
             "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
             "memalign", "valloc", "pvalloc", "malloc_usable_size", "cfree", "free_sized",
-            "free_aligned_sized", "swalloc_set_global_allocator", "swalloc_set_global_allocator_v2", "swalloc_free_foreign", "__libc_start_main", "exit", "pipe2", "dlopen", "mallinfo", "mallinfo2",
+            "free_aligned_sized", "swalloc_set_global_allocator", "swalloc_set_global_allocator_v2", "swalloc_free_foreign", "__libc_start_main", "exit", "pipe2", "dlopen", "pthread_atfork", "__register_atfork", "mallinfo", "mallinfo2",
         ])
         let needed = Harness.run(["readelf", "-d", Harness.library], preload: false).stdout
             .split(separator: "\n").filter { $0.contains("(NEEDED)") }

@@ -46,6 +46,37 @@ final class ForkSafetyTests: XCTestCase {
         }
     }
 
+    /// jemalloc's and tcmalloc's fork handlers take their locks, and hung a
+    /// fork from a signal handler that interrupted one of their
+    /// allocations (also with either preloaded alone). The library gives
+    /// them glibc's rule, nothing taken in a single-threaded process
+    /// (allocator_fork.c); in a threaded one they run as before, which
+    /// fork_threads checks (a child that allocates needs their locks
+    /// released).
+    func testForkUnderJemallocAndTcmalloc() {
+        let directory = Harness.temporaryDirectory(self)
+        for allocator in ["jemalloc", "tcmalloc"] {
+            for stats in ["off", "summary"] {
+                var mode = ["SWALLOC_ALLOCATOR": allocator, "SWALLOC_STATS": stats]
+                if allocator == "jemalloc" { mode["LD_PRELOAD"] = Harness.library + ":libstdc++.so.6:libjemalloc.so.2" }
+                let name = "\(allocator) \(stats)"
+                for arguments in [["300"], ["100", "exit"]] {
+                    let result = Harness.run([Harness.host("fork_signal")] + arguments,
+                                             environment: environment(mode, directory), timeout: 60)
+                    XCTAssertFalse(result.timedOut, "\(name) \(arguments): fork_signal hung")
+                    XCTAssertEqual(result.status, 0, "\(name) \(arguments): \(result.stderr.prefix(2000))")
+                    XCTAssertTrue(result.stdout.hasPrefix("signals="), "\(name): \(result.stdout)")
+                    XCTAssertFalse(result.stderr.contains("cannot use it"), result.stderr)
+                }
+                let threads = Harness.run([Harness.host("fork_threads"), "2", directory.path + "/line.txt"],
+                                          environment: environment(mode, directory), timeout: 60)
+                XCTAssertFalse(threads.timedOut, "\(name): fork_threads hung")
+                XCTAssertEqual(threads.status, 0, "\(name): \(threads.stderr.prefix(2000))")
+                XCTAssertEqual(threads.stdout, "forks=some readers_ok=1\n", name)
+            }
+        }
+    }
+
     /// The children's profiles are whole JSON documents, each its own
     /// account, also when the report ran inside the signal handler.
     func testChildrenForkedInSignalHandlersReport() throws {
