@@ -53,6 +53,21 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(bytes, bytes.sorted(by: >))
     }
 
+    /// 20,000 sampled blocks live at once, half then freed: the table of
+    /// sampled blocks grows from 4,096 slots while keeping every block, so
+    /// each free is attributed and the other half stays the site's leak.
+    func testManyLiveSampledBlocksKeepTheirSites() throws {
+        let profile = try profile([Harness.host("callsites"), "many"], sample: "1")
+        let held = try XCTUnwrap(site(profile, innermost: "hold_many"), "\(profile.sites ?? [])")
+        XCTAssertEqual(held.calls, 20_000)
+        XCTAssertEqual(held.liveAllocations, 10_000)
+        XCTAssertEqual(held.liveBytes, 320_000)
+        XCTAssertEqual(profile.sampling?.dropped, 0)
+        XCTAssertEqual(profile.sampling?.untrackedBlocks, 0)
+        let leak = try XCTUnwrap(site(profile, innermost: "leak_pages"))
+        XCTAssertEqual(leak.liveAllocations, 10)
+    }
+
     func testCxxNamesAreDemangled() throws {
         let profile = try profile([Harness.host("callsites_cxx")], sample: "1")
         let names = (profile.sites ?? []).flatMap { $0.frames.compactMap(\.function) }

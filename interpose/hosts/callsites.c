@@ -5,6 +5,9 @@
  *   zero_records       500 × calloc(1, 64), freed at the end
  * With "big": also 200 × malloc(1 MiB) from allocate_megabytes, among
  * 200,000 small allocations from small_noise, for the default-rate test.
+ * With "many": also hold_many, 20,000 × malloc(32) live at once, the even
+ * ones then freed (every one sampled, they outgrow the library's first
+ * table of sampled blocks several times).
  * Built with -g and without -rdynamic: it exports no symbols, so names come
  * from its .symtab. noinline keeps each function its own frame.
  */
@@ -47,6 +50,12 @@ NOINLINE static void small_noise(void) {
     }
 }
 
+NOINLINE static void hold_many(void) {
+    static void *held[20000];
+    for (int i = 0; i < 20000; i++) held[i] = malloc(32);
+    for (int i = 0; i < 20000; i += 2) free(held[i]);
+}
+
 int main(int argc, char **argv) {
     churn_kilobytes();
     leak_pages();
@@ -56,6 +65,7 @@ int main(int argc, char **argv) {
         allocate_megabytes();
         small_noise();
     }
+    if (argc > 1 && !strcmp(argv[1], "many")) hold_many();
     puts("done");
     return 0;
 }

@@ -90,6 +90,13 @@ static inline int swalloc_share_with_children(void *address, size_t bytes) {
     errno = saved;
     return result;
 }
+/* Gives the pages of [address, address + bytes) back (MADV_DONTNEED): the
+   mapping stays, reading zeros. */
+static inline void swalloc_give_back_pages(void *address, size_t bytes) {
+    int saved = errno;
+    (void)madvise(address, bytes, MADV_DONTNEED);
+    errno = saved;
+}
 static inline void *swalloc_rtld_next(void) { return RTLD_NEXT; }
 static inline void *_Nullable swalloc_rtld_default(void) { return RTLD_DEFAULT; }
 
