@@ -19,7 +19,9 @@
  *   locks are not fork-safe (swalloc_unwinder_enter).
  * - While the fork runs, the forking thread is inside the library (its
  *   reentrancy depth is raised): the prepare handlers of other libraries
- *   that allocate then reach glibc directly, never one of the locks held.
+ *   that allocate then reach glibc directly, never one of the locks held
+ *   (nor an allocator's: one whose entries skip the depth test has them
+ *   swapped for the guarded ones meanwhile).
  */
 #include "swalloc_preload.h"
 #include <sys/single_threaded.h>
@@ -38,6 +40,10 @@ void swalloc_statistics_after_fork_in_child(void);
 void swalloc_guard_after_fork_in_child(void);
 /* The live profile's mapping stops being the parent's file (LiveProfile). */
 void swalloc_live_after_fork_in_child(void);
+/* An allocator that never reenters is called without the depth test:
+   while a fork runs, its guarded entries stand in (HeaderFreeMode). */
+void swalloc_entries_before_fork(void);
+void swalloc_entries_after_fork(void);
 
 /* What one fork's prepare handler did, for its parent or child handler.
    Forks nest only on one thread (a signal handler that forks while its
@@ -52,6 +58,7 @@ static __thread unsigned fork_depth __attribute__((tls_model("initial-exec")));
 
 static void prepare(void) {
     swalloc_current_thread()->depth += 1;
+    swalloc_entries_before_fork();
     struct fork_record record = {false, 0};
     unsigned level = fork_depth++;
     if (!__libc_single_threaded && level < FORK_NESTING) {
@@ -91,6 +98,7 @@ static void in_parent(void) {
         __atomic_sub_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
         _IO_list_unlock();
     }
+    swalloc_entries_after_fork();
     swalloc_current_thread()->depth -= 1;
     errno = saved;
 }
@@ -117,6 +125,7 @@ static void in_child(void) {
     swalloc_live_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_GUARD)) swalloc_guard_after_fork_in_child();
+    swalloc_entries_after_fork();
     swalloc_current_thread()->depth -= 1;
 }
 

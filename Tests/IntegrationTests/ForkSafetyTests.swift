@@ -77,6 +77,26 @@ final class ForkSafetyTests: XCTestCase {
         }
     }
 
+    /// A prepare handler registered before the library's constructor ran
+    /// (a dependency's) runs after every other, once an allocator's own
+    /// handler holds its locks, and allocates a size its thread never
+    /// had. size_classes.c with the version 3 flags hung here (its entries
+    /// skipped the depth test that sends such a call to glibc); the fork
+    /// now swaps the guarded entries in.
+    func testPrepareHandlerThatAllocatesRunsLast() {
+        let modes = ServingModes.all + [
+            ("size_classes", ["SWALLOC_ALLOCATOR": Harness.host("libsize_classes.so"), "SWALLOC_STATS": "off"]),
+            ("size_classes guarded", ["SWALLOC_ALLOCATOR": Harness.host("libsize_classes_guarded.so"), "SWALLOC_STATS": "off"]),
+        ]
+        let directory = Harness.temporaryDirectory(self)
+        for mode in modes {
+            let result = Harness.run([Harness.host("atfork_alloc")], environment: environment(mode.1, directory), timeout: 30)
+            XCTAssertFalse(result.timedOut, "\(mode.0): atfork_alloc hung")
+            XCTAssertEqual(result.status, 0, "\(mode.0): \(result.stderr.prefix(1000))")
+            XCTAssertEqual(result.stdout, "forked 5\n", mode.0)
+        }
+    }
+
     /// The children's profiles are whole JSON documents, each its own
     /// account, also when the report ran inside the signal handler.
     func testChildrenForkedInSignalHandlersReport() throws {

@@ -79,8 +79,9 @@ struct swalloc_global_allocator_v2 {
    anything that may (stdio, dlopen, thread creation, a Swift runtime): the
    library then calls malloc's and free's entries without its reentrancy
    guard (a thread-local flag set and cleared around each call), which
-   saves about a third of what the library adds. Breaking the promise
-   recurses until the stack overflows. */
+   saves about a third of what the library adds, and the library's own
+   malloc calls reach the allocator too (except while a fork runs). Breaking
+   the promise recurses until the stack overflows. */
 #define SWALLOC_NEVER_REENTERS 1UL
 /* `free` hands every address that is not a live block of its own (NULL
    included) to swalloc_free_foreign, and returns nonzero for all. With
