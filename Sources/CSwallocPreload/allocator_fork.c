@@ -1,28 +1,39 @@
 /*
- * The fork handlers of jemalloc and tcmalloc, given glibc's rule: in a
- * single-threaded process they do nothing.
+ * The fork handlers of jemalloc and tcmalloc, given glibc's rules for its
+ * own malloc locks: taken last before fork and released first after it,
+ * and not at all in a single-threaded process.
  *
  * Both register handlers (pthread_atfork) that take every lock of theirs
- * before fork and release them after. In a single-threaded process no
- * other thread can hold one of those locks, only code that a signal
- * handler interrupted, and a fork from that handler then waits forever
- * for a lock its own thread holds: glibc's tst-mallocfork2 and the host
- * fork_signal hung under both, also with each preloaded alone. glibc's own
- * malloc takes nothing when the process is single-threaded, which is what
- * makes its fork async-signal-safe there (POSIX asks no more). So the
- * library stands in front of the registration (pthread_atfork, which
- * tcmalloc calls, and __register_atfork, which glibc's static
- * pthread_atfork in jemalloc calls) and, for handlers registered by one of
- * these libraries, calls them only when the process has threads.
+ * before fork and release them after. Two ways that went wrong, each a
+ * hang:
+ * - In a single-threaded process no other thread can hold one of those
+ *   locks, only code that a signal handler interrupted, and a fork from
+ *   that handler waited forever for a lock its own thread holds (glibc's
+ *   tst-mallocfork2, host fork_signal; also with either preloaded alone).
+ *   glibc's malloc takes nothing there, which is what makes its fork
+ *   async-signal-safe in that case (POSIX asks no more).
+ * - glibc runs prepare handlers newest first. The library loads the
+ *   allocator in its constructor, after the program's libraries ran
+ *   theirs, so a prepare handler one of them registered ran after the
+ *   allocator's had taken its locks, and an allocation in it waited for
+ *   itself (host atfork_alloc). glibc's fork takes its malloc locks after
+ *   every handler, so that handlers may allocate.
+ * So the library stands in front of the registration (pthread_atfork,
+ * which tcmalloc calls, and __register_atfork, which glibc's static
+ * pthread_atfork in jemalloc calls: every registration in the process,
+ * since the library is preloaded). The first registration it sees is
+ * preceded by one of its own, the sentinel, whose prepare handler then
+ * runs after every other and whose parent and child handlers run before
+ * every other. An allocator's prepare handler, at its turn, only notes
+ * that it is due (in a threaded process); the sentinel runs the due ones
+ * last, newest first, and their parent and child handlers first, oldest
+ * first; at their own turn these do nothing. Handlers of every other
+ * library, and the program's, are registered unchanged.
  *
- * The decision is made once per fork, by the prepare handler, and the
- * parent and child handlers follow it (in the child the process is always
- * single-threaded, yet a threaded parent's prepare took the locks that the
- * child handler must release). Forks nest only on one thread, so the
- * decisions are a per-thread stack of bits; glibc calls the prepare
- * handlers in the reverse order of registration and the others in that
- * order, which pops them in the order they were pushed in reverse.
- * Handlers of every other library, and the program's, pass through.
+ * A fork in a threaded process does not nest (glibc holds its handler
+ * lock from the first prepare handler to the last parent or child
+ * handler, so a fork from a signal handler there would wait for it
+ * anyway): one mask per thread says which allocator handlers are due.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -52,62 +63,64 @@ static bool from_lock_taking_allocator(const void *address) {
         || strncmp(name, "libtcmalloc_minimal.", 20) == 0;
 }
 
-/* The registrations wrapped so far; a handler reads its entry only after
-   the registration that published it (release/acquire on the count). */
+/* The registrations wrapped so far, in registration order; an entry is
+   whole before its trampolines are registered with glibc. */
 #define WRAPPED_MAX 8
 static struct { fork_handler prepare, parent, child; } wrapped[WRAPPED_MAX];
 static unsigned wrapped_count;
 
-/* Per fork level on this thread: bit set when its handlers were skipped. */
-static __thread uint64_t skipped_bits __attribute__((tls_model("initial-exec")));
-static __thread unsigned skipped_depth __attribute__((tls_model("initial-exec")));
+/* Bit i: wrapped[i]'s handlers are due in this thread's fork. */
+static __thread uint32_t due __attribute__((tls_model("initial-exec")));
 
-static void run_prepare(unsigned index) {
-    bool skip = __libc_single_threaded;
-    if (skipped_depth < 64) {
-        if (skip) skipped_bits |= (uint64_t)1 << skipped_depth;
-        else skipped_bits &= ~((uint64_t)1 << skipped_depth);
-    }
-    skipped_depth++;
-    if (!skip) wrapped[index].prepare();
+static void note_due(unsigned index) {
+    if (!__libc_single_threaded) due |= 1u << index;
 }
 
-/* The prepare handler's decision for the same fork, popped. */
-static bool pop_skipped(void) {
-    if (skipped_depth == 0) return false;
-    skipped_depth--;
-    return skipped_depth < 64 ? (skipped_bits >> skipped_depth) & 1 : false;
+static void sentinel_prepare(void) {
+    for (unsigned index = WRAPPED_MAX; index-- > 0;)
+        if (due & (1u << index)) wrapped[index].prepare();
 }
 
-static void run_parent(unsigned index) {
-    if (!pop_skipped()) wrapped[index].parent();
+static void sentinel_parent(void) {
+    uint32_t ran = due;
+    due = 0;
+    for (unsigned index = 0; index < WRAPPED_MAX; index++)
+        if (ran & (1u << index)) wrapped[index].parent();
 }
 
-static void run_child(unsigned index) {
-    if (!pop_skipped()) wrapped[index].child();
+static void sentinel_child(void) {
+    uint32_t ran = due;
+    due = 0;
+    for (unsigned index = 0; index < WRAPPED_MAX; index++)
+        if (ran & (1u << index)) wrapped[index].child();
 }
 
-#define TRAMPOLINES(i)                                             \
-    static void prepare_##i(void) { run_prepare(i); }              \
-    static void parent_##i(void) { run_parent(i); }                \
-    static void child_##i(void) { run_child(i); }
-TRAMPOLINES(0) TRAMPOLINES(1) TRAMPOLINES(2) TRAMPOLINES(3)
-TRAMPOLINES(4) TRAMPOLINES(5) TRAMPOLINES(6) TRAMPOLINES(7)
+/* The allocator's own parent and child handlers run from the sentinel's. */
+static void nothing(void) {}
+
+#define TRAMPOLINE(i) static void prepare_##i(void) { note_due(i); }
+TRAMPOLINE(0) TRAMPOLINE(1) TRAMPOLINE(2) TRAMPOLINE(3)
+TRAMPOLINE(4) TRAMPOLINE(5) TRAMPOLINE(6) TRAMPOLINE(7)
 static const fork_handler prepares[WRAPPED_MAX] = {prepare_0, prepare_1, prepare_2, prepare_3,
                                                    prepare_4, prepare_5, prepare_6, prepare_7};
-static const fork_handler parents[WRAPPED_MAX] = {parent_0, parent_1, parent_2, parent_3,
-                                                  parent_4, parent_5, parent_6, parent_7};
-static const fork_handler children[WRAPPED_MAX] = {child_0, child_1, child_2, child_3,
-                                                   child_4, child_5, child_6, child_7};
 
-/* Registers the three handlers with glibc, wrapped when `owner` (an
-   address inside the registering object) is jemalloc or tcmalloc and all
-   three are given (the stack above needs the prepare handler's push). */
+/* Registers the three handlers with glibc, the sentinel first of all;
+   deferred to the sentinel when `owner` (an address inside the registering
+   object) is jemalloc or tcmalloc and all three are given. */
 static int register_handlers(fork_handler prepare, fork_handler parent, fork_handler child, void *dso_handle,
                              const void *owner) {
+    static int sentinel_state; /* 0: not yet, 1: being registered, 2: registered */
     if (glibc_register_atfork == NULL) {
         glibc_register_atfork = (register_function)dlsym(RTLD_NEXT, "__register_atfork");
         if (glibc_register_atfork == NULL) return -1;
+    }
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&sentinel_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        (void)glibc_register_atfork(sentinel_prepare, sentinel_parent, sentinel_child, NULL);
+        __atomic_store_n(&sentinel_state, 2, __ATOMIC_RELEASE);
+    }
+    /* Another thread's first registration: the sentinel is older than any. */
+    while (__atomic_load_n(&sentinel_state, __ATOMIC_ACQUIRE) == 1) {
     }
     if (prepare != NULL && parent != NULL && child != NULL && from_lock_taking_allocator(owner)) {
         unsigned index = __atomic_fetch_add(&wrapped_count, 1, __ATOMIC_ACQ_REL);
@@ -116,7 +129,7 @@ static int register_handlers(fork_handler prepare, fork_handler parent, fork_han
             wrapped[index].parent = parent;
             wrapped[index].child = child;
             __atomic_thread_fence(__ATOMIC_RELEASE);
-            return glibc_register_atfork(prepares[index], parents[index], children[index], dso_handle);
+            return glibc_register_atfork(prepares[index], nothing, nothing, dso_handle);
         }
     }
     return glibc_register_atfork(prepare, parent, child, dso_handle);

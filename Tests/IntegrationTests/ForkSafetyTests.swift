@@ -48,11 +48,14 @@ final class ForkSafetyTests: XCTestCase {
 
     /// jemalloc's and tcmalloc's fork handlers take their locks, and hung a
     /// fork from a signal handler that interrupted one of their
-    /// allocations (also with either preloaded alone). The library gives
-    /// them glibc's rule, nothing taken in a single-threaded process
-    /// (allocator_fork.c); in a threaded one they run as before, which
-    /// fork_threads checks (a child that allocates needs their locks
-    /// released).
+    /// allocations (also with either preloaded alone), and, loaded by the
+    /// library after the program's libraries registered theirs, a prepare
+    /// handler of those that allocates (atfork_alloc). The library gives
+    /// them glibc's rules (allocator_fork.c): nothing taken in a
+    /// single-threaded process, and in a threaded one taken after every
+    /// other prepare handler ran, released before any other parent or
+    /// child handler runs (fork_threads: a child that allocates needs
+    /// them released).
     func testForkUnderJemallocAndTcmalloc() {
         let directory = Harness.temporaryDirectory(self)
         for allocator in ["jemalloc", "tcmalloc"] {
@@ -68,6 +71,9 @@ final class ForkSafetyTests: XCTestCase {
                     XCTAssertTrue(result.stdout.hasPrefix("signals="), "\(name): \(result.stdout)")
                     XCTAssertFalse(result.stderr.contains("cannot use it"), result.stderr)
                 }
+                let late = Harness.run([Harness.host("atfork_alloc")], environment: environment(mode, directory), timeout: 30)
+                XCTAssertFalse(late.timedOut, "\(name): atfork_alloc hung")
+                XCTAssertEqual(late.stdout, "forked 5\n", "\(name): \(late.stderr.prefix(1000))")
                 let threads = Harness.run([Harness.host("fork_threads"), "2", directory.path + "/line.txt"],
                                           environment: environment(mode, directory), timeout: 60)
                 XCTAssertFalse(threads.timedOut, "\(name): fork_threads hung")
