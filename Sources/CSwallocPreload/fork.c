@@ -17,11 +17,14 @@
  *   interrupted code releases it when the handler returns.
  * - No thread is inside libunwind when the child is made: libunwind's own
  *   locks are not fork-safe (swalloc_unwinder_enter).
- * - While the fork runs, the forking thread is inside the library (its
- *   reentrancy depth is raised): the prepare handlers of other libraries
- *   that allocate then reach glibc directly, never one of the locks held
- *   (nor an allocator's: one whose entries skip the depth test has them
- *   swapped for the guarded ones meanwhile).
+ * - Like glibc's malloc locks, the library's are taken after every other
+ *   prepare handler ran and released before any other parent or child
+ *   handler runs (allocator_fork.c's sentinel runs these handlers): a
+ *   prepare handler of the program's libraries that frees a sampled block
+ *   waited for the sampler's lock this handler held.
+ * - From then on the forking thread is inside the library (its reentrancy
+ *   depth is raised): an allocator's own prepare handlers, run after this
+ *   one, that allocate reach glibc directly, never a lock the fork holds.
  */
 #include "swalloc_preload.h"
 #include <sys/single_threaded.h>
@@ -40,10 +43,7 @@ void swalloc_statistics_after_fork_in_child(void);
 void swalloc_guard_after_fork_in_child(void);
 /* The live profile's mapping stops being the parent's file (LiveProfile). */
 void swalloc_live_after_fork_in_child(void);
-/* An allocator that never reenters is called without the depth test:
-   while a fork runs, its guarded entries stand in (HeaderFreeMode). */
-void swalloc_entries_before_fork(void);
-void swalloc_entries_after_fork(void);
+
 
 /* What one fork's prepare handler did, for its parent or child handler.
    Forks nest only on one thread (a signal handler that forks while its
@@ -58,7 +58,6 @@ static __thread unsigned fork_depth __attribute__((tls_model("initial-exec")));
 
 static void prepare(void) {
     swalloc_current_thread()->depth += 1;
-    swalloc_entries_before_fork();
     struct fork_record record = {false, 0};
     unsigned level = fork_depth++;
     if (!__libc_single_threaded && level < FORK_NESTING) {
@@ -98,7 +97,6 @@ static void in_parent(void) {
         __atomic_sub_fetch(&swalloc_forks_waiting, 1, __ATOMIC_SEQ_CST);
         _IO_list_unlock();
     }
-    swalloc_entries_after_fork();
     swalloc_current_thread()->depth -= 1;
     errno = saved;
 }
@@ -125,10 +123,11 @@ static void in_child(void) {
     swalloc_live_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_GUARD)) swalloc_guard_after_fork_in_child();
-    swalloc_entries_after_fork();
     swalloc_current_thread()->depth -= 1;
 }
 
+unsigned swalloc_forks_inside(void) { return fork_depth; }
+
 void swalloc_install_fork_handler(void) {
-    pthread_atfork(prepare, in_parent, in_child);
+    swalloc_register_library_fork_handlers(prepare, in_parent, in_child);
 }

@@ -84,11 +84,13 @@ final class ForkSafetyTests: XCTestCase {
     }
 
     /// A prepare handler registered before the library's constructor ran
-    /// (a dependency's) runs after every other, once an allocator's own
-    /// handler holds its locks, and allocates a size its thread never
-    /// had. size_classes.c with the version 3 flags hung here (its entries
-    /// skipped the depth test that sends such a call to glibc); the fork
-    /// now swaps the guarded entries in.
+    /// (a dependency's) ran after the plug-in's own had taken its locks,
+    /// and allocates a size its thread never had and frees a large block
+    /// of the plug-in's. Under size_classes.c with the version 3 flags it
+    /// hung (its entries skip the depth test that sends the allocation to
+    /// glibc); without them the free went to glibc, which aborted. A
+    /// plug-in's fork handlers now run after every other prepare handler
+    /// (allocator_fork.c), and a free during a fork asks the allocator.
     func testPrepareHandlerThatAllocatesRunsLast() {
         let modes = ServingModes.all + [
             ("size_classes", ["SWALLOC_ALLOCATOR": Harness.host("libsize_classes.so"), "SWALLOC_STATS": "off"]),

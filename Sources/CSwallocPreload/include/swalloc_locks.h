@@ -131,9 +131,22 @@ static inline bool swalloc_lock_acquire_unless_held(enum swalloc_lock_id id) {
 }
 
 /* Registers the fork handler (fork.c); called once, by the constructor,
-   after the global allocator was chosen (so that its handler runs before
-   those a plug-in registered: prepare handlers run newest first). */
+   after the global allocator was chosen. */
 void swalloc_install_fork_handler(void) __attribute__((visibility("hidden")));
+/* How many forks this thread is inside (fork.c): each raised its
+   reentrancy depth by one, from its prepare handler to its parent or
+   child handler. */
+unsigned swalloc_forks_inside(void) __attribute__((visibility("hidden")));
+/* While SWALLOC_ALLOCATOR's plug-in loads from `path` and registers (NULL
+   afterwards), its fork handlers are run after every other prepare
+   handler and before every other parent and child handler
+   (allocator_fork.c). */
+void swalloc_fork_handlers_of_plugin(const char *_Nullable path) __attribute__((visibility("hidden")));
+/* The library's own fork handlers (fork.c), run after every other prepare
+   handler and before every other parent and child handler, before the
+   allocators' prepare handlers and after their others (allocator_fork.c). */
+void swalloc_register_library_fork_handlers(void (*prepare)(void), void (*parent)(void),
+                                            void (*child)(void)) __attribute__((visibility("hidden")));
 
 #pragma clang assume_nonnull end
 

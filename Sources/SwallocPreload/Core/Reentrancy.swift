@@ -13,6 +13,13 @@ enum Reentrancy {
         swalloc_current_thread().pointee.depth != 0
     }
 
+    /// Raised only by the forks this thread is inside (fork.c's prepare
+    /// handler raises it until the parent or child handler).
+    static var isInsideOnlyForFork: Bool {
+        let depth = swalloc_current_thread().pointee.depth
+        return depth != 0 && UInt32(depth) == swalloc_forks_inside()
+    }
+
     @inline(__always)
     static func enter() {
         swalloc_current_thread().pointee.depth &+= 1

@@ -28,43 +28,7 @@ enum HeaderFreeMode {
         swalloc_malloc_entry = swallocUnguardedMalloc
         swalloc_free_entry = flags & UInt(SWALLOC_FREES_FOREIGN) != 0 ? swallocForwardingFree : swallocUnguardedFree
     }
-
-    /// Forks under way with the guarded entries swapped in (atomic; forks
-    /// nest only from a signal handler, and glibc runs one fork's handlers
-    /// at a time).
-    nonisolated(unsafe) static var forksUnderWay: Int64 = 0
-
-    /// fork's prepare handler (fork.c), after it raised the forking
-    /// thread's depth: unguarded entries do not look at the depth, so an
-    /// allocation from another library's prepare handler, run after the
-    /// allocator's own took its locks (handlers registered before the
-    /// allocator run last), reached the allocator and waited for itself.
-    /// The guarded entries send it to glibc; other threads pass through
-    /// them to the allocator as before.
-    static func beforeFork() {
-        guard servingMode == .headerFree, GlobalAllocatorRegistry.ownBlockFlags & UInt(SWALLOC_NEVER_REENTERS) != 0 else {
-            return
-        }
-        if swalloc_atomic_add_i64(&forksUnderWay, 1) == 1 {
-            swalloc_malloc_entry = swallocHeaderFreeMalloc
-            swalloc_free_entry = swallocHeaderFreeFree
-        }
-    }
-
-    /// fork's parent and child handlers: the unguarded entries back.
-    static func afterFork() {
-        guard servingMode == .headerFree, GlobalAllocatorRegistry.ownBlockFlags & UInt(SWALLOC_NEVER_REENTERS) != 0 else {
-            return
-        }
-        if swalloc_atomic_add_i64(&forksUnderWay, -1) == 0 { installEntries() }
-    }
 }
-
-@c(swalloc_entries_before_fork)
-public func swallocEntriesBeforeFork() { HeaderFreeMode.beforeFork() }
-
-@c(swalloc_entries_after_fork)
-public func swallocEntriesAfterFork() { HeaderFreeMode.afterFork() }
 
 @c(swalloc_header_free_malloc)
 public func swallocHeaderFreeMalloc(_ size: Int) -> UnsafeMutableRawPointer? { HeaderFreePath.malloc(size) }
@@ -141,7 +105,11 @@ enum HeaderFreePath {
         if GlobalAllocatorRegistry.ownBlockFlags & UInt(SWALLOC_NEVER_REENTERS) != 0 {
             return swalloc_registered_owns(pointer)
         }
-        guard !Reentrancy.isInside else { return false }
+        // Inside only because a fork runs: another library's fork handler
+        // frees or resizes a block of the allocator's, whose own handlers
+        // have not run yet (allocator_fork.c). Said no, the block went to
+        // glibc, which aborted.
+        guard !Reentrancy.isInside || Reentrancy.isInsideOnlyForFork else { return false }
         Reentrancy.enter()
         defer { Reentrancy.leave() }
         return swalloc_registered_owns(pointer)

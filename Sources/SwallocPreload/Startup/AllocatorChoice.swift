@@ -97,6 +97,10 @@ enum AllocatorChoice {
                                    problem: "plug-ins are not loaded by setuid or setgid programs", fallback: "system")
             return
         }
+        // Its fork handlers, registered by its constructors or by
+        // swalloc_register, run after every other prepare handler.
+        swalloc_fork_handlers_of_plugin(path)
+        defer { swalloc_fork_handlers_of_plugin(nil) }
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             let reason = dlerror()
             Diagnostics.line { out in
