@@ -27,6 +27,7 @@ static inline void swalloc_atomic_store_u32(uint32_t *value, uint32_t new_value)
     __atomic_store_n(value, new_value, __ATOMIC_RELEASE);
 }
 static inline void swalloc_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void swalloc_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
 
 #pragma clang assume_nonnull end
 

@@ -30,8 +30,10 @@ enum SampledBlocks {
     static func prepare() -> Bool {
         if entries != nil { return true }
         guard let memory = swalloc_map_anonymous(initialCapacity &* MemoryLayout<Entry>.stride) else { return false }
-        entries = memory.assumingMemoryBound(to: Entry.self)
+        // The capacity first: find reads it, then the table.
         capacity = initialCapacity
+        swalloc_fence_release()
+        entries = memory.assumingMemoryBound(to: Entry.self)
         return true
     }
 
@@ -85,7 +87,8 @@ enum SampledBlocks {
     /// allocator's fault handler, in a process that is about to die.
     static func find(_ pointer: UInt) -> Entry? {
         let capacity = self.capacity
-        guard let entries else { return nil }
+        swalloc_fence_acquire()
+        guard capacity > 0, let entries else { return nil }
         var slot = home(pointer, capacity: capacity)
         var probes = 0
         while entries[slot].pointer != 0 && probes < capacity {
