@@ -112,21 +112,19 @@ static void sentinel_prepare(void) {
         if (due & (1u << index)) wrapped[index].prepare();
 }
 
-static void sentinel_parent(void) {
+/* The due handlers' parent or child halves, oldest first, then the
+   library's. */
+static void run_after_fork(bool in_child) {
     uint32_t ran = due;
     due = 0;
     for (unsigned index = 0; index < WRAPPED_MAX; index++)
-        if (ran & (1u << index)) wrapped[index].parent();
-    if (library_parent) library_parent();
+        if (ran & (1u << index)) (in_child ? wrapped[index].child : wrapped[index].parent)();
+    fork_handler library = in_child ? library_child : library_parent;
+    if (library) library();
 }
 
-static void sentinel_child(void) {
-    uint32_t ran = due;
-    due = 0;
-    for (unsigned index = 0; index < WRAPPED_MAX; index++)
-        if (ran & (1u << index)) wrapped[index].child();
-    if (library_child) library_child();
-}
+static void sentinel_parent(void) { run_after_fork(false); }
+static void sentinel_child(void) { run_after_fork(true); }
 
 /* The allocator's own parent and child handlers run from the sentinel's. */
 static void nothing(void) {}
