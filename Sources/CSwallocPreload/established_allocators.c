@@ -210,17 +210,6 @@ static void *enomem_unless(void *block) {
 /* A request of 8 bytes or fewer asks for 9 (see above). */
 static size_t floored(size_t size) { return size <= 8 ? 9 : size; }
 
-/* The calloc and realloc of each allocator, floored, with glibc's ENOMEM
-   (an overflowing product fails before the allocator sees it). */
-static void *direct_calloc(void *(*calloc_fn)(size_t, size_t), size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
-    return enomem_unless(total <= 8 ? calloc_fn(1, floored(total)) : calloc_fn(count, size));
-}
-static void *direct_realloc(void *(*realloc_fn)(void *, size_t), void *block, size_t size) {
-    return enomem_unless(realloc_fn(block, floored(size)));
-}
-
 /* 9, through an empty asm that the compiler cannot move ahead of the test,
    so that the test stays a branch (clang turns the plain form into a
    select: three instructions for every size, where the branch costs the
@@ -231,14 +220,46 @@ static inline size_t direct_smallest(void) {
     return size;
 }
 
+/* The chosen allocator's malloc, calloc and realloc, behind the three
+   wrappers below (one allocator serves a process). */
+static struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+} chosen;
+
+/* The family's malloc: the floor, then a tail call. */
+static void *direct_malloc(size_t size) {
+    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
+    return chosen.malloc(size);
+}
+/* calloc and realloc, floored, with glibc's ENOMEM (an overflowing product
+   fails before the allocator sees it). */
+static void *direct_calloc(size_t count, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) return enomem_unless(NULL);
+    return enomem_unless(total <= 8 ? chosen.calloc(1, floored(total)) : chosen.calloc(count, size));
+}
+static void *direct_realloc(void *block, size_t size) {
+    return enomem_unless(chosen.realloc(block, floored(size)));
+}
+
+/* The direct family of the allocator whose functions these are: its malloc,
+   calloc and realloc behind the wrappers above, the rest its own (or
+   wrappers of its own, for memalign and usable_size). */
+static void choose_family(void *(*malloc_fn)(size_t), void *(*calloc_fn)(size_t, size_t),
+                          void *(*realloc_fn)(void *, size_t), void (*free_fn)(void *),
+                          void *(*memalign_fn)(size_t, size_t), size_t (*usable_fn)(void *),
+                          size_t (*allocated_fn)(void)) {
+    chosen.malloc = malloc_fn;
+    chosen.calloc = calloc_fn;
+    chosen.realloc = realloc_fn;
+    swalloc_direct_family = (struct swalloc_direct_family){direct_malloc, free_fn, direct_calloc, direct_realloc,
+                                                           memalign_fn, usable_fn, allocated_fn};
+}
+
 static void *(*mi_calloc_fn)(size_t, size_t);
 static void *(*mi_realloc_fn)(void *, size_t);
-static void *mi_direct_malloc(size_t size) {
-    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
-    return mi_malloc_fn(size);
-}
-static void *mi_direct_calloc(size_t count, size_t size) { return direct_calloc(mi_calloc_fn, count, size); }
-static void *mi_direct_realloc(void *block, size_t size) { return direct_realloc(mi_realloc_fn, block, size); }
 static void mi_set_errno(int error, void *argument) {
     (void)argument;
     if (error == ENOMEM || error == EOVERFLOW) errno = ENOMEM;
@@ -261,12 +282,6 @@ static size_t tc_allocated(void) {
     tc_numeric_property_fn("generic.current_allocated_bytes", &bytes);
     return bytes;
 }
-static void *tc_direct_malloc(size_t size) {
-    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
-    return tc_malloc_fn(size);
-}
-static void *tc_direct_calloc(size_t count, size_t size) { return direct_calloc(tc_calloc_fn, count, size); }
-static void *tc_direct_realloc(void *block, size_t size) { return direct_realloc(tc_realloc_fn, block, size); }
 static void *tc_direct_memalign(size_t align, size_t size) {
     return enomem_unless(align <= 16 ? tc_malloc_fn(at_least_aligned(size, align)) : tc_memalign_fn(align, size));
 }
@@ -286,12 +301,6 @@ static size_t je_allocated(void) {
     je_mallctl("stats.allocated", &bytes, &length, NULL, 0);
     return bytes;
 }
-static void *je_direct_malloc(size_t size) {
-    if (__builtin_expect(size <= 8, 0)) size = direct_smallest();
-    return je_malloc(size);
-}
-static void *je_direct_calloc(size_t count, size_t size) { return direct_calloc(je_calloc, count, size); }
-static void *je_direct_realloc(void *block, size_t size) { return direct_realloc(je_realloc, block, size); }
 static void *je_direct_memalign(size_t align, size_t size) {
     if (align <= 16) return enomem_unless(je_malloc(at_least_aligned(size, align)));
     return enomem_unless(je_mallocx(size == 0 ? 1 : size, je_flags(align)));
@@ -339,9 +348,7 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "realloc", (void **)&je_realloc, &missing);
         find(handle, "malloc_usable_size", (void **)&je_usable_size, &missing);
         find(handle, "mallctl", (void **)&je_mallctl, &missing);
-        swalloc_direct_family = (struct swalloc_direct_family){je_direct_malloc, je_free, je_direct_calloc,
-                                                               je_direct_realloc, je_direct_memalign, je_usable_size,
-                                                               je_allocated};
+        choose_family(je_malloc, je_calloc, je_realloc, je_free, je_direct_memalign, je_usable_size, je_allocated);
         table->base = (struct swalloc_global_allocator){NULL, je_alloc, je_dealloc, je_alloc_zeroed, je_resize, "jemalloc"};
     } else if (name[0] == 'm') {
         find(handle, "mi_malloc", (void **)&mi_malloc_fn, &missing);
@@ -358,9 +365,7 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "mi_register_error", (void **)&register_error, &missing);
         if (register_error) register_error(mi_set_errno, NULL);
         find(handle, "mi_process_info", (void **)&mi_process_info_fn, &missing);
-        swalloc_direct_family = (struct swalloc_direct_family){mi_direct_malloc, mi_free_fn, mi_direct_calloc,
-                                                               mi_direct_realloc, mi_direct_memalign, mi_direct_usable,
-                                                               mi_allocated};
+        choose_family(mi_malloc_fn, mi_calloc_fn, mi_realloc_fn, mi_free_fn, mi_direct_memalign, mi_direct_usable, mi_allocated);
         table->base = (struct swalloc_global_allocator){NULL, mi_alloc, mi_dealloc, mi_alloc_zeroed, mi_resize, "mimalloc"};
         table->owns = mi_owns;
         table->usable_size = mi_usable;
@@ -374,9 +379,7 @@ bool swalloc_established_allocator(const char *name, struct swalloc_global_alloc
         find(handle, "MallocExtension_GetOwnership", (void **)&tc_ownership_fn, &missing);
         find(handle, "tc_malloc_size", (void **)&tc_malloc_size_fn, &missing);
         find(handle, "MallocExtension_GetNumericProperty", (void **)&tc_numeric_property_fn, &missing);
-        swalloc_direct_family = (struct swalloc_direct_family){tc_direct_malloc, tc_free_fn, tc_direct_calloc,
-                                                               tc_direct_realloc, tc_direct_memalign, tc_malloc_size_fn,
-                                                               tc_allocated};
+        choose_family(tc_malloc_fn, tc_calloc_fn, tc_realloc_fn, tc_free_fn, tc_direct_memalign, tc_malloc_size_fn, tc_allocated);
         table->base = (struct swalloc_global_allocator){NULL, tc_alloc, tc_dealloc, tc_alloc_zeroed, tc_resize, "tcmalloc"};
         table->owns = tc_owns;
         table->usable_size = tc_usable;

@@ -44,7 +44,6 @@ void swalloc_guard_after_fork_in_child(void);
 /* The live profile's mapping stops being the parent's file (LiveProfile). */
 void swalloc_live_after_fork_in_child(void);
 
-
 /* What one fork's prepare handler did, for its parent or child handler.
    Forks nest only on one thread (a signal handler that forks while its
    thread is inside fork), so the records are a per-thread stack. */
