@@ -106,6 +106,12 @@ int swalloc_stderr_descriptor(void) {
     return result;
 }
 
+int swalloc_fatal_descriptor(void) {
+    int saved = errno, result = identify(2).open ? 2 : -1;
+    errno = saved;
+    return result >= 0 ? result : swalloc_stderr_descriptor();
+}
+
 void swalloc_sigpipe_block(struct swalloc_sigpipe_guard *guard) {
     sigset_t pipe_only, pending;
     sigemptyset(&pipe_only);

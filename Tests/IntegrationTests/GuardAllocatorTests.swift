@@ -110,6 +110,33 @@ final class GuardAllocatorTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("(21 bytes), found when the block was freed"), result.stderr)
     }
 
+    /// The line about the error that ends the program goes to fd 2 as it
+    /// is then, as glibc's own abort messages do: a program that moved its
+    /// stderr to a log finds the overflow, the slack written and the
+    /// double free there (and glibc's tst-safe-linking, which reads its
+    /// child's stderr from a pipe, sees why the child died). The exit
+    /// summary stays out of such a file (ReportChannelTests).
+    func testFatalLinesFollowTheProgramsStderr() throws {
+        let log = Harness.temporaryDirectory(self).appendingPathComponent("errors.log").path
+        let cases = [("overflow", "bytes past the end of block 0x"), ("strcpy-one", "found when the block was freed"),
+                     ("double-free", ": double free of block 0x")]
+        for (what, expected) in cases {
+            let result = Harness.run([Harness.host("guard_faults"), "stderr-to", log, what], environment: guardMode,
+                                     timeout: 30)
+            XCTAssertTrue(result.signaled, "\(what): \(result.status)")
+            let written = try String(contentsOfFile: log, encoding: .utf8)
+            XCTAssertTrue(written.contains("swalloc: guard: ") && written.contains(expected), "\(what): \(written)")
+            XCTAssertFalse(result.stderr.contains("swalloc: guard: "), "\(what): \(result.stderr)")
+        }
+        // bump's double free (a header block), with the summary on.
+        let result = Harness.run([Harness.host("misuse"), "stderr-to", log, "double_small"],
+                                 environment: ["SWALLOC_ALLOCATOR": "bump"], timeout: 30)
+        XCTAssertTrue(result.signaled && result.status == SIGABRT, "bump: \(result.status) \(result.stdout) \(result.stderr)")
+        let written = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertTrue(written.contains("swalloc: free(): double free of 0x"), "bump: \(written)")
+        XCTAssertFalse(written.contains("swalloc: calls"), "bump: the summary reached the program's log: \(written)")
+    }
+
     /// SWALLOC_GUARD=exact: a one-int read past malloc(40), and the
     /// strcpy's one byte (inside strcpy), fault at once, the line naming the block.
     func testExactPlacementFaultsOnTheFirstBytePastTheEnd() {

@@ -1,6 +1,7 @@
-/* guard_faults overflow|use-after-free|limit|fail|aligned|many-live|double-free
+/* guard_faults [stderr-to FILE] overflow|use-after-free|limit|fail|aligned|many-live|double-free
    — the bugs and limits the guard allocator, SWALLOC_LIMIT and SWALLOC_FAIL
    are for. Built -O0 so that the faulting accesses stay.
+     stderr-to FILE  first puts FILE on fd 2 (stderr_to.h)
      aligned     4 threads allocate blocks aligned to 8 KiB, 64 KiB and 1 MiB,
                  fill them, free them in a random order (seed 1 + thread);
                  prints "aligned ok" (a false fault kills it)
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "stderr_to.h"
 
 static void *aligned_worker(void *arg) {
     unsigned seed = (unsigned)(uintptr_t)arg;
@@ -61,6 +64,7 @@ static void *aligned_worker(void *arg) {
 }
 
 int main(int argc, char **argv) {
+    stderr_to_if_asked(&argc, &argv);
     const char *what = argc > 1 ? argv[1] : "";
     if (!strcmp(what, "overflow")) {
         char *p = malloc(128);

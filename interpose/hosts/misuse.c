@@ -1,4 +1,4 @@
-/* misuse MODE — a program's allocation errors, which must end as they do
+/* misuse [stderr-to FILE] MODE — a program's allocation errors, which must end as they do
  * under glibc alone (its own message and abort), never inside the library:
  *   double_large   frees a 100 KB block twice
  *   double_first   a new thread frees its first block twice
@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stderr_to.h"
+
 static void *volatile sink;
 
 static void *first_block_twice(void *unused) {
@@ -36,6 +38,7 @@ static void *first_block_twice(void *unused) {
 }
 
 int main(int argc, char **argv) {
+    stderr_to_if_asked(&argc, &argv);
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "double_large") == 0) {
         sink = malloc(100000);

@@ -35,6 +35,12 @@ void swalloc_stderr_keep_for_exit(void) __attribute__((visibility("hidden")));
    copy kept at exit), or -1 when none does. */
 int swalloc_stderr_descriptor(void) __attribute__((visibility("hidden")));
 
+/* Where a message about the program's own fatal error goes (a heap
+   overflow, a double free): fd 2 as it is now, open for writing, as glibc
+   sends its own "double free detected"; when fd 2 is closed, the original
+   stderr's copy kept at exit; else -1. Async-signal-safe. */
+int swalloc_fatal_descriptor(void) __attribute__((visibility("hidden")));
+
 /* Grows the process's descriptor table to the high numbers now, while the
    process has one thread: growing it later, from a threaded process (the
    first sample moving libunwind's pipe, the copy of stderr at exit), waits

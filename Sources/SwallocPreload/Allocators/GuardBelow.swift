@@ -288,7 +288,7 @@ enum GuardBelow {
             swalloc_lock_acquire(SWALLOC_LOCK_GUARD)
             let quarantined = GuardBuiltin.quarantined(containing: start)
             swalloc_lock_release(SWALLOC_LOCK_GUARD)
-            Diagnostics.line { out in
+            Diagnostics.fatalLine { out in
                 out.text("guard: free(): double free of block ")
                 out.hex(UInt64(start))
                 out.text("-")

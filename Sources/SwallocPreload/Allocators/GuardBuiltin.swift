@@ -507,7 +507,7 @@ enum GuardBuiltin {
         let header = GuardBelow.active ? 0 : UInt(max(BlockHeader.byteCount, alignment))
         let userStart = blockStart &+ header
         let userEnd = blockStart &+ UInt(size)
-        Diagnostics.line { out in
+        Diagnostics.fatalLine { out in
             out.text(foundAtFree ? "guard: written at " : "guard: invalid access at ")
             out.hex(UInt64(address))
             if useAfterFree && !GuardBelow.active && isDoubleFree(address, blockStart: blockStart, alignment: alignment) {
@@ -553,7 +553,7 @@ enum GuardBuiltin {
         // Where the program made the bad access: the faulting instruction
         // (not when it is the library's own: the second of two frees).
         if instruction != 0 && !Sampler.isLibraryCode(instruction) {
-            Diagnostics.line { out in
+            Diagnostics.fatalLine { out in
                 out.text("guard: the access was made by")
                 var at = instruction
                 FaultFrames.write(&at, count: 1, returnAddresses: false, to: &out)

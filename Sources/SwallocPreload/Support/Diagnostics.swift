@@ -7,9 +7,22 @@ enum Diagnostics {
     static var fd: Int32 { swalloc_stderr_descriptor() }
 
     /// Writes `swalloc: <build the rest>\n` with one write(2), from the
-    /// stack, without SIGPIPE.
+    /// stack, without SIGPIPE, to the program's original stderr.
     static func line(_ build: (inout OutputBuffer) -> Void) {
-        let fd = self.fd
+        write(to: fd, build)
+    }
+
+    /// A line about the error that ends the program (a guard fault, a
+    /// double free): to fd 2 as it is now, where glibc writes its own
+    /// abort messages, so that a program that moved its stderr to a log or
+    /// a pipe finds the reason there (glibc's tst-safe-linking and
+    /// tst-tcfree3 read it from a pipe). The summary keeps to the original
+    /// file: it is written into a program that goes on.
+    static func fatalLine(_ build: (inout OutputBuffer) -> Void) {
+        write(to: swalloc_fatal_descriptor(), build)
+    }
+
+    private static func write(to fd: Int32, _ build: (inout OutputBuffer) -> Void) {
         guard fd >= 0 else { return }
         var pipeGuard = swalloc_sigpipe_guard()
         swalloc_sigpipe_block(&pipeGuard)
@@ -30,7 +43,7 @@ enum Diagnostics {
     /// ends a program that frees a block twice. The line is written before
     /// anything of the block is touched again.
     static func doubleFree(_ function: StaticString, _ pointer: UnsafeMutableRawPointer) -> Never {
-        line { out in
+        fatalLine { out in
             out.text(function)
             out.text("(): double free of ")
             out.hex(UInt64(UInt(bitPattern: pointer)))
