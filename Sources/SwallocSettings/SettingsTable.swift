@@ -42,8 +42,8 @@ public enum SettingsTable {
     }
     public static var guardPlacement: SettingDescription {
         SettingDescription(variable: "SWALLOC_GUARD", option: "guard",
-                           summary: "Guard pages: sample:BYTES moves about one allocation per BYTES to guard pages under any allocator; exact ends guarded blocks right at the guard page, not 16-aligned; below puts the guard page before each block instead, with SWALLOC_STATS=off (comma-separated).",
-                           complaint: "expected exact, below, sample:BYTES (comma-separated)",
+                           summary: "Guard pages: sample:1/N moves about one allocation in N (sample:BYTES: one per BYTES allocated) to guard pages under any allocator; exact ends guarded blocks right at the guard page, not 16-aligned; below puts the guard page before each block instead, with SWALLOC_STATS=off (comma-separated).",
+                           complaint: "expected exact, below, sample:BYTES or sample:1/N (comma-separated)",
                            unset: "no sampled guard, the aligned placement")
     }
     public static var limit: SettingDescription {

@@ -116,6 +116,8 @@ struct swalloc_live_header {
     uint32_t unwinder;        /* 0 unused, 1 libunwind, 2 unavailable */
     int64_t peak_owners_at_bytes;
     uint64_t module_count;
+    /* The sampled guard: its BYTES (0 with sample:1/N or off), and the
+       blocks guarded so far. */
     uint64_t guard_mean_bytes, guarded_blocks;
 };
 

@@ -1,8 +1,9 @@
 import CSwallocPreload
 
-/// The sampled guard (`SWALLOC_GUARD=sample:BYTES`), GWP-ASan's idea for any
-/// program: about one allocation per BYTES allocated, chosen at random,
-/// moves to guard pages (``GuardBuiltin``'s placement, slack check and
+/// The sampled guard (`SWALLOC_GUARD=sample:BYTES` or `sample:1/N`),
+/// GWP-ASan's idea for any program: about one allocation per BYTES
+/// allocated, or about one allocation in N, chosen at random, moves to
+/// guard pages (``GuardBuiltin``'s placement, slack check and
 /// quarantine), while the chosen allocator serves the rest. Cheap enough
 /// to leave on: the choice rides on the checkpoint the statistics already
 /// have (``Checkpoint``), so the fast paths do not change, and a guarded
@@ -16,14 +17,23 @@ import CSwallocPreload
 /// ``BlockOwner/guarded``, so that free, realloc and malloc_usable_size
 /// send it back to the guard allocator.
 enum GuardSampling {
-    /// Mean bytes between guarded allocations; 0: off.
+    /// Mean bytes between guarded allocations (`sample:BYTES`); 0: not
+    /// this form.
     nonisolated(unsafe) static var meanBytes: Int64 = 0
+    /// About one allocation in this many is guarded (`sample:1/N`); 0: not
+    /// this form. The gap is still drawn in bytes, on the checkpoint's one
+    /// countdown, with a mean of N times the thread's mean allocation size
+    /// so far: the rate holds whatever the program's sizes (with BYTES, a
+    /// compiler's 1 KiB mean made `sample:64k` one allocation in 70, a
+    /// Python's 64-byte mean one in 1,000).
+    nonisolated(unsafe) static var oneIn: Int64 = 0
     nonisolated(unsafe) static var enabled = false
     /// Allocations moved to guard pages so far (atomic).
     nonisolated(unsafe) static var guarded: UInt64 = 0
 
     /// `SWALLOC_GUARD`: comma-separated `exact` (``GuardBuiltin``'s
-    /// byte-exact placement), `below` (``GuardBelow``) and `sample:BYTES`. Read by the constructor;
+    /// byte-exact placement), `below` (``GuardBelow``) and `sample:BYTES`
+    /// or `sample:1/N`. Read by the constructor;
     /// the sampled guard needs the statistics' checkpoint, so it is off
     /// (with a line) when they are.
     static func configure(_ text: UnsafePointer<CChar>?, allocatorIsGuard: Bool, statistics: Bool, quiet: Bool) {
@@ -31,6 +41,7 @@ enum GuardSampling {
         var exact = false
         var below = false
         var mean: Int64 = 0
+        var count: Int64 = 0
         var start = 0
         let length = CString.length(text)
         var valid = true
@@ -43,9 +54,14 @@ enum GuardSampling {
                 exact = true
             } else if clauseLength == 5 && strncmp(clause, "below", 5) == 0 {
                 below = true
+            } else if clauseLength > 9 && strncmp(clause, "sample:1/", 9) == 0,
+                      let n = parseCount(clause + 9, length: clauseLength &- 9) {
+                count = n
+                mean = 0
             } else if clauseLength > 7 && strncmp(clause, "sample:", 7) == 0,
                       let bytes = SizeParser.parse(clause + 7, length: clauseLength &- 7), bytes > 0 {
                 mean = Int64(bytes)
+                count = 0
             } else {
                 valid = false
             }
@@ -65,9 +81,10 @@ enum GuardSampling {
             }
             GuardBelow.requested = true
         }
-        if mean > 0 && !allocatorIsGuard {
+        if (mean > 0 || count > 0) && !allocatorIsGuard {
             if statistics {
                 meanBytes = mean
+                oneIn = count
                 enabled = true
             } else {
                 if !quiet { ignored(text, because: "sample: needs the statistics (SWALLOC_STATS summary or json)") }
@@ -97,8 +114,52 @@ enum GuardSampling {
         GuardPool.start()
     }
 
+    /// N of `sample:1/N`: decimal digits, 1 to 2^40 (beyond, the product
+    /// with a mean size could overflow, and no program makes that many
+    /// allocations between two guarded ones anyway).
+    static func parseCount(_ text: UnsafePointer<CChar>, length: Int) -> Int64? {
+        guard length >= 1 && length <= 13 else { return nil }
+        var value: Int64 = 0
+        for index in 0..<length {
+            let digit = Int64(text[index]) &- 48
+            guard digit >= 0 && digit <= 9 else { return nil }
+            value = value &* 10 &+ digit
+        }
+        return value >= 1 && value <= 1 << 40 ? value : nil
+    }
+
+    /// Bytes until the next guarded allocation, drawn at random (exponential).
     static func nextGap(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
-        Sampler.gap(thread, mean: meanBytes)
+        guard oneIn > 0 else { return Sampler.gap(thread, mean: meanBytes) }
+        if oneIn == 1 { return 0 }
+        return Sampler.gap(thread, mean: oneIn &* meanAllocationBytes(thread))
+    }
+
+    /// The thread's recent mean allocation size, as the countdown sees it:
+    /// the bytes it charged over the allocation calls since the mean was
+    /// last updated (about N of them), averaged with the previous value.
+    /// - On the countdown, not the statistics' byte count, which has bytes
+    ///   the countdown never sees.
+    /// - Without the allocations that reached the checkpoint: chosen by
+    ///   their bytes, they are larger than the rest (with them, python3 was
+    ///   guarded one allocation in 126 at `1/100`).
+    /// - Recent, so that it follows a program whose sizes change.
+    /// A nominal 64 bytes until the thread has made 16 calls.
+    static func meanAllocationBytes(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
+        let calls = thread.pointee.counters.malloc_calls &+ thread.pointee.counters.calloc_calls
+            &+ thread.pointee.counters.realloc_calls &+ thread.pointee.counters.aligned_calls
+            &- thread.pointee.guard_checkpoints
+        let windowCalls = calls &- thread.pointee.guard_calls_mark
+        if windowCalls >= 16 {
+            let charged = thread.pointee.guard_charged &- thread.pointee.guard_charged_mark
+            // At most 4 MiB (2^22), so that N (at most 2^40) times it fits.
+            let windowMean = Int64(max(1, min(charged / windowCalls, 1 << 22)))
+            let previous = thread.pointee.guard_mean_size
+            thread.pointee.guard_mean_size = previous > 0 ? (previous &+ windowMean) / 2 : windowMean
+            thread.pointee.guard_calls_mark = calls
+            thread.pointee.guard_charged_mark = thread.pointee.guard_charged
+        }
+        return thread.pointee.guard_mean_size > 0 ? thread.pointee.guard_mean_size : 64
     }
 
     /// The largest allocation guarded: a guarded block is a fresh mapping

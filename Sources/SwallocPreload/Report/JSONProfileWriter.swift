@@ -59,8 +59,13 @@ enum JSONProfileWriter {
         out.text(first ? "]" : "\n  ]")
         Timeline.write(&out, liveAtExit: profile.liveBytes)
         if GuardSampling.enabled {
-            out.text(",\n  \"guard_sampling\": {\"mean_bytes\": ")
-            out.decimal(GuardSampling.meanBytes)
+            if GuardSampling.oneIn > 0 {
+                out.text(",\n  \"guard_sampling\": {\"one_in\": ")
+                out.decimal(GuardSampling.oneIn)
+            } else {
+                out.text(",\n  \"guard_sampling\": {\"mean_bytes\": ")
+                out.decimal(GuardSampling.meanBytes)
+            }
             out.text(", \"guarded\": ")
             out.decimal(swalloc_atomic_add_u64(&GuardSampling.guarded, 0))
             out.byte(UInt8(ascii: "}"))

@@ -27,7 +27,7 @@ enum Checkpoint {
     /// frame fewer for libunwind to walk).
     @inline(__always)
     static func reached(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
-        let due = settle(swalloc_current_thread())
+        let due = settle(swalloc_current_thread(), size: size)
         if _slowPath(due == sampleDue) { return Sampler.record(user, size: size) }
         if _slowPath(due != 0) { return guardThenSample(user, size: size, due: due) }
         return user
@@ -55,12 +55,12 @@ enum Checkpoint {
     static let sampleDue: UInt8 = 1
     static let guardDue: UInt8 = 2
 
-    /// Charges the bytes allocated since the countdown was set to every
-    /// schedule, scans the peak if its step ran out, and sets the next
+    /// Charges the bytes allocated since the countdown was set (`size`:
+    /// the allocation that reached it) to every schedule, scans the peak if its step ran out, and sets the next
     /// countdown. Returns what is due for this allocation: ``sampleDue``,
     /// ``guardDue``, both or neither.
     @inline(never)
-    static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> UInt8 {
+    static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>, size: Int) -> UInt8 {
         let allocated = thread.pointee.countdown_start &- thread.pointee.countdown
         // A forked child makes its own live profile file here, its first
         // checkpoint (outside every lock; LiveProfile.afterForkInChild).
@@ -85,6 +85,11 @@ enum Checkpoint {
         }
         var due = sample ? sampleDue : 0
         if GuardSampling.enabled {
+            // The allocation that got here was chosen by its bytes (a large
+            // one is likelier): left out of the mean size, which must be
+            // the population's.
+            thread.pointee.guard_charged &+= UInt64(truncatingIfNeeded: allocated &- min(Int64(size), allocated))
+            thread.pointee.guard_checkpoints &+= 1
             if thread.pointee.guard_started {
                 thread.pointee.guard_left &-= allocated
                 if thread.pointee.guard_left <= 0 {
