@@ -39,19 +39,48 @@ SWALLOC_EXPORT void free_aligned_sized(void *ptr, size_t alignment, size_t size)
     (void)alignment, (void)size;
     swalloc_free_entry(ptr);
 }
-SWALLOC_EXPORT void *calloc(size_t count, size_t size) { return swalloc_calloc(count, size); }
-SWALLOC_EXPORT void *realloc(void *ptr, size_t size) { return swalloc_realloc(ptr, size); }
+/* The functions below ask glibc's compatibility hooks first when a
+   registered allocator serves with libc_malloc_debug.so loaded
+   (debug_hooks.c); malloc and free do through their entries. */
+#define SWALLOC_CALLER __builtin_return_address(0)
+#define SWALLOC_HOOKED __builtin_expect(swalloc_debug_hooks_on, 0)
+SWALLOC_EXPORT void *calloc(size_t count, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_calloc(count, size, SWALLOC_CALLER);
+    return swalloc_calloc(count, size);
+}
+SWALLOC_EXPORT void *realloc(void *ptr, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_realloc(ptr, size, SWALLOC_CALLER);
+    return swalloc_realloc(ptr, size);
+}
 SWALLOC_EXPORT void *reallocarray(void *ptr, size_t count, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_reallocarray(ptr, count, size, SWALLOC_CALLER);
     return swalloc_reallocarray(ptr, count, size);
 }
 SWALLOC_EXPORT int posix_memalign(void **result, size_t alignment, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_posix_memalign(result, alignment, size, SWALLOC_CALLER);
     return swalloc_posix_memalign(result, alignment, size);
 }
-SWALLOC_EXPORT void *aligned_alloc(size_t alignment, size_t size) { return swalloc_aligned_alloc(alignment, size); }
-SWALLOC_EXPORT void *memalign(size_t alignment, size_t size) { return swalloc_memalign(alignment, size); }
-SWALLOC_EXPORT void *valloc(size_t size) { return swalloc_valloc(size); }
-SWALLOC_EXPORT void *pvalloc(size_t size) { return swalloc_pvalloc(size); }
-SWALLOC_EXPORT size_t malloc_usable_size(void *ptr) { return swalloc_malloc_usable_size(ptr); }
+SWALLOC_EXPORT void *aligned_alloc(size_t alignment, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_memalign(alignment, size, SWALLOC_CALLER);
+    return swalloc_aligned_alloc(alignment, size);
+}
+SWALLOC_EXPORT void *memalign(size_t alignment, size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_memalign(alignment, size, SWALLOC_CALLER);
+    return swalloc_memalign(alignment, size);
+}
+SWALLOC_EXPORT void *valloc(size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_valloc(size, false, SWALLOC_CALLER);
+    return swalloc_valloc(size);
+}
+SWALLOC_EXPORT void *pvalloc(size_t size) {
+    if (SWALLOC_HOOKED) return swalloc_hooked_valloc(size, true, SWALLOC_CALLER);
+    return swalloc_pvalloc(size);
+}
+SWALLOC_EXPORT size_t malloc_usable_size(void *ptr) {
+    size_t size;
+    if (SWALLOC_HOOKED && swalloc_hooked_usable_size(ptr, &size)) return size;
+    return swalloc_malloc_usable_size(ptr);
+}
 /* mallinfo2 and mallinfo describe glibc's heap; when a registered allocator
    (bump, guard, a plug-in, an established one) serves the program, its
    blocks are not there, and the library adds what it counted of them

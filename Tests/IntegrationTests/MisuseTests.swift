@@ -86,6 +86,38 @@ final class MallocDebugTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: debugLibrary) else { throw XCTSkip("no \(debugLibrary)") }
     }
 
+    /// glibc's old hooks (in libc_malloc_debug.so since 2.34) run under
+    /// every allocator as under glibc's own: each hook counts the calls
+    /// glibc sends it (compat_hooks prints the counts), and the debug
+    /// library's first block, which its set-up serves from glibc's
+    /// allocator with MALLOC_CHECK_'s exact usable size, is resized and
+    /// freed by the debug library under an allocator that does not know it.
+    /// Under bump, guard and the plug-ins the hooks never ran (glibc's
+    /// tst-compathooks-on, tst-mallocstate), and jemalloc's free of that
+    /// first block crashed.
+    func testCompatibilityHooksRunUnderEveryAllocator() {
+        let host = Harness.host("compat_hooks")
+        let plainHooks = Harness.run([host, "hooks"], preload: false, environment: ["LD_PRELOAD": debugLibrary])
+        XCTAssertEqual(plainHooks.stdout, "malloc 2 free 5 realloc 1 memalign 3, cleared 1, posix_memalign 0\n",
+                       plainHooks.stderr)
+        let plainFirst = Harness.run([host, "first"], preload: false,
+                                     environment: ["LD_PRELOAD": debugLibrary, "MALLOC_CHECK_": "3"])
+        XCTAssertEqual(plainFirst.stdout, "usable 7\nkept 1\n", plainFirst.stderr)
+        var modes = ServingModes.all
+        modes.append(("size-classes", ["SWALLOC_ALLOCATOR": Harness.host("libsize_classes.so"), "SWALLOC_STATS": "off"]))
+        modes.append(("tcmalloc", ["SWALLOC_ALLOCATOR": "tcmalloc"]))
+        for mode in modes {
+            var environment = mode.environment
+            environment["LD_PRELOAD"] = "\(Harness.library) \(debugLibrary)"
+            let hooks = Harness.run([host, "hooks"], environment: environment, timeout: 30)
+            XCTAssertEqual(hooks.stdout, plainHooks.stdout, "\(mode.name): \(hooks.stderr)")
+            environment["MALLOC_CHECK_"] = "3"
+            let first = Harness.run([host, "first"], environment: environment, timeout: 30)
+            XCTAssertEqual(first.stdout, plainFirst.stdout, "\(mode.name): \(first.stderr)")
+            XCTAssertEqual(first.status, 0, "\(mode.name): \(first.stderr)")
+        }
+    }
+
     /// With address randomisation off (setarch -R): MALLOC_CHECK_'s check
     /// depends on where the block is, and misses about 1 one-byte overflow
     /// in 150 with or without the library (2 of 300 runs of glibc alone).

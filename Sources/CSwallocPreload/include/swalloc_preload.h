@@ -48,6 +48,7 @@
 #include "swalloc_atomics.h"
 #include "swalloc_thread.h"
 #include "swalloc_entries.h"
+#include "swalloc_debug_hooks.h"
 #include "swalloc_process.h"
 #include "swalloc_registered.h"
 #include "swalloc_os.h"

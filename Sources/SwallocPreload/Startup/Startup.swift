@@ -17,21 +17,27 @@ let swallocConstructor: @convention(c) () -> Void = { Startup.run() }
 let swallocDestructor: @convention(c) () -> Void = { Report.atExit() }
 
 enum Startup {
-    /// glibc's malloc debugging (MALLOC_CHECK_, mtrace, mcheck) lives in
-    /// libc_malloc_debug.so, which works by being the process's malloc.
-    /// Preloaded after this library under `system`, it is the allocator
-    /// (next_allocator.c) and its checks see every block; otherwise (another
-    /// allocator chosen) it sees nothing, which is said once rather than
-    /// leave the user believing the checks ran.
+    /// glibc's malloc debugging (MALLOC_CHECK_, mtrace, mcheck, the old
+    /// hooks) lives in libc_malloc_debug.so, which works by being the
+    /// process's malloc. Preloaded after this library under `system`, it is
+    /// the allocator (next_allocator.c) and sees every block. With another
+    /// allocator chosen its checks see nothing, which is said once rather
+    /// than leave the user believing they ran; its hooks are asked first
+    /// by the library's own family (debug_hooks.c), once the mode's entries
+    /// are in.
     /// It is loaded by LD_PRELOAD (as glibc documents): read there, since a
     /// failed dlopen(RTLD_NOLOAD) costs every exec a lookup and a dlerror
     /// message.
-    static func warnIfMallocDebugIsInactive() {
+    static func adaptToMallocDebug() {
         guard let preload = getenv("LD_PRELOAD"), strstr(preload, "libc_malloc_debug") != nil else { return }
+        if GlobalAllocatorRegistry.isSystem { return }
         if let name = GlobalAllocatorRegistry.name, strstr(name, "libc_malloc_debug") != nil { return }
+        let hooked = swalloc_debug_hooks_install()
         Diagnostics.line { out in
             out.text("libc_malloc_debug.so is loaded, but its checks (MALLOC_CHECK_, mtrace, mcheck) ")
-            out.text("see no allocation: libswalloc.so serves malloc in front of it")
+            out.text(hooked ? "see at most the first allocation" : "see no allocation")
+            out.text(": libswalloc.so serves malloc in front of it")
+            if hooked { out.text(" (its hooks are called)") }
         }
     }
 
@@ -55,7 +61,6 @@ enum Startup {
         GlobalAllocatorRegistry.isOpen = true
         AllocatorChoice.install(settings.allocatorName)
         GlobalAllocatorRegistry.isOpen = false
-        warnIfMallocDebugIsInactive()
 
         statisticsEnabled = settings.statistics != .off
         swalloc_exit_report_expected = statisticsEnabled
@@ -84,6 +89,7 @@ enum Startup {
         swalloc_set_direct_free_range(mode == .direct || mode == .establishedDirect)
         mode.installEntries()
         servingMode = mode
+        adaptToMallocDebug()
         // Direct mode takes no lock of the library's.
         if mode != .direct { swalloc_install_fork_handler() }
     }
