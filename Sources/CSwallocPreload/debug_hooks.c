@@ -56,10 +56,20 @@ static size_t (*debug_usable_size)(void *);
    (or reallocated: then the block that replaced it, glibc's too). */
 static void *_Atomic setup_block;
 
-/* Set while this thread runs the set-up; the block the library served
-   meanwhile (the program's hook allocating through it). */
+/* The set-up runs once, on one thread at a time: the debug library does
+   not serialise it, and two concurrent set-ups would serve two blocks of
+   glibc's. Held while the program's __malloc_initialize_hook runs; a call
+   it makes finds the hooks already changed and does not wait. */
+static atomic_flag setup_lock = ATOMIC_FLAG_INIT;
+/* Set on the thread that runs the set-up. */
 static __thread bool in_setup;
-static __thread void *served_in_setup;
+/* The blocks the library served while the set-up ran (the program's hooks
+   allocating through it), less those freed meanwhile: the set-up's answer
+   is one of them, or glibc's. Written by the set-up's thread only. */
+enum { served_capacity = 64 };
+static void *served_in_setup[served_capacity];
+static int served_count;
+static bool served_overflowed;
 
 /* The serving mode's entries, which the hooked ones wrap. */
 static void *(*mode_malloc)(size_t);
@@ -87,14 +97,46 @@ static bool is_setup(const void *hook) {
 
 /* A block the library served: noted while the set-up runs. */
 static void *served(void *block) {
-    if (in_setup) served_in_setup = block;
+    if (__builtin_expect(in_setup, 0) && block != NULL) {
+        if (served_count < served_capacity) served_in_setup[served_count++] = block;
+        else served_overflowed = true;
+    }
     return block;
 }
 
-/* The set-up's answer: remembered when it is glibc's, not the library's. */
-static void *after_setup(void *block) {
+/* A block the library freed while the set-up runs: no longer one it
+   served (glibc may hand out the same address). */
+static void forget_served(const void *block) {
+    for (int index = 0; index < served_count; index++)
+        if (served_in_setup[index] == block) {
+            served_in_setup[index] = served_in_setup[--served_count];
+            return;
+        }
+}
+
+/* Takes the set-up for the hook read from `variable`: false when another
+   thread ran it meanwhile (the hook changed), and the caller reads the
+   hook again. */
+static bool begin_setup(const void *hook, const void *volatile *variable) {
+    while (atomic_flag_test_and_set_explicit(&setup_lock, memory_order_acquire)) sched_yield();
+    if (*variable != hook) {
+        atomic_flag_clear_explicit(&setup_lock, memory_order_release);
+        return false;
+    }
+    in_setup = true;
+    served_count = 0;
+    served_overflowed = false;
+    return true;
+}
+
+/* The set-up's answer: remembered when it is glibc's, not the library's
+   (with more blocks served than noted, it is taken as the library's). */
+static void *end_setup(void *block) {
+    bool ours = served_overflowed;
+    for (int index = 0; index < served_count && !ours; index++) ours = served_in_setup[index] == block;
+    if (block != NULL && !ours) atomic_store(&setup_block, block);
     in_setup = false;
-    if (block != NULL && block != served_in_setup) atomic_store(&setup_block, block);
+    atomic_flag_clear_explicit(&setup_lock, memory_order_release);
     return block;
 }
 
@@ -105,13 +147,13 @@ static bool is_setup_block(const void *ptr) {
 /* Tail calls from the exported malloc and free: the return address is
    the program's. */
 static void *hooked_malloc(size_t size) {
-    malloc_hook_fn hook = *malloc_hook;
-    if (__builtin_expect(!applies((const void *)hook), 1)) return served(mode_malloc(size));
     const void *caller = __builtin_return_address(0);
-    if (!is_setup((const void *)hook)) return hook(size, caller);
-    in_setup = true;
-    served_in_setup = NULL;
-    return after_setup(hook(size, caller));
+    for (;;) {
+        malloc_hook_fn hook = *malloc_hook;
+        if (__builtin_expect(!applies((const void *)hook), 1)) return served(mode_malloc(size));
+        if (!is_setup((const void *)hook)) return hook(size, caller);
+        if (begin_setup((const void *)hook, (const void *volatile *)malloc_hook)) return end_setup(hook(size, caller));
+    }
 }
 
 static void hooked_free(void *ptr) {
@@ -125,39 +167,46 @@ static void hooked_free(void *ptr) {
         debug_free(ptr);
         return;
     }
+    if (__builtin_expect(in_setup, 0)) forget_served(ptr);
     mode_free(ptr);
 }
 
 void *swalloc_hooked_calloc(size_t count, size_t size, const void *caller) {
-    malloc_hook_fn hook = *malloc_hook;
-    if (!applies((const void *)hook)) return served(swalloc_calloc(count, size));
     size_t bytes;
-    if (__builtin_mul_overflow(count, size, &bytes)) {
-        errno = ENOMEM;
-        return NULL;
+    for (;;) {
+        malloc_hook_fn hook = *malloc_hook;
+        if (!applies((const void *)hook)) return served(swalloc_calloc(count, size));
+        if (__builtin_mul_overflow(count, size, &bytes)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        /* As the debug library: calloc is the malloc hook's block, cleared. */
+        void *block;
+        if (!is_setup((const void *)hook)) block = hook(bytes, caller);
+        else if (begin_setup((const void *)hook, (const void *volatile *)malloc_hook)) block = end_setup(hook(bytes, caller));
+        else continue;
+        if (block != NULL) memset(block, 0, bytes);
+        return block;
     }
-    /* As the debug library: calloc is the malloc hook's block, cleared. */
-    bool setup = is_setup((const void *)hook);
-    if (setup) in_setup = true, served_in_setup = NULL;
-    void *block = hook(bytes, caller);
-    if (setup) block = after_setup(block);
-    if (block != NULL) memset(block, 0, bytes);
-    return block;
 }
 
 void *swalloc_hooked_realloc(void *ptr, size_t size, const void *caller) {
-    realloc_hook_fn hook = *realloc_hook;
-    if (!applies((const void *)hook)) {
-        if (!is_setup_block(ptr)) return served(swalloc_realloc(ptr, size));
-        /* glibc's block stays glibc's: the debug library resizes it. */
-        void *moved = debug_realloc(ptr, size);
-        if (moved != NULL || size == 0) atomic_store(&setup_block, moved);
-        return moved;
+    for (;;) {
+        realloc_hook_fn hook = *realloc_hook;
+        /* The set-up's realloc hands its block to glibc's realloc; before
+           the set-up every block is the library's (the program has made no
+           other call yet), so a realloc of one is served here and the
+           set-up waits for the next call. */
+        if (!applies((const void *)hook) || (ptr != NULL && is_setup((const void *)hook))) {
+            if (!is_setup_block(ptr)) return served(swalloc_realloc(ptr, size));
+            /* glibc's block stays glibc's: the debug library resizes it. */
+            void *moved = debug_realloc(ptr, size);
+            if (moved != NULL || size == 0) atomic_store(&setup_block, moved);
+            return moved;
+        }
+        if (!is_setup((const void *)hook)) return hook(ptr, size, caller);
+        if (begin_setup((const void *)hook, (const void *volatile *)realloc_hook)) return end_setup(hook(ptr, size, caller));
     }
-    if (!is_setup((const void *)hook)) return hook(ptr, size, caller);
-    in_setup = true;
-    served_in_setup = NULL;
-    return after_setup(hook(ptr, size, caller));
 }
 
 void *swalloc_hooked_reallocarray(void *ptr, size_t count, size_t size, const void *caller) {
@@ -168,26 +217,29 @@ void *swalloc_hooked_reallocarray(void *ptr, size_t count, size_t size, const vo
 }
 
 void *swalloc_hooked_memalign(size_t alignment, size_t size, const void *caller) {
-    memalign_hook_fn hook = *memalign_hook;
-    if (!applies((const void *)hook)) return served(swalloc_memalign(alignment, size));
-    if (!is_setup((const void *)hook)) return hook(alignment, size, caller);
-    in_setup = true;
-    served_in_setup = NULL;
-    return after_setup(hook(alignment, size, caller));
+    for (;;) {
+        memalign_hook_fn hook = *memalign_hook;
+        if (!applies((const void *)hook)) return served(swalloc_memalign(alignment, size));
+        if (!is_setup((const void *)hook)) return hook(alignment, size, caller);
+        if (begin_setup((const void *)hook, (const void *volatile *)memalign_hook))
+            return end_setup(hook(alignment, size, caller));
+    }
 }
 
 int swalloc_hooked_posix_memalign(void **result, size_t alignment, size_t size, const void *caller) {
-    if (!applies((const void *)*memalign_hook)) return swalloc_posix_memalign(result, alignment, size);
+    if (!applies((const void *)*memalign_hook)) {
+        int error = swalloc_posix_memalign(result, alignment, size);
+        if (error == 0) served(*result);
+        return error;
+    }
     /* The alignment is checked before the hook is asked, as glibc does. */
     if (alignment == 0 || alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
-    void *block = swalloc_hooked_memalign(alignment, size, caller);
-    if (block == NULL) return ENOMEM;
-    *result = block;
-    return 0;
+    *result = swalloc_hooked_memalign(alignment, size, caller);
+    return *result != NULL ? 0 : ENOMEM;
 }
 
 void *swalloc_hooked_valloc(size_t size, bool round_up, const void *caller) {
-    if (!applies((const void *)*memalign_hook)) return round_up ? swalloc_pvalloc(size) : swalloc_valloc(size);
+    if (!applies((const void *)*memalign_hook)) return served(round_up ? swalloc_pvalloc(size) : swalloc_valloc(size));
     size_t page = (size_t)getpagesize();
     if (round_up) {
         if (__builtin_add_overflow(size, page - 1, &size)) {

@@ -16,39 +16,79 @@ static void *(*next_realloc)(void *, size_t);
 static void *(*next_memalign)(size_t, size_t);
 static size_t (*next_usable_size)(void *);
 
+/* The next allocator is glibc's debugging library, which calls the
+   program's old hooks from inside its family (debug_hooks.c). */
+static bool next_calls_back;
+/* Set while this thread is inside a call to that library's family: a
+   call that comes back to the library meanwhile is a hook's
+   (swalloc_next_calls_back). */
+static __thread bool in_next;
+
+/* A call into the next allocator, the thread marked meanwhile when it
+   may call back (only then: the mark costs a thread-local store and load
+   around each call). */
+#define NEXT_CALL(call)                                                  \
+    ({                                                                   \
+        __typeof__(call) result_;                                        \
+        if (__builtin_expect(next_calls_back, 0)) {                      \
+            bool outer_ = in_next;                                       \
+            in_next = true;                                              \
+            result_ = (call);                                            \
+            in_next = outer_;                                            \
+        } else {                                                         \
+            result_ = (call);                                            \
+        }                                                                \
+        result_;                                                         \
+    })
+#define NEXT_CALL_VOID(call)                                             \
+    do {                                                                 \
+        if (__builtin_expect(next_calls_back, 0)) {                      \
+            bool outer_ = in_next;                                       \
+            in_next = true;                                              \
+            call;                                                        \
+            in_next = outer_;                                            \
+        } else {                                                         \
+            call;                                                        \
+        }                                                                \
+    } while (0)
+
 static void *next_alloc(void *context, size_t size, size_t align) {
     (void)context;
-    return align <= 16 ? next_malloc(size) : next_memalign(align, size);
+    return align <= 16 ? NEXT_CALL(next_malloc(size)) : NEXT_CALL(next_memalign(align, size));
 }
 
 static void next_dealloc(void *context, void *block, size_t size, size_t align) {
     (void)context, (void)size, (void)align;
-    next_free(block);
+    NEXT_CALL_VOID(next_free(block));
 }
 
 static void *next_alloc_zeroed(void *context, size_t size, size_t align) {
-    if (align <= 16) return next_calloc(1, size);
+    if (align <= 16) return NEXT_CALL(next_calloc(1, size));
     void *block = next_alloc(context, size, align);
     if (block) memset(block, 0, size);
     return block;
 }
 
 static void *next_resize(void *context, void *block, size_t size, size_t align, size_t new_size) {
-    if (align <= 16) return next_realloc(block, new_size);
+    if (align <= 16) return NEXT_CALL(next_realloc(block, new_size));
     void *moved = next_alloc(context, new_size, align);
     if (moved) {
         memcpy(moved, block, size < new_size ? size : new_size);
-        next_free(block);
+        NEXT_CALL_VOID(next_free(block));
     }
     return moved;
 }
 
 /* Set once the table was handed out: the library then registers it. */
 static bool next_in_use;
+bool swalloc_next_calls_back(void) { return in_next; }
+void *swalloc_next_alloc_raw(size_t size, size_t align, bool zeroed) {
+    return zeroed ? next_alloc_zeroed(NULL, size, align) : next_alloc(NULL, size, align);
+}
 
 bool swalloc_next_free(void *block) {
     if (!next_in_use) return false;
-    next_free(block);
+    NEXT_CALL_VOID(next_free(block));
     return true;
 }
 size_t swalloc_next_usable_size(void *block, bool *handled) {
@@ -57,7 +97,7 @@ size_t swalloc_next_usable_size(void *block, bool *handled) {
 }
 void *swalloc_next_realloc(void *block, size_t size, bool *handled) {
     *handled = next_in_use;
-    return next_in_use ? next_realloc(block, size) : NULL;
+    return next_in_use ? NEXT_CALL(next_realloc(block, size)) : NULL;
 }
 
 /* The module's file name without its directory, for reports. */
@@ -105,6 +145,7 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) {
         name = slash ? slash + 1 : info.dli_fname;
     }
     strncpy(next_name, name, sizeof next_name - 1);
+    next_calls_back = version != NULL;
     next_in_use = true;
     *table = (struct swalloc_global_allocator){
         .context = NULL,

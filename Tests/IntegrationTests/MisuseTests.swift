@@ -88,7 +88,8 @@ final class MallocDebugTests: XCTestCase {
 
     /// glibc's old hooks (in libc_malloc_debug.so since 2.34) run under
     /// every allocator as under glibc's own: each hook counts the calls
-    /// glibc sends it (compat_hooks prints the counts), and the debug
+    /// glibc sends it (compat_hooks prints the counts), the program's
+    /// __malloc_initialize_hook runs at the first malloc, and the debug
     /// library's first block, which its set-up serves from glibc's
     /// allocator with MALLOC_CHECK_'s exact usable size, is resized and
     /// freed by the debug library under an allocator that does not know it.
@@ -103,6 +104,8 @@ final class MallocDebugTests: XCTestCase {
         let plainFirst = Harness.run([host, "first"], preload: false,
                                      environment: ["LD_PRELOAD": debugLibrary, "MALLOC_CHECK_": "3"])
         XCTAssertEqual(plainFirst.stdout, "usable 7\nkept 1\n", plainFirst.stderr)
+        let plainInit = Harness.run([host, "init"], preload: false, environment: ["LD_PRELOAD": debugLibrary])
+        XCTAssertEqual(plainInit.stdout, "init 1, malloc hook 2, usable 1\n", plainInit.stderr)
         var modes = ServingModes.all
         modes.append(("size-classes", ["SWALLOC_ALLOCATOR": Harness.host("libsize_classes.so"), "SWALLOC_STATS": "off"]))
         modes.append(("tcmalloc", ["SWALLOC_ALLOCATOR": "tcmalloc"]))
@@ -111,6 +114,11 @@ final class MallocDebugTests: XCTestCase {
             environment["LD_PRELOAD"] = "\(Harness.library) \(debugLibrary)"
             let hooks = Harness.run([host, "hooks"], environment: environment, timeout: 30)
             XCTAssertEqual(hooks.stdout, plainHooks.stdout, "\(mode.name): \(hooks.stderr)")
+            // The set-up's answer is the block the program's hook returned,
+            // not the second one it allocated: taken for glibc's, it went to
+            // glibc's free and the program died.
+            let initialized = Harness.run([host, "init"], environment: environment, timeout: 30)
+            XCTAssertEqual(initialized.stdout, plainInit.stdout, "\(mode.name): \(initialized.stderr)")
             environment["MALLOC_CHECK_"] = "3"
             let first = Harness.run([host, "first"], environment: environment, timeout: 30)
             XCTAssertEqual(first.stdout, plainFirst.stdout, "\(mode.name): \(first.stderr)")

@@ -7,8 +7,14 @@
  *   first  (with MALLOC_CHECK_=3) prints the usable size of its first block,
  *          malloc(7), which the debug library's check makes exactly 7, then
  *          resizes it, frees it, and allocates and frees 1,000 more
+ *   init   its __malloc_initialize_hook, which the debug library's set-up
+ *          calls at the first malloc, sets a malloc hook that allocates a
+ *          second block beside each one it returns (as a hook that logs
+ *          with printf does); prints what ran, frees everything
  * Linked to the GLIBC_2.2.5 versions of the hooks, as a program built
- * against a glibc before 2.34 is. */
+ * against a glibc before 2.34 is (compat_hooks.map gives the executable's
+ * __malloc_initialize_hook that version, so that the debug library finds
+ * it). */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +82,27 @@ static void *on_memalign(size_t alignment, size_t size, const void *caller) {
     return block;
 }
 
+static int inits, twice_calls;
+static void *side_blocks[16];
+
+static void *on_malloc_twice(size_t size, const void *caller) {
+    (void)caller;
+    __malloc_hook = NULL;
+    void *block = malloc(size);
+    if (twice_calls < 16) side_blocks[twice_calls] = malloc(32);
+    twice_calls++;
+    __malloc_hook = on_malloc_twice;
+    return block;
+}
+
+static int init_mode; /* set by main before its first malloc */
+static void on_init(void) {
+    inits++;
+    if (init_mode) __malloc_hook = on_malloc_twice;
+}
+void (*initialize_hook)(void) = on_init;
+__asm__(".symver initialize_hook, __malloc_initialize_hook@GLIBC_2.2.5");
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "hooks") == 0) {
@@ -94,6 +121,20 @@ int main(int argc, char **argv) {
         clear_hooks();
         printf("malloc %d free %d realloc %d memalign %d, cleared %d, posix_memalign %d\n", malloc_calls,
                free_calls, realloc_calls, memalign_calls, cleared, failed);
+        return 0;
+    }
+    if (strcmp(mode, "init") == 0) {
+        init_mode = 1;
+        char *volatile first = malloc(10);
+        char *volatile second = malloc(20);
+        __malloc_hook = NULL;
+        memset(first, 1, 10);
+        first = realloc(first, 4000);
+        int sized = malloc_usable_size(second) >= 20;
+        free(first);
+        free(second);
+        for (int i = 0; i < twice_calls && i < 16; i++) free(side_blocks[i]);
+        printf("init %d, malloc hook %d, usable %d\n", inits, twice_calls, sized);
         return 0;
     }
     if (strcmp(mode, "first") == 0) {

@@ -69,12 +69,11 @@ struct swalloc_thread_state {
     bool guard_started;
     /* sample:1/N: the bytes the countdown has charged and the allocations
        that reached the checkpoint (whose own bytes are left out), the
-       thread's recent mean charge per allocation call, and its calls
-       (less those allocations) and charged bytes when that mean was last
-       updated. */
+       thread's recent mean charge per allocation call, and its calls,
+       checkpoints and charged bytes when that mean was last updated. */
     uint64_t guard_charged, guard_checkpoints;
     int64_t guard_mean_size;
-    uint64_t guard_calls_mark, guard_charged_mark;
+    uint64_t guard_calls_mark, guard_checkpoints_mark, guard_charged_mark;
 };
 
 /* Where a sample's stack is captured: per thread, so that capturing needs

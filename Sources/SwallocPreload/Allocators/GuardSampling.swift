@@ -144,19 +144,27 @@ enum GuardSampling {
     ///   their bytes, they are larger than the rest (with them, python3 was
     ///   guarded one allocation in 126 at `1/100`).
     /// - Recent, so that it follows a program whose sizes change.
-    /// A nominal 64 bytes until the thread has made 16 calls.
+    /// A nominal 64 bytes until the thread has made 16 calls. The counters
+    /// start again from zero in a forked child and when a thread's are
+    /// folded into the process's: the window then starts again there.
     static func meanAllocationBytes(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
         let calls = thread.pointee.counters.malloc_calls &+ thread.pointee.counters.calloc_calls
             &+ thread.pointee.counters.realloc_calls &+ thread.pointee.counters.aligned_calls
-            &- thread.pointee.guard_checkpoints
+        if calls < thread.pointee.guard_calls_mark {
+            thread.pointee.guard_calls_mark = calls
+            thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
+            thread.pointee.guard_charged_mark = thread.pointee.guard_charged
+        }
+        let checkpoints = thread.pointee.guard_checkpoints &- thread.pointee.guard_checkpoints_mark
         let windowCalls = calls &- thread.pointee.guard_calls_mark
-        if windowCalls >= 16 {
+        if windowCalls >= checkpoints &+ 16 {
             let charged = thread.pointee.guard_charged &- thread.pointee.guard_charged_mark
             // At most 4 MiB (2^22), so that N (at most 2^40) times it fits.
-            let windowMean = Int64(max(1, min(charged / windowCalls, 1 << 22)))
+            let windowMean = Int64(max(1, min(charged / (windowCalls &- checkpoints), 1 << 22)))
             let previous = thread.pointee.guard_mean_size
             thread.pointee.guard_mean_size = previous > 0 ? (previous &+ windowMean) / 2 : windowMean
             thread.pointee.guard_calls_mark = calls
+            thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
             thread.pointee.guard_charged_mark = thread.pointee.guard_charged
         }
         return thread.pointee.guard_mean_size > 0 ? thread.pointee.guard_mean_size : 64

@@ -21,6 +21,14 @@ enum HeaderBlocks {
         let total = size &+ offset
         let alignment = 1 &<< alignmentShift
         let inside = Reentrancy.isInside
+        // Under `system` with glibc's debugging library next, a program's
+        // malloc hook calls back from inside it: the hook's block is handed
+        // to the debug library as the debug library would have served it,
+        // with no header of the library's, since the debug library frees
+        // it itself (with a header, its free got the wrong address).
+        if inside && swalloc_next_calls_back() {
+            return swalloc_next_alloc_raw(size, alignment, zeroed)
+        }
         // SWALLOC_LIMIT / SWALLOC_FAIL judge the program's calls.
         let limited = AllocationPolicy.isActive && !inside
         if limited && !AllocationPolicy.admit(size) { return failure(counted: counted) }
