@@ -99,7 +99,7 @@ final class MallocDebugTests: XCTestCase {
     func testCompatibilityHooksRunUnderEveryAllocator() {
         let host = Harness.host("compat_hooks")
         let plainHooks = Harness.run([host, "hooks"], preload: false, environment: ["LD_PRELOAD": debugLibrary])
-        XCTAssertEqual(plainHooks.stdout, "malloc 2 free 5 realloc 1 memalign 3, cleared 1, posix_memalign 0\n",
+        XCTAssertEqual(plainHooks.stdout, "malloc 2 free 6 realloc 1 memalign 4, cleared 1, posix_memalign 0\n",
                        plainHooks.stderr)
         let plainFirst = Harness.run([host, "first"], preload: false,
                                      environment: ["LD_PRELOAD": debugLibrary, "MALLOC_CHECK_": "3"])

@@ -108,14 +108,15 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "hooks") == 0) {
         free(malloc(1));
         set_hooks();
-        char *a = malloc(100);                 /* malloc */
-        char *b = calloc(10, 10);              /* malloc, cleared */
-        a = realloc(a, 5000);                  /* realloc */
-        void *c = memalign(64, 100);           /* memalign */
+        /* volatile: a compiler may drop an allocation that is only freed */
+        char *volatile a = malloc(100);          /* malloc */
+        char *volatile b = calloc(10, 10);       /* malloc, cleared */
+        a = realloc(a, 5000);                    /* realloc */
+        void *volatile c = memalign(64, 100);    /* memalign */
         void *d = NULL;
         int failed = posix_memalign(&d, 128, 100); /* memalign */
-        void *e = aligned_alloc(256, 256);     /* memalign */
-        void *f = valloc(100);                 /* memalign */
+        void *volatile e = aligned_alloc(256, 256); /* memalign */
+        void *volatile f = valloc(100);          /* memalign */
         int cleared = b != NULL && b[0] == 0 && b[99] == 0;
         free(a), free(b), free(c), free(d), free(e), free(f); /* free x6 */
         clear_hooks();
