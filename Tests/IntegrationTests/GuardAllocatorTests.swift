@@ -211,6 +211,25 @@ final class GuardAllocatorTests: XCTestCase {
             let share = Double(guarded) * 100 / Double(max(calls, 1))
             XCTAssertTrue(share > 0.75 && share < 1.35, "\(host[0]): \(guarded) guarded of \(calls) calls")
         }
+        // A forked child's rate and count are its own (its counters start
+        // again at the fork; the window and the count of guarded blocks
+        // must too): 50,000 pairs on each side of the fork.
+        let forked = directory.appendingPathComponent("forked").path
+        try FileManager.default.createDirectory(atPath: forked, withIntermediateDirectories: true)
+        let result = Harness.run([Harness.host("guard_fork"), "rate"],
+                                 environment: ["SWALLOC_GUARD": "sample:1/100", "SWALLOC_SAMPLE_SEED": "1",
+                                               "SWALLOC_OUT": forked + "/p.%p.json"], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let profiles = try FileManager.default.contentsOfDirectory(atPath: forked).filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(profiles.count, 2, "\(profiles)")
+        for name in profiles {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: forked + "/" + name)))
+                as? [String: Any]
+            let calls = (json?["totals"] as? [String: Any])?["malloc_calls"] as? Int ?? 0
+            let guarded = (json?["guard_sampling"] as? [String: Any])?["guarded"] as? Int ?? 0
+            let share = Double(guarded) * 100 / Double(max(calls, 1))
+            XCTAssertTrue(share > 0.75 && share < 1.35, "\(name): \(guarded) guarded of \(calls) calls")
+        }
         for bad in ["sample:1/0", "sample:1/", "sample:1/x", "sample:1/99999999999999"] {
             let rejected = Harness.run([Harness.host("guard_faults"), "fail"], environment: ["SWALLOC_GUARD": bad],
                                        timeout: 30)

@@ -196,4 +196,6 @@ enum ThreadRegistry {
 func swallocStatisticsAfterForkInChild() {
     guard statisticsEnabled else { return }
     ThreadRegistry.resetInChild()
+    // The child's profile counts its own guarded blocks, as its calls.
+    GuardSampling.guarded = 0
 }
