@@ -56,13 +56,16 @@ static size_t (*debug_usable_size)(void *);
    (or reallocated: then the block that replaced it, glibc's too). */
 static void *_Atomic setup_block;
 
-/* The set-up runs once, on one thread at a time: the debug library does
-   not serialise it, and two concurrent set-ups would serve two blocks of
-   glibc's. Held while the program's __malloc_initialize_hook runs; a call
-   it makes finds the hooks already changed and does not wait. */
-static atomic_flag setup_lock = ATOMIC_FLAG_INIT;
+/* The set-up runs once, on the one thread that claims it: the debug
+   library does not serialise it, and two concurrent set-ups would serve
+   two blocks of glibc's. A call that finds it claimed by another thread
+   (or made on the set-up's thread while it runs: a signal handler's) is
+   served as if it came just before: by the library, without waiting,
+   since the set-up runs the program's initialize hook, which may wait for
+   that very thread. */
+static atomic_bool setup_claimed;
 /* Set on the thread that runs the set-up. */
-static __thread bool in_setup;
+static __thread bool in_setup __attribute__((tls_model("initial-exec")));
 /* The blocks the library served while the set-up ran (the program's hooks
    allocating through it), less those freed meanwhile: the set-up's answer
    is one of them, or glibc's. Written by the set-up's thread only. */
@@ -114,19 +117,21 @@ static void forget_served(const void *block) {
         }
 }
 
-/* Takes the set-up for the hook read from `variable`: false when another
-   thread ran it meanwhile (the hook changed), and the caller reads the
-   hook again. */
-static bool begin_setup(const void *hook, const void *volatile *variable) {
-    while (atomic_flag_test_and_set_explicit(&setup_lock, memory_order_acquire)) sched_yield();
+enum setup_turn { setup_run, setup_reread, setup_serve };
+
+/* Claims the set-up for the hook read from `variable`: setup_run (run it,
+   then end_setup), setup_reread (the hook changed meanwhile: read it
+   again) or setup_serve (another thread has it: serve the call). */
+static enum setup_turn begin_setup(const void *hook, const void *volatile *variable) {
+    if (in_setup || atomic_exchange_explicit(&setup_claimed, true, memory_order_acq_rel)) return setup_serve;
     if (*variable != hook) {
-        atomic_flag_clear_explicit(&setup_lock, memory_order_release);
-        return false;
+        atomic_store_explicit(&setup_claimed, false, memory_order_release);
+        return setup_reread;
     }
     in_setup = true;
     served_count = 0;
     served_overflowed = false;
-    return true;
+    return setup_run;
 }
 
 /* The set-up's answer: remembered when it is glibc's, not the library's
@@ -136,7 +141,6 @@ static void *end_setup(void *block) {
     for (int index = 0; index < served_count && !ours; index++) ours = served_in_setup[index] == block;
     if (block != NULL && !ours) atomic_store(&setup_block, block);
     in_setup = false;
-    atomic_flag_clear_explicit(&setup_lock, memory_order_release);
     return block;
 }
 
@@ -152,7 +156,9 @@ static void *hooked_malloc(size_t size) {
         malloc_hook_fn hook = *malloc_hook;
         if (__builtin_expect(!applies((const void *)hook), 1)) return served(mode_malloc(size));
         if (!is_setup((const void *)hook)) return hook(size, caller);
-        if (begin_setup((const void *)hook, (const void *volatile *)malloc_hook)) return end_setup(hook(size, caller));
+        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)malloc_hook);
+        if (turn == setup_run) return end_setup(hook(size, caller));
+        if (turn == setup_serve) return served(mode_malloc(size));
     }
 }
 
@@ -182,9 +188,14 @@ void *swalloc_hooked_calloc(size_t count, size_t size, const void *caller) {
         }
         /* As the debug library: calloc is the malloc hook's block, cleared. */
         void *block;
-        if (!is_setup((const void *)hook)) block = hook(bytes, caller);
-        else if (begin_setup((const void *)hook, (const void *volatile *)malloc_hook)) block = end_setup(hook(bytes, caller));
-        else continue;
+        if (!is_setup((const void *)hook)) {
+            block = hook(bytes, caller);
+        } else {
+            enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)malloc_hook);
+            if (turn == setup_reread) continue;
+            if (turn == setup_serve) return served(swalloc_calloc(count, size));
+            block = end_setup(hook(bytes, caller));
+        }
         if (block != NULL) memset(block, 0, bytes);
         return block;
     }
@@ -205,7 +216,9 @@ void *swalloc_hooked_realloc(void *ptr, size_t size, const void *caller) {
             return moved;
         }
         if (!is_setup((const void *)hook)) return hook(ptr, size, caller);
-        if (begin_setup((const void *)hook, (const void *volatile *)realloc_hook)) return end_setup(hook(ptr, size, caller));
+        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)realloc_hook);
+        if (turn == setup_run) return end_setup(hook(ptr, size, caller));
+        if (turn == setup_serve) return served(swalloc_realloc(ptr, size));
     }
 }
 
@@ -221,8 +234,9 @@ void *swalloc_hooked_memalign(size_t alignment, size_t size, const void *caller)
         memalign_hook_fn hook = *memalign_hook;
         if (!applies((const void *)hook)) return served(swalloc_memalign(alignment, size));
         if (!is_setup((const void *)hook)) return hook(alignment, size, caller);
-        if (begin_setup((const void *)hook, (const void *volatile *)memalign_hook))
-            return end_setup(hook(alignment, size, caller));
+        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)memalign_hook);
+        if (turn == setup_run) return end_setup(hook(alignment, size, caller));
+        if (turn == setup_serve) return served(swalloc_memalign(alignment, size));
     }
 }
 
@@ -255,6 +269,15 @@ bool swalloc_hooked_usable_size(void *ptr, size_t *size) {
     if (!is_setup_block(ptr)) return false;
     *size = debug_usable_size(ptr);
     return true;
+}
+
+void swalloc_debug_hooks_after_fork_in_child(void) {
+    /* Claimed by a thread the child does not have, before it cleared the
+       hooks: the child's first call runs the set-up. */
+    if (swalloc_debug_hooks_on && !in_setup &&
+        (is_setup((const void *)*malloc_hook) || is_setup((const void *)*realloc_hook) ||
+         is_setup((const void *)*memalign_hook)))
+        atomic_store(&setup_claimed, false);
 }
 
 bool swalloc_debug_hooks_install(void) {

@@ -122,6 +122,7 @@ static void in_child(void) {
     swalloc_live_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_PROCESS)) swalloc_statistics_after_fork_in_child();
     if (!swalloc_lock_held_by_caller(SWALLOC_LOCK_GUARD)) swalloc_guard_after_fork_in_child();
+    swalloc_debug_hooks_after_fork_in_child();
     swalloc_current_thread()->depth -= 1;
 }
 

@@ -22,7 +22,7 @@ static bool next_calls_back;
 /* Set while this thread is inside a call to that library's family: a
    call that comes back to the library meanwhile is a hook's
    (swalloc_next_calls_back). */
-static __thread bool in_next;
+static __thread bool in_next __attribute__((tls_model("initial-exec")));
 
 /* A call into the next allocator, the thread marked meanwhile when it
    may call back (only then: the mark costs a thread-local store and load
@@ -81,7 +81,7 @@ static void *next_resize(void *context, void *block, size_t size, size_t align, 
 
 /* Set once the table was handed out: the library then registers it. */
 static bool next_in_use;
-bool swalloc_next_calls_back(void) { return in_next; }
+bool swalloc_next_calls_back(void) { return next_calls_back && in_next; }
 void *swalloc_next_alloc_raw(size_t size, size_t align, bool zeroed) {
     return zeroed ? next_alloc_zeroed(NULL, size, align) : next_alloc(NULL, size, align);
 }

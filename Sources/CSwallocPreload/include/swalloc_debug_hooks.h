@@ -38,6 +38,10 @@ int swalloc_hooked_posix_memalign(void *_Nullable *_Nonnull result, size_t align
 void *_Nullable swalloc_hooked_valloc(size_t size, bool round_up, const void *_Nullable caller)
     __attribute__((visibility("hidden")));
 
+/* In a forked child (fork.c): a set-up claimed by a thread that the
+   child does not have is given up. */
+void swalloc_debug_hooks_after_fork_in_child(void) __attribute__((visibility("hidden")));
+
 /* The usable size of the one block the debug library's set-up served
    from glibc's allocator (debug_hooks.c): true and `size` set for that
    block, false for any other. */

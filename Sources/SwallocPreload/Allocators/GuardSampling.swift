@@ -114,6 +114,15 @@ enum GuardSampling {
         GuardPool.start()
     }
 
+    /// The thread's counters start again from zero (a forked child, a
+    /// thread's counters folded into the process's): so does the window
+    /// of its mean size, whose calls are counted there.
+    static func countersReset(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
+        thread.pointee.guard_calls_mark = 0
+        thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
+        thread.pointee.guard_charged_mark = thread.pointee.guard_charged
+    }
+
     /// N of `sample:1/N`: decimal digits, 1 to 2^40 (beyond, the product
     /// with a mean size could overflow, and no program makes that many
     /// allocations between two guarded ones anyway).
@@ -144,17 +153,10 @@ enum GuardSampling {
     ///   their bytes, they are larger than the rest (with them, python3 was
     ///   guarded one allocation in 126 at `1/100`).
     /// - Recent, so that it follows a program whose sizes change.
-    /// A nominal 64 bytes until the thread has made 16 calls. The counters
-    /// start again from zero in a forked child and when a thread's are
-    /// folded into the process's: the window then starts again there.
+    /// A nominal 64 bytes until the thread has made 16 calls.
     static func meanAllocationBytes(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
         let calls = thread.pointee.counters.malloc_calls &+ thread.pointee.counters.calloc_calls
             &+ thread.pointee.counters.realloc_calls &+ thread.pointee.counters.aligned_calls
-        if calls < thread.pointee.guard_calls_mark {
-            thread.pointee.guard_calls_mark = calls
-            thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
-            thread.pointee.guard_charged_mark = thread.pointee.guard_charged
-        }
         let checkpoints = thread.pointee.guard_checkpoints &- thread.pointee.guard_checkpoints_mark
         let windowCalls = calls &- thread.pointee.guard_calls_mark
         if windowCalls >= checkpoints &+ 16 {

@@ -80,6 +80,7 @@ enum ThreadRegistry {
         let process = swalloc_process_ptr()
         Counters.add(&thread.pointee.counters, into: &process.pointee.retired)
         thread.pointee.counters = swalloc_counters()
+        GuardSampling.countersReset(thread)
     }
 
     /// In a forked child (from the fork handler, fork.c): the child keeps
@@ -106,6 +107,7 @@ enum ThreadRegistry {
         process.pointee.threads = nil
         let wasActive = me.pointee.registration == UInt32(SWALLOC_THREAD_ACTIVE)
         me.pointee.counters = swalloc_counters()
+        GuardSampling.countersReset(me)
         me.pointee.registration = UInt32(SWALLOC_THREAD_FRESH)
         swalloc_unlock()
         if wasActive { admit(me) }
