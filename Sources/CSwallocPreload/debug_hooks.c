@@ -117,21 +117,26 @@ static void forget_served(const void *block) {
         }
 }
 
-enum setup_turn { setup_run, setup_reread, setup_serve };
-
-/* Claims the set-up for the hook read from `variable`: setup_run (run it,
-   then end_setup), setup_reread (the hook changed meanwhile: read it
-   again) or setup_serve (another thread has it: serve the call). */
-static enum setup_turn begin_setup(const void *hook, const void *volatile *variable) {
-    if (in_setup || atomic_exchange_explicit(&setup_claimed, true, memory_order_acq_rel)) return setup_serve;
-    if (*variable != hook) {
+/* What a call does with the hook in `variable`: serve_here (no hook
+   applies, or another thread claimed the set-up: served by the library),
+   call_hook, or run_setup (the debug library's set-up runs through the
+   hook, on this thread, which has claimed it: then end_setup). `*hook`
+   receives the hook read. */
+enum hook_turn { serve_here, call_hook, run_setup };
+static enum hook_turn turn_for(const void *volatile *variable, const void **hook) {
+    for (;;) {
+        *hook = *variable;
+        if (!applies(*hook)) return serve_here;
+        if (!is_setup(*hook)) return call_hook;
+        if (in_setup || atomic_exchange_explicit(&setup_claimed, true, memory_order_acq_rel)) return serve_here;
+        if (*variable == *hook) break;
+        /* The hook changed meanwhile: give the claim back, read it again. */
         atomic_store_explicit(&setup_claimed, false, memory_order_release);
-        return setup_reread;
     }
     in_setup = true;
     served_count = 0;
     served_overflowed = false;
-    return setup_run;
+    return run_setup;
 }
 
 /* The set-up's answer: remembered when it is glibc's, not the library's
@@ -148,18 +153,16 @@ static bool is_setup_block(const void *ptr) {
     return ptr != NULL && ptr == atomic_load_explicit(&setup_block, memory_order_relaxed);
 }
 
-/* Tail calls from the exported malloc and free: the return address is
-   the program's. */
+/* Reached by a jump from the exported malloc and free: the return
+   address is the program's. */
 static void *hooked_malloc(size_t size) {
-    const void *caller = __builtin_return_address(0);
-    for (;;) {
-        malloc_hook_fn hook = *malloc_hook;
-        if (__builtin_expect(!applies((const void *)hook), 1)) return served(mode_malloc(size));
-        if (!is_setup((const void *)hook)) return hook(size, caller);
-        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)malloc_hook);
-        if (turn == setup_run) return end_setup(hook(size, caller));
-        if (turn == setup_serve) return served(mode_malloc(size));
+    const void *caller = __builtin_return_address(0), *hook;
+    switch (turn_for((const void *volatile *)malloc_hook, &hook)) {
+    case call_hook: return ((malloc_hook_fn)hook)(size, caller);
+    case run_setup: return end_setup(((malloc_hook_fn)hook)(size, caller));
+    case serve_here: break;
     }
+    return served(mode_malloc(size));
 }
 
 static void hooked_free(void *ptr) {
@@ -178,48 +181,37 @@ static void hooked_free(void *ptr) {
 }
 
 void *swalloc_hooked_calloc(size_t count, size_t size, const void *caller) {
+    const void *hook;
+    enum hook_turn turn = turn_for((const void *volatile *)malloc_hook, &hook);
     size_t bytes;
-    for (;;) {
-        malloc_hook_fn hook = *malloc_hook;
-        if (!applies((const void *)hook)) return served(swalloc_calloc(count, size));
-        if (__builtin_mul_overflow(count, size, &bytes)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        /* As the debug library: calloc is the malloc hook's block, cleared. */
-        void *block;
-        if (!is_setup((const void *)hook)) {
-            block = hook(bytes, caller);
-        } else {
-            enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)malloc_hook);
-            if (turn == setup_reread) continue;
-            if (turn == setup_serve) return served(swalloc_calloc(count, size));
-            block = end_setup(hook(bytes, caller));
-        }
-        if (block != NULL) memset(block, 0, bytes);
-        return block;
+    if (turn == serve_here) return served(swalloc_calloc(count, size));
+    if (__builtin_mul_overflow(count, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
     }
+    /* As the debug library: calloc is the malloc hook's block, cleared. */
+    void *block = ((malloc_hook_fn)hook)(bytes, caller);
+    if (turn == run_setup) block = end_setup(block);
+    if (block != NULL) memset(block, 0, bytes);
+    return block;
 }
 
 void *swalloc_hooked_realloc(void *ptr, size_t size, const void *caller) {
-    for (;;) {
-        realloc_hook_fn hook = *realloc_hook;
-        /* The set-up's realloc hands its block to glibc's realloc; before
-           the set-up every block is the library's (the program has made no
-           other call yet), so a realloc of one is served here and the
-           set-up waits for the next call. */
-        if (!applies((const void *)hook) || (ptr != NULL && is_setup((const void *)hook))) {
-            if (!is_setup_block(ptr)) return served(swalloc_realloc(ptr, size));
-            /* glibc's block stays glibc's: the debug library resizes it. */
-            void *moved = debug_realloc(ptr, size);
-            if (moved != NULL || size == 0) atomic_store(&setup_block, moved);
-            return moved;
-        }
-        if (!is_setup((const void *)hook)) return hook(ptr, size, caller);
-        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)realloc_hook);
-        if (turn == setup_run) return end_setup(hook(ptr, size, caller));
-        if (turn == setup_serve) return served(swalloc_realloc(ptr, size));
-    }
+    /* The set-up's realloc hands its block to glibc's realloc; before the
+       set-up every block is the library's (the program has made no other
+       call yet), so a realloc of one is served here and the set-up waits
+       for the next call. */
+    const void *hook = NULL;
+    enum hook_turn turn = ptr != NULL && is_setup((const void *)*realloc_hook)
+                              ? serve_here
+                              : turn_for((const void *volatile *)realloc_hook, &hook);
+    if (turn == call_hook) return ((realloc_hook_fn)hook)(ptr, size, caller);
+    if (turn == run_setup) return end_setup(((realloc_hook_fn)hook)(ptr, size, caller));
+    if (!is_setup_block(ptr)) return served(swalloc_realloc(ptr, size));
+    /* glibc's block stays glibc's: the debug library resizes it. */
+    void *moved = debug_realloc(ptr, size);
+    if (moved != NULL || size == 0) atomic_store(&setup_block, moved);
+    return moved;
 }
 
 void *swalloc_hooked_reallocarray(void *ptr, size_t count, size_t size, const void *caller) {
@@ -230,14 +222,13 @@ void *swalloc_hooked_reallocarray(void *ptr, size_t count, size_t size, const vo
 }
 
 void *swalloc_hooked_memalign(size_t alignment, size_t size, const void *caller) {
-    for (;;) {
-        memalign_hook_fn hook = *memalign_hook;
-        if (!applies((const void *)hook)) return served(swalloc_memalign(alignment, size));
-        if (!is_setup((const void *)hook)) return hook(alignment, size, caller);
-        enum setup_turn turn = begin_setup((const void *)hook, (const void *volatile *)memalign_hook);
-        if (turn == setup_run) return end_setup(hook(alignment, size, caller));
-        if (turn == setup_serve) return served(swalloc_memalign(alignment, size));
+    const void *hook;
+    switch (turn_for((const void *volatile *)memalign_hook, &hook)) {
+    case call_hook: return ((memalign_hook_fn)hook)(alignment, size, caller);
+    case run_setup: return end_setup(((memalign_hook_fn)hook)(alignment, size, caller));
+    case serve_here: break;
     }
+    return served(swalloc_memalign(alignment, size));
 }
 
 int swalloc_hooked_posix_memalign(void **result, size_t alignment, size_t size, const void *caller) {

@@ -24,9 +24,9 @@ static bool next_calls_back;
    (swalloc_next_calls_back). */
 static __thread bool in_next __attribute__((tls_model("initial-exec")));
 
-/* A call into the next allocator, the thread marked meanwhile when it
-   may call back (only then: the mark costs a thread-local store and load
-   around each call). */
+/* A call into the next allocator (an expression; a void call as
+   `(call, 0)`), the thread marked meanwhile when it may call back (only
+   then: the mark costs a thread-local store and load around each call). */
 #define NEXT_CALL(call)                                                  \
     ({                                                                   \
         __typeof__(call) result_;                                        \
@@ -40,17 +40,6 @@ static __thread bool in_next __attribute__((tls_model("initial-exec")));
         }                                                                \
         result_;                                                         \
     })
-#define NEXT_CALL_VOID(call)                                             \
-    do {                                                                 \
-        if (__builtin_expect(next_calls_back, 0)) {                      \
-            bool outer_ = in_next;                                       \
-            in_next = true;                                              \
-            call;                                                        \
-            in_next = outer_;                                            \
-        } else {                                                         \
-            call;                                                        \
-        }                                                                \
-    } while (0)
 
 static void *next_alloc(void *context, size_t size, size_t align) {
     (void)context;
@@ -59,7 +48,7 @@ static void *next_alloc(void *context, size_t size, size_t align) {
 
 static void next_dealloc(void *context, void *block, size_t size, size_t align) {
     (void)context, (void)size, (void)align;
-    NEXT_CALL_VOID(next_free(block));
+    (void)NEXT_CALL((next_free(block), 0));
 }
 
 static void *next_alloc_zeroed(void *context, size_t size, size_t align) {
@@ -74,7 +63,7 @@ static void *next_resize(void *context, void *block, size_t size, size_t align, 
     void *moved = next_alloc(context, new_size, align);
     if (moved) {
         memcpy(moved, block, size < new_size ? size : new_size);
-        NEXT_CALL_VOID(next_free(block));
+        (void)NEXT_CALL((next_free(block), 0));
     }
     return moved;
 }
@@ -88,7 +77,7 @@ void *swalloc_next_alloc_raw(size_t size, size_t align, bool zeroed) {
 
 bool swalloc_next_free(void *block) {
     if (!next_in_use) return false;
-    NEXT_CALL_VOID(next_free(block));
+    (void)NEXT_CALL((next_free(block), 0));
     return true;
 }
 size_t swalloc_next_usable_size(void *block, bool *handled) {

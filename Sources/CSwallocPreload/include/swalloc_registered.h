@@ -65,6 +65,12 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute_
 /* Frees a block without a header through that allocator (one it handed to
    the program by a call of its own, like jemalloc's mallocx); false when
    the allocator is glibc's. */
+bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
+/* Resizes or measures such a block through that allocator (glibc's libc_malloc_debug.so
+   hands out the chunks of a heap restored by malloc_set_state this way);
+   `handled` false when the allocator is glibc's. */
+size_t swalloc_next_usable_size(void *block, bool *handled) __attribute__((visibility("hidden")));
+void *_Nullable swalloc_next_realloc(void *block, size_t size, bool *handled) __attribute__((visibility("hidden")));
 /* Whether this thread is inside a call to the next allocator that may
    call back: glibc's debugging library, which calls a program's malloc
    hook from inside its family. A call that comes back from there is
@@ -72,12 +78,6 @@ bool swalloc_next_allocator(struct swalloc_global_allocator *table) __attribute_
    to it is then one its free takes (HeaderBlocks.allocate). */
 bool swalloc_next_calls_back(void) __attribute__((visibility("hidden")));
 void *_Nullable swalloc_next_alloc_raw(size_t size, size_t align, bool zeroed) __attribute__((visibility("hidden")));
-bool swalloc_next_free(void *block) __attribute__((visibility("hidden")));
-/* Resizes or measures such a block through that allocator (glibc's libc_malloc_debug.so
-   hands out the chunks of a heap restored by malloc_set_state this way);
-   `handled` false when the allocator is glibc's. */
-size_t swalloc_next_usable_size(void *block, bool *handled) __attribute__((visibility("hidden")));
-void *_Nullable swalloc_next_realloc(void *block, size_t size, bool *handled) __attribute__((visibility("hidden")));
 
 /* The allocator's own malloc family, for ServingMode.establishedDirect
    (established_allocators.c): filled with the table below, all NULL until

@@ -67,13 +67,12 @@ struct swalloc_thread_state {
        (Allocators/GuardSampling.swift), once guard_started is set. */
     int64_t guard_left;
     bool guard_started;
-    /* sample:1/N: the bytes the countdown has charged and the allocations
-       that reached the checkpoint (whose own bytes are left out), the
-       thread's recent mean charge per allocation call, and its calls,
-       checkpoints and charged bytes when that mean was last updated. */
-    uint64_t guard_charged, guard_checkpoints;
+    /* sample:1/N: the thread's recent mean charge per allocation call,
+       its allocation calls when that mean was last updated, and since
+       then the bytes the countdown charged and the allocations that
+       reached the checkpoint (whose own bytes are left out). */
     int64_t guard_mean_size;
-    uint64_t guard_calls_mark, guard_checkpoints_mark, guard_charged_mark;
+    uint64_t guard_calls_mark, guard_window_charged, guard_window_checkpoints;
 };
 
 /* Where a sample's stack is captured: per thread, so that capturing needs

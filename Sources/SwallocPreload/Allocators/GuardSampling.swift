@@ -22,10 +22,11 @@ enum GuardSampling {
     nonisolated(unsafe) static var meanBytes: Int64 = 0
     /// About one allocation in this many is guarded (`sample:1/N`); 0: not
     /// this form. The gap is still drawn in bytes, on the checkpoint's one
-    /// countdown, with a mean of N times the thread's mean allocation size
-    /// so far: the rate holds whatever the program's sizes (with BYTES, a
-    /// compiler's 1 KiB mean made `sample:64k` one allocation in 70, a
-    /// Python's 64-byte mean one in 1,000).
+    /// countdown, with a mean of N times the thread's recent mean
+    /// allocation size (``meanAllocationBytes(_:)``): the rate holds
+    /// whatever the program's sizes (with BYTES, a compiler's 1 KiB mean
+    /// made `sample:64k` one allocation in 71, a Python's 64-byte mean one
+    /// in 1,021).
     nonisolated(unsafe) static var oneIn: Int64 = 0
     nonisolated(unsafe) static var enabled = false
     /// Allocations moved to guard pages so far (atomic).
@@ -119,22 +120,16 @@ enum GuardSampling {
     /// of its mean size, whose calls are counted there.
     static func countersReset(_ thread: UnsafeMutablePointer<swalloc_thread_state>) {
         thread.pointee.guard_calls_mark = 0
-        thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
-        thread.pointee.guard_charged_mark = thread.pointee.guard_charged
+        thread.pointee.guard_window_charged = 0
+        thread.pointee.guard_window_checkpoints = 0
     }
 
-    /// N of `sample:1/N`: decimal digits, 1 to 2^40 (beyond, the product
-    /// with a mean size could overflow, and no program makes that many
-    /// allocations between two guarded ones anyway).
+    /// N of `sample:1/N`: 1 to 2^40 (beyond, the product with a mean size
+    /// could overflow, and no program makes that many allocations between
+    /// two guarded ones anyway).
     static func parseCount(_ text: UnsafePointer<CChar>, length: Int) -> Int64? {
-        guard length >= 1 && length <= 13 else { return nil }
-        var value: Int64 = 0
-        for index in 0..<length {
-            let digit = Int64(text[index]) &- 48
-            guard digit >= 0 && digit <= 9 else { return nil }
-            value = value &* 10 &+ digit
-        }
-        return value >= 1 && value <= 1 << 40 ? value : nil
+        guard let value = SizeParser.decimal(text, length: length), value >= 1, value <= 1 << 40 else { return nil }
+        return Int64(value)
     }
 
     /// Bytes until the next guarded allocation, drawn at random (exponential).
@@ -157,17 +152,17 @@ enum GuardSampling {
     static func meanAllocationBytes(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
         let calls = thread.pointee.counters.malloc_calls &+ thread.pointee.counters.calloc_calls
             &+ thread.pointee.counters.realloc_calls &+ thread.pointee.counters.aligned_calls
-        let checkpoints = thread.pointee.guard_checkpoints &- thread.pointee.guard_checkpoints_mark
         let windowCalls = calls &- thread.pointee.guard_calls_mark
+        let checkpoints = thread.pointee.guard_window_checkpoints
         if windowCalls >= checkpoints &+ 16 {
-            let charged = thread.pointee.guard_charged &- thread.pointee.guard_charged_mark
             // At most 4 MiB (2^22), so that N (at most 2^40) times it fits.
-            let windowMean = Int64(max(1, min(charged / (windowCalls &- checkpoints), 1 << 22)))
+            let windowMean = Int64(max(1, min(thread.pointee.guard_window_charged / (windowCalls &- checkpoints),
+                                              1 << 22)))
             let previous = thread.pointee.guard_mean_size
             thread.pointee.guard_mean_size = previous > 0 ? (previous &+ windowMean) / 2 : windowMean
             thread.pointee.guard_calls_mark = calls
-            thread.pointee.guard_checkpoints_mark = thread.pointee.guard_checkpoints
-            thread.pointee.guard_charged_mark = thread.pointee.guard_charged
+            thread.pointee.guard_window_charged = 0
+            thread.pointee.guard_window_checkpoints = 0
         }
         return thread.pointee.guard_mean_size > 0 ? thread.pointee.guard_mean_size : 64
     }

@@ -56,9 +56,9 @@ enum Checkpoint {
     static let guardDue: UInt8 = 2
 
     /// Charges the bytes allocated since the countdown was set (`size`:
-    /// the allocation that reached it) to every schedule, scans the peak if its step ran out, and sets the next
-    /// countdown. Returns what is due for this allocation: ``sampleDue``,
-    /// ``guardDue``, both or neither.
+    /// the allocation that reached it) to every schedule, scans the peak if
+    /// its step ran out, and sets the next countdown. Returns what is due
+    /// for this allocation: ``sampleDue``, ``guardDue``, both or neither.
     @inline(never)
     static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>, size: Int) -> UInt8 {
         let allocated = thread.pointee.countdown_start &- thread.pointee.countdown
@@ -88,8 +88,8 @@ enum Checkpoint {
             // The allocation that got here was chosen by its bytes (a large
             // one is likelier): left out of the mean size, which must be
             // the population's.
-            thread.pointee.guard_charged &+= UInt64(truncatingIfNeeded: allocated &- min(Int64(size), allocated))
-            thread.pointee.guard_checkpoints &+= 1
+            thread.pointee.guard_window_charged &+= UInt64(truncatingIfNeeded: allocated &- min(Int64(size), allocated))
+            thread.pointee.guard_window_checkpoints &+= 1
             if thread.pointee.guard_started {
                 thread.pointee.guard_left &-= allocated
                 if thread.pointee.guard_left <= 0 {

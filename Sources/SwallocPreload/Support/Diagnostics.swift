@@ -15,8 +15,8 @@ enum Diagnostics {
     /// A line about the error that ends the program (a guard fault, a
     /// double free): to fd 2 as it is now, where glibc writes its own
     /// abort messages, so that a program that moved its stderr to a log or
-    /// a pipe finds the reason there (glibc's tst-safe-linking and
-    /// tst-tcfree3 read it from a pipe). The summary keeps to the original
+    /// a pipe finds the reason there (glibc's tst-safe-linking reads it
+    /// from a pipe). The summary keeps to the original
     /// file: it is written into a program that goes on.
     static func fatalLine(_ build: (inout OutputBuffer) -> Void) {
         write(to: swalloc_fatal_descriptor(), build)
