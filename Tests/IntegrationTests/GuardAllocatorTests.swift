@@ -137,6 +137,22 @@ final class GuardAllocatorTests: XCTestCase {
         XCTAssertFalse(written.contains("swalloc: calls"), "bump: the summary reached the program's log: \(written)")
     }
 
+    /// A SIGSEGV that kill sends (not a fault) ends the program as without
+    /// the library: the fault handler used to return from it, and the
+    /// program went on and exited 0. Under guard, and under the sampled
+    /// guard in front of the default allocator.
+    func testSentSegmentationSignalStillKills() {
+        let script = "kill -SEGV $$; echo still running"
+        let plain = Harness.run(["bash", "-c", script], preload: false)
+        XCTAssertTrue(plain.signaled && plain.status == SIGSEGV, "without the library: \(plain.status)")
+        for environment in [guardMode, ["SWALLOC_GUARD": "sample:1/1000"], ["SWALLOC_GUARD": "sample:1/1"]] {
+            let result = Harness.run(["bash", "-c", script], environment: environment, timeout: 30)
+            XCTAssertTrue(result.signaled && result.status == SIGSEGV, "\(environment): \(result.status)")
+            XCTAssertEqual(result.stdout, "", "\(environment)")
+            XCTAssertFalse(result.stderr.contains("swalloc: guard"), "\(environment): \(result.stderr)")
+        }
+    }
+
     /// SWALLOC_GUARD=exact: a one-int read past malloc(40), and the
     /// strcpy's one byte (inside strcpy), fault at once, the line naming the block.
     func testExactPlacementFaultsOnTheFirstBytePastTheEnd() {

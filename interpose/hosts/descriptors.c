@@ -7,7 +7,9 @@
  *   highlog FILE  opens FILE as fd 1000 (dup2), writes "log\n", exits
  *                 through exit() after its atexit handler closed fd 2
  *   slow          allocates, sleeps 0.3 s, prints "slow\n", exits 0
- *   firstfd       allocates, then prints the descriptor open() returns */
+ *   firstfd       allocates, then prints the descriptor open() returns
+ *                 and every descriptor it has open (from /proc/self/fd) */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,15 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "firstfd") == 0) {
         allocate();
         printf("%d\n", open("/dev/null", O_RDONLY));
+        /* Listed without stdio or malloc of its own (readdir's buffer is
+           opendir's single allocation, made before the listing). */
+        DIR *directory = opendir("/proc/self/fd");
+        if (directory == NULL) return 2;
+        for (struct dirent *entry; (entry = readdir(directory)) != NULL;) {
+            if (entry->d_name[0] == '.' || atoi(entry->d_name) == dirfd(directory)) continue;
+            printf("open %s\n", entry->d_name);
+        }
+        closedir(directory);
         return 0;
     }
     return 64;

@@ -88,10 +88,16 @@ static inline void swalloc_lock_release(enum swalloc_lock_id id) {
  * waits until no thread is inside libunwind, and no thread enters while a
  * fork waits: a readers-writer gate, the unwinding threads its readers.
  * Touched only when a sample is taken. */
+/* Points libunwind's pipe2, read, close and syscall at an address test
+   that holds no descriptor (unwinder_probe.c); `handle` is libunwind's,
+   from dlopen. False when its relocations are not as expected: libunwind
+   then opens its pipe, which pipe2 (exports.c) moves high. */
+bool swalloc_unwinder_probe_install(void *_Nullable handle) __attribute__((visibility("hidden")));
+
 /* Set while this thread is inside libunwind. Also read by pipe2
-   (exports.c): the pipe libunwind makes for itself on its first backtrace
-   is moved high, so that the program's next open() still gets the lowest
-   free descriptor. */
+   (exports.c): a pipe libunwind makes for itself (when the probe above
+   could not be installed) is moved high, so that the program's next
+   open() still gets the lowest free descriptor. */
 extern __thread bool swalloc_unwinding __attribute__((tls_model("initial-exec"), visibility("hidden")));
 extern uintptr_t swalloc_unwinders __attribute__((visibility("hidden")));   /* threads inside */
 extern uintptr_t swalloc_forks_waiting __attribute__((visibility("hidden"))); /* forks waiting for them */

@@ -41,6 +41,19 @@ static inline void swalloc_reset_fault_handler(void) {
     sigaction(SIGSEGV, &action, NULL);
 }
 static inline void *_Nullable swalloc_fault_address(siginfo_t *_Nonnull info) { return info->si_addr; }
+/* Whether the kernel raised this SIGSEGV for a fault of this thread
+   (si_code > 0). kill, tgkill, raise and sigqueue send it with si_code <= 0,
+   and then si_addr holds the sender's pid and uid, not an address. */
+static inline bool swalloc_signal_is_fault(siginfo_t *_Nonnull info) { return info->si_code > 0; }
+/* A SIGSEGV someone sent: the default action, as without the handler.
+   Returning would ignore it (no instruction runs again to raise it anew), so
+   it is sent again with the default action in place. */
+static inline void swalloc_take_sent_signal(void) {
+    int saved = errno;
+    swalloc_reset_fault_handler();
+    raise(SIGSEGV);
+    errno = saved;
+}
 /* Reads `bytes` at `address` without faulting: false if any is unreadable.
    (process_vm_readv on ourselves reports EFAULT instead of a signal, and is
    async-signal-safe.) */

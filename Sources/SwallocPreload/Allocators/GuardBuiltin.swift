@@ -158,6 +158,7 @@ enum GuardBuiltin {
         quarantine = swalloc_map_anonymous(quarantineCapacity &* MemoryLayout<QuarantineEntry>.stride)?
             .assumingMemoryBound(to: QuarantineEntry.self)
         _ = swalloc_install_fault_handler { _, info, context in
+            guard swalloc_signal_is_fault(info) else { return swalloc_take_sent_signal() }
             GuardBuiltin.fault(at: swalloc_fault_address(info), instruction: swalloc_fault_instruction(context))
         }
     }

@@ -52,6 +52,8 @@ enum Backtrace {
         if let handle = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL),
            let symbol = dlsym(handle, "unw_backtrace") {
             backtrace = unsafeBitCast(symbol, to: UnwBacktrace.self)
+            // Before the first backtrace, which would open libunwind's pipe.
+            _ = swalloc_unwinder_probe_install(handle)
             state = 1
         } else {
             state = 2
