@@ -78,6 +78,15 @@ static inline int swalloc_unmap(void *address, size_t bytes) {
     errno = saved;
     return result;
 }
+/* Resizes a private anonymous mapping, moving it when it must (its pages
+   go along, nothing is copied); keeps errno. NULL when the kernel refuses,
+   the mapping then untouched. */
+static inline void *_Nullable swalloc_remap(void *address, size_t bytes, size_t new_bytes) {
+    int saved = errno;
+    void *result = mremap(address, bytes, new_bytes, MREMAP_MAYMOVE);
+    errno = saved;
+    return result == MAP_FAILED ? NULL : result;
+}
 static inline int swalloc_protect_read_write(void *address, size_t bytes) {
     int saved = errno, result = mprotect(address, bytes, PROT_READ | PROT_WRITE);
     errno = saved;

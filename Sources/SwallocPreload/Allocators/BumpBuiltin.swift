@@ -23,7 +23,8 @@ import CSwallocPreload
 ///   stays mapped.
 /// - The newest block of a thread's chunk can be given back (`free` right
 ///   after `malloc`) and grown in place (`realloc`).
-/// - Blocks of 256 KiB and more get a mapping of their own, unmapped on free.
+/// - Blocks of 256 KiB and more get a mapping of their own
+///   (``BumpLargeBlocks``: freed ones wait in a small cache for the next).
 ///
 /// Frees from the owning thread are counted without atomics; frees from other
 /// threads and the owner's final tally meet in one atomic `balance`: the
@@ -57,6 +58,7 @@ enum BumpBuiltin {
     static let headerBytes = (MemoryLayout<Chunk>.size + 63) & ~63
 
     static func install() -> swalloc_global_allocator {
+        BumpLargeBlocks.start()
         threadEndKeyCreated = pthread_key_create(&threadEndKey, { value in
             if let value { BumpBuiltin.threadEnded(value.assumingMemoryBound(to: swalloc_thread_state.self)) }
         }) == 0
@@ -90,7 +92,7 @@ enum BumpBuiltin {
     /// A large block, or a new chunk for this thread.
     @inline(never)
     static func allocSlowly(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
-        if size >= largeBytes || alignment > 4096 { return allocateLarge(size, alignment) }
+        if size >= largeBytes || alignment > 4096 { return BumpLargeBlocks.allocate(size, alignment) }
         let thread = swalloc_current_thread()
         if let raw = thread.pointee.bump_chunk {
             retire(raw.assumingMemoryBound(to: Chunk.self))
@@ -115,7 +117,7 @@ enum BumpBuiltin {
 
     static func dealloc(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
         if size >= largeBytes || alignment > 4096 {
-            freeLarge(block, size, alignment)
+            BumpLargeBlocks.free(block, size, alignment)
             return
         }
         let chunk = chunkOf(block)
@@ -143,6 +145,11 @@ enum BumpBuiltin {
                 chunk.pointee.top = offset &+ newSize
                 return block
             }
+        }
+        // A large block staying large: its mapping resized, no copy.
+        if size >= largeBytes, newSize >= largeBytes, alignment <= MallocFamily.pageSize,
+           let resized = BumpLargeBlocks.resize(block, size, to: newSize) {
+            return resized
         }
         guard let moved = alloc(newSize, alignment) else { return nil }
         _ = memcpy(moved, block, min(size, newSize))
@@ -215,24 +222,5 @@ enum BumpBuiltin {
         chunk.pointee = Chunk(owner: owner, top: headerBytes, newest: -1, allocated: 0, localFreed: 0,
                               balance: 0, retired: false, next: nil)
         return chunk
-    }
-
-    // MARK: Large blocks: a mapping each
-
-    /// A large block occupies exactly its size in whole pages.
-    static func pages(_ size: Int) -> Int {
-        let page = MallocFamily.pageSize
-        return (size &+ page &- 1) & ~(page &- 1)
-    }
-
-    static func allocateLarge(_ size: Int, _ alignment: Int) -> UnsafeMutableRawPointer? {
-        guard size <= Int.max / 4, alignment <= Int.max / 4 else { return nil }
-        let bytes = pages(size)
-        let page = MallocFamily.pageSize
-        return alignment <= page ? swalloc_map_anonymous(bytes) : AlignedMapping.map(bytes, alignment: alignment)
-    }
-
-    static func freeLarge(_ block: UnsafeMutableRawPointer, _ size: Int, _ alignment: Int) {
-        _ = swalloc_unmap(block, pages(size))
     }
 }
