@@ -4,25 +4,17 @@
  */
 #include "swalloc_preload.h"
 
-/* 1000, or 32 below the soft limit when that is lower: high enough to
-   stay out of the way of programs that expect the lowest free descriptors,
-   within the limit. */
+/* 48, or 8 below the soft limit when that is lower: above the descriptors
+   a program expects to get (the lowest free ones), and inside the table of
+   64 every process starts with, so that the kernel need not grow it (grown
+   by a process with threads running, it waits for an RCU grace period:
+   10 ms at exit with 100 live threads), and /proc/self/status's FDSize
+   stays as it was. */
 static int high_floor(void) {
     struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 64)
-        return (int)(limit.rlim_cur - 32 < 1000 ? limit.rlim_cur - 32 : 1000);
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 11)
+        return (int)(limit.rlim_cur - 8 < 48 ? limit.rlim_cur - 8 : 48);
     return 3;
-}
-
-void swalloc_reserve_high_descriptors(void) {
-    int saved = errno;
-    for (int fd = 0; fd <= 2; fd++) {
-        int copy = fcntl(fd, F_DUPFD_CLOEXEC, high_floor());
-        if (copy < 0) continue;
-        close(copy);
-        break;
-    }
-    errno = saved;
 }
 
 int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) {
@@ -80,9 +72,7 @@ bool swalloc_exit_report_expected;
 void swalloc_stderr_keep_for_exit(void) {
     int expected = -1;
     /* Without statistics there is no report to keep stderr for. (The copy
-       grows the descriptor table to the high numbers, which with threads
-       running waits for an RCU grace period: 10 ms at exit with 100 live
-       threads; with statistics the constructor grew it, alone.) */
+       is made inside the table the process started with: see high_floor.) */
     if (!swalloc_exit_report_expected) return;
     if (!originals[2].open || !__atomic_compare_exchange_n(&kept, &expected, -2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;

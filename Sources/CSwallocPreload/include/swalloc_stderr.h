@@ -41,14 +41,8 @@ int swalloc_stderr_descriptor(void) __attribute__((visibility("hidden")));
    stderr's copy kept at exit; else -1. Async-signal-safe. */
 int swalloc_fatal_descriptor(void) __attribute__((visibility("hidden")));
 
-/* Grows the process's descriptor table to the high numbers now, while the
-   process has one thread: growing it later, from a threaded process (the
-   first sample moving libunwind's pipe, the copy of stderr at exit), waits
-   for an RCU grace period in the kernel, 8 to 20 ms measured. The table
-   never shrinks; nothing stays open. */
-void swalloc_reserve_high_descriptors(void) __attribute__((visibility("hidden")));
-
-/* A copy of `fd` at a high number (at most 1000), close-on-exec when
+/* A copy of `fd` at a number above the program's (48, lower under a low
+   limit; never one that grows the descriptor table), close-on-exec when
    asked, closing `fd` when asked; -1 on failure. */
 int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) __attribute__((visibility("hidden")));
 

@@ -65,7 +65,6 @@ enum Startup {
         statisticsEnabled = settings.statistics != .off
         swalloc_exit_report_expected = statisticsEnabled
         if statisticsEnabled {
-            swalloc_reserve_high_descriptors()
             ThreadRegistry.start()
             Timeline.start()
             Sampler.start()
