@@ -165,16 +165,17 @@ SWALLOC_EXPORT __attribute__((noreturn)) void exit(int status) {
 
 /* ---- descriptors the library's helpers open ------------------------------
  * libunwind opens a pipe for itself on its first backtrace (to test
- * addresses for readability). At the lowest free descriptors it would
- * shift every descriptor the program opens afterwards, so a pipe made
- * while the library unwinds is moved above the program's range. Anyone
- * else's pipe2 is the system call, as glibc's is. */
+ * addresses for readability), unless its test was pointed at the library's
+ * (unwinder_probe.c). At the lowest free descriptors it would shift every
+ * descriptor the program opens afterwards, so a pipe made while the
+ * library unwinds is moved above the program's range. Anyone else's pipe2
+ * is the system call, as glibc's is. */
 SWALLOC_EXPORT int pipe2(int fds[2], int flags) {
     int result = (int)syscall(SYS_pipe2, fds, flags);
     if (result == 0 && swalloc_unwinding) {
         int saved = errno;
         for (int end = 0; end < 2; end++) {
-            int moved = swalloc_move_descriptor_high(fds[end], true, (flags & O_CLOEXEC) != 0);
+            int moved = swalloc_move_descriptor_above(fds[end], swalloc_unwinder_pipe_floor(), true, (flags & O_CLOEXEC) != 0);
             if (moved >= 0) fds[end] = moved;
         }
         errno = saved;

@@ -4,23 +4,33 @@
  */
 #include "swalloc_preload.h"
 
-/* 48, or 8 below the soft limit when that is lower: above the descriptors
-   a program expects to get (the lowest free ones), and inside the table of
-   64 every process starts with, so that the kernel need not grow it (grown
-   by a process with threads running, it waits for an RCU grace period:
-   10 ms at exit with 100 live threads), and /proc/self/status's FDSize
-   stays as it was. */
-static int high_floor(void) {
+/* `wanted`, or `below` under the soft limit when that is lower; 3 under a
+   very low limit. */
+static int floor_within_limit(int wanted, int below) {
     struct rlimit limit;
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 11)
-        return (int)(limit.rlim_cur - 8 < 48 ? limit.rlim_cur - 8 : 48);
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > (rlim_t)below + 3)
+        return (int)(limit.rlim_cur - (rlim_t)below < (rlim_t)wanted ? limit.rlim_cur - (rlim_t)below : (rlim_t)wanted);
     return 3;
 }
 
-int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) {
-    int minimum = high_floor();
+/* The copy of stderr kept at exit: 48 (8 below a lower limit). Above the
+   descriptors a program expects to get (the lowest free ones), and inside
+   the table of 64 every process starts with, so that the kernel need not
+   grow it (grown by a process with threads running, it waits for an RCU
+   grace period: 10 ms at exit with 100 live threads), and
+   /proc/self/status's FDSize stays as it was; it lives only while the
+   program exits. */
+int swalloc_exit_copy_floor(void) { return floor_within_limit(48, 8); }
+
+/* A pipe libunwind makes for itself (only when its address test could not
+   be pointed at the library's): 1000 (32 below a lower limit), far from
+   the numbers a program picks itself (bash's `exec 48<file`), since it
+   stays for the life of the process. */
+int swalloc_unwinder_pipe_floor(void) { return floor_within_limit(1000, 32); }
+
+int swalloc_move_descriptor_above(int fd, int floor, bool close_original, bool close_on_exec) {
     int command = close_on_exec ? F_DUPFD_CLOEXEC : F_DUPFD;
-    int copy = fcntl(fd, command, minimum);
+    int copy = fcntl(fd, command, floor);
     if (copy < 0) copy = fcntl(fd, command, 3);
     if (copy >= 0 && close_original) close(fd);
     return copy;
@@ -72,14 +82,15 @@ bool swalloc_exit_report_expected;
 void swalloc_stderr_keep_for_exit(void) {
     int expected = -1;
     /* Without statistics there is no report to keep stderr for. (The copy
-       is made inside the table the process started with: see high_floor.) */
+       is made inside the table the process started with: see
+       swalloc_exit_copy_floor.) */
     if (!swalloc_exit_report_expected) return;
     if (!originals[2].open || !__atomic_compare_exchange_n(&kept, &expected, -2, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
     int copy = -1;
     if (names_original(2)) {
         int saved = errno;
-        copy = swalloc_move_descriptor_high(2, false, true);
+        copy = swalloc_move_descriptor_above(2, swalloc_exit_copy_floor(), false, true);
         errno = saved;
     }
     __atomic_store_n(&kept, copy, __ATOMIC_RELEASE);

@@ -94,15 +94,21 @@ static long probe_syscall(long number, ...) {
     return syscall(number, argument[0], argument[1], argument[2], argument[3], argument[4], argument[5]);
 }
 
+/* A call of the test and the slots that lead to it: a name may have a
+   PLT slot and a GOT slot both (code built with -fno-plt, an address
+   taken), and every one of them must lead to the replacement. */
+enum { slots_per_call = 4 };
 struct probe_call {
     const char *name;
     void *replacement;
     bool required; /* write and syscall: whichever libunwind calls has a relocation */
-    void **slot;   /* found in the object's relocations */
+    int found;
+    void **slot[slots_per_call];
 };
 
 struct relro_search {
     ElfW(Addr) base;
+    uintptr_t page;
     uintptr_t start, end;
 };
 
@@ -112,8 +118,12 @@ static int find_relro(struct dl_phdr_info *info, size_t size, void *data) {
     if (info->dlpi_addr != search->base) return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         if (info->dlpi_phdr[i].p_type != PT_GNU_RELRO) continue;
-        search->start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-        search->end = search->start + info->dlpi_phdr[i].p_memsz;
+        /* The pages the loader made read-only: both ends rounded down, as
+           glibc's _dl_protect_relro rounds them (a last partial page stays
+           writable). */
+        uintptr_t start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+        search->start = start & ~(search->page - 1);
+        search->end = (start + info->dlpi_phdr[i].p_memsz) & ~(search->page - 1);
     }
     return 1;
 }
@@ -127,9 +137,27 @@ static void find_slots(struct link_map *map, const ElfW(Rela) *table, size_t byt
         if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
         const char *name = names + symbols[ELF64_R_SYM(table[i].r_info)].st_name;
         for (int k = 0; k < count; k++) {
-            if (strcmp(name, calls[k].name) == 0) calls[k].slot = (void **)(map->l_addr + table[i].r_offset);
+            if (strcmp(name, calls[k].name) != 0) continue;
+            /* More than the room for them: counted, so that the install gives up. */
+            if (calls[k].found < slots_per_call) calls[k].slot[calls[k].found] = (void **)(map->l_addr + table[i].r_offset);
+            calls[k].found++;
         }
     }
+}
+
+/* Whether the test tells a readable page from an inaccessible one here:
+   where rt_sigprocmask refuses the `how` before reading the set (qemu-user
+   does), every address would pass, and libunwind would read a guard page
+   inside malloc. Then libunwind keeps its pipe. */
+static bool probe_answers_right(void) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pages == MAP_FAILED) return false;
+    /* Unsafe: the second page of the mapping just made, ours alone. */
+    bool right = mprotect((char *)pages + page, page, PROT_NONE) == 0 && kernel_can_read((uintptr_t)pages) &&
+                 !kernel_can_read((uintptr_t)pages + page);
+    munmap(pages, 2 * page);
+    return right;
 }
 
 bool swalloc_unwinder_probe_install(void *handle) {
@@ -157,40 +185,48 @@ bool swalloc_unwinder_probe_install(void *handle) {
         }
     }
     struct probe_call calls[] = {
-        {"pipe2", (void *)probe_pipe2, true, NULL},
-        {"read", (void *)probe_read, true, NULL},
-        {"close", (void *)probe_close, true, NULL},
-        {"write", (void *)probe_write, false, NULL},
-        {"syscall", (void *)probe_syscall, false, NULL},
+        {"pipe2", (void *)probe_pipe2, true, 0, {NULL}},
+        {"read", (void *)probe_read, true, 0, {NULL}},
+        {"close", (void *)probe_close, true, 0, {NULL}},
+        {"write", (void *)probe_write, false, 0, {NULL}},
+        {"syscall", (void *)probe_syscall, false, 0, {NULL}},
     };
     const int count = (int)(sizeof calls / sizeof calls[0]);
     find_slots(map, plt, plt_bytes, symbols, names, calls, count);
     find_slots(map, relocations, relocation_bytes, symbols, names, calls, count);
     /* All or none: a fake descriptor reaching the real read or write would
-       make every address test fail. */
+       make every address test fail. So every slot of every call, and a way
+       to write (write or syscall). */
     for (int k = 0; k < count; k++) {
-        if (calls[k].slot == NULL && calls[k].required) return false;
+        if ((calls[k].found == 0 && calls[k].required) || calls[k].found > slots_per_call) return false;
     }
-    struct relro_search relro = {map->l_addr, 0, 0};
-    dl_iterate_phdr(find_relro, &relro);
+    if (calls[3].found == 0 && calls[4].found == 0) return false;
+    if (!probe_answers_right()) return false;
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    struct relro_search relro = {map->l_addr, page, 0, 0};
+    dl_iterate_phdr(find_relro, &relro);
     /* A slot in the part made read-only after relocation (a library bound
        at load) is opened for the store and closed again; the pages are
        opened before any store, so that a refusal leaves them all alone. */
-    int opened = 0;
-    for (; opened < count; opened++) {
-        uintptr_t slot = (uintptr_t)calls[opened].slot;
-        if (slot == 0 || slot < relro.start || slot >= relro.end) continue;
-        if (mprotect((void *)(slot & ~(page - 1)), page, PROT_READ | PROT_WRITE) != 0) break;
+    bool opened = true;
+    for (int k = 0; k < count && opened; k++) {
+        for (int n = 0; n < calls[k].found && opened; n++) {
+            uintptr_t slot = (uintptr_t)calls[k].slot[n];
+            if (slot >= relro.start && slot < relro.end)
+                opened = mprotect((void *)(slot & ~(page - 1)), page, PROT_READ | PROT_WRITE) == 0;
+        }
     }
-    bool stored = opened == count;
     /* Unsafe: every slot is writable (outside RELRO, or opened above). */
-    for (int k = 0; stored && k < count; k++) {
-        if (calls[k].slot != NULL) __atomic_store_n(calls[k].slot, calls[k].replacement, __ATOMIC_RELEASE);
+    for (int k = 0; k < count && opened; k++) {
+        for (int n = 0; n < calls[k].found; n++) __atomic_store_n(calls[k].slot[n], calls[k].replacement, __ATOMIC_RELEASE);
     }
-    for (int k = 0; k < opened; k++) {
-        uintptr_t slot = (uintptr_t)calls[k].slot;
-        if (slot != 0 && slot >= relro.start && slot < relro.end) mprotect((void *)(slot & ~(page - 1)), page, PROT_READ);
+    /* Closed again, also after a refusal (closing a page never opened is
+       harmless: it was read-only). */
+    for (int k = 0; k < count; k++) {
+        for (int n = 0; n < calls[k].found && n < slots_per_call; n++) {
+            uintptr_t slot = (uintptr_t)calls[k].slot[n];
+            if (slot >= relro.start && slot < relro.end) mprotect((void *)(slot & ~(page - 1)), page, PROT_READ);
+        }
     }
-    return stored;
+    return opened;
 }

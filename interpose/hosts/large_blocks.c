@@ -2,7 +2,8 @@
  * large_blocks ROUNDS — large blocks (256 KiB to about 3 MiB) allocated,
  * filled, checked and freed in turn, as a program that builds a string by
  * copies does (jq's join), and grown and shrunk with realloc; every byte
- * is checked after each move. Sizes come from a fixed seed. Prints
+ * is checked after each move; then a dozen freed at once, and as many
+ * again from calloc, checked to be zero. Sizes come from a fixed seed. Prints
  *   ok
  *   mappings N   (lines of /proc/self/maps at the end)
  *   faults N     (minor page faults over the rounds)
@@ -92,6 +93,37 @@ int main(int argc, char **argv) {
         }
     }
     free(text);
+    /* Many freed at once, more than a cache of freed mappings would keep
+       (12 blocks of 3 MiB and more), then as many again from calloc,
+       which must read as zeros over the pages just freed. */
+    enum { batch = 12 };
+    unsigned char *blocks[batch];
+    for (int i = 0; i < batch; i++) {
+        size_t bytes = (3u << 20) + (size_t)i * 8192 + 100;
+        blocks[i] = malloc(bytes);
+        if (blocks[i] == NULL) return 2;
+        fill(blocks[i], bytes, (unsigned char)(50 + i));
+    }
+    for (int i = 0; i < batch; i++) {
+        size_t bytes = (3u << 20) + (size_t)i * 8192 + 100;
+        if (!intact(blocks[i], bytes, bytes, (unsigned char)(50 + i))) {
+            printf("batch block %d damaged\n", i);
+            return 1;
+        }
+        free(blocks[i]);
+    }
+    for (int i = 0; i < batch; i++) {
+        size_t bytes = (2u << 20) + (size_t)(batch - i) * 12288 + 7;
+        blocks[i] = calloc(1, bytes);
+        if (blocks[i] == NULL) return 2;
+        for (size_t k = 0; k < bytes; k += 64)
+            if (blocks[i][k] != 0 || blocks[i][bytes - 1] != 0) {
+                printf("calloc block %d not zero at %zu\n", i, k);
+                return 1;
+            }
+        fill(blocks[i], bytes, 9);
+    }
+    for (int i = 0; i < batch; i++) free(blocks[i]);
     faults = minor_faults() - faults;
     long mappings = 0;
     FILE *maps = fopen("/proc/self/maps", "r");

@@ -88,12 +88,6 @@ static inline void swalloc_lock_release(enum swalloc_lock_id id) {
  * waits until no thread is inside libunwind, and no thread enters while a
  * fork waits: a readers-writer gate, the unwinding threads its readers.
  * Touched only when a sample is taken. */
-/* Points libunwind's pipe2, read, close and syscall at an address test
-   that holds no descriptor (unwinder_probe.c); `handle` is libunwind's,
-   from dlopen. False when its relocations are not as expected: libunwind
-   then opens its pipe, which pipe2 (exports.c) moves high. */
-bool swalloc_unwinder_probe_install(void *_Nullable handle) __attribute__((visibility("hidden")));
-
 /* Set while this thread is inside libunwind. Also read by pipe2
    (exports.c): a pipe libunwind makes for itself (when the probe above
    could not be installed) is moved high, so that the program's next

@@ -52,6 +52,7 @@
 #include "swalloc_process.h"
 #include "swalloc_registered.h"
 #include "swalloc_os.h"
+#include "swalloc_unwinder_probe.h"
 #include "swalloc_live_file.h"
 
 #endif

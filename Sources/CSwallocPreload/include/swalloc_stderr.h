@@ -41,10 +41,12 @@ int swalloc_stderr_descriptor(void) __attribute__((visibility("hidden")));
    stderr's copy kept at exit; else -1. Async-signal-safe. */
 int swalloc_fatal_descriptor(void) __attribute__((visibility("hidden")));
 
-/* A copy of `fd` at a number above the program's (48, lower under a low
-   limit; never one that grows the descriptor table), close-on-exec when
-   asked, closing `fd` when asked; -1 on failure. */
-int swalloc_move_descriptor_high(int fd, bool close_original, bool close_on_exec) __attribute__((visibility("hidden")));
+/* A copy of `fd` at the lowest free number from `floor` (from 3 when none
+   is free there), close-on-exec when asked, closing `fd` when asked; -1 on
+   failure. The floors, each with its reason: */
+int swalloc_move_descriptor_above(int fd, int floor, bool close_original, bool close_on_exec) __attribute__((visibility("hidden")));
+int swalloc_exit_copy_floor(void) __attribute__((visibility("hidden")));
+int swalloc_unwinder_pipe_floor(void) __attribute__((visibility("hidden")));
 
 /* fd 1 while it names the file it named at start-up, else -1. */
 int swalloc_stdout_descriptor(void) __attribute__((visibility("hidden")));

@@ -12,9 +12,15 @@ import CSwallocPreload
 ///   mapping each time faulted every page in again (25 times glibc's time;
 ///   glibc keeps such blocks in its heap once it has seen one freed, its
 ///   dynamic mmap threshold, which stops at 32 MiB too).
-/// - A cached mapping that is too large loses its tail; one too small is
-///   grown by `mremap`, which keeps its pages. So the mapping under a block
-///   always spans `pages(size)`, and `free` knows it from the size alone.
+/// - A cached mapping that is too large loses its tail (`munmap`); one too
+///   small is grown by `mremap`, which keeps its pages. So the mapping
+///   under a block always spans `pages(size)`, and `free` knows it from
+///   the size alone.
+/// - A reused mapping is made readable and writable again first: a
+///   program that protected part of its block (a coroutine stack's guard
+///   page) and freed it without undoing that must not hand the next
+///   malloc a page that faults. (Other advice it gave, `MADV_DONTFORK`
+///   say, stays with the pages, as it does with glibc's heap.)
 /// - `realloc` of a large block to a large size is one `mremap` (the pages
 ///   move with the mapping; nothing is copied), as glibc does for its
 ///   mapped chunks.
@@ -41,7 +47,10 @@ enum BumpLargeBlocks {
     /// and unmapped.
     static func start() {
         guard cache == nil else { return }
-        // Unsafe: a fresh zeroed mapping, ours alone, large enough for the table.
+        Invariant.check(cacheEntries &* MemoryLayout<Entry>.stride <= MallocFamily.pageSize,
+                        "bump's cache of large mappings fits in one page")
+        // Unsafe: a fresh zeroed mapping, ours alone, a page (checked above
+        // to hold the table).
         cache = swalloc_map_anonymous(MallocFamily.pageSize)?.assumingMemoryBound(to: Entry.self)
     }
 
@@ -58,14 +67,19 @@ enum BumpLargeBlocks {
         let page = MallocFamily.pageSize
         guard alignment <= page else { return AlignedMapping.map(bytes, alignment: alignment) }
         if let entry = takeCached(fitting: bytes), let base = entry.base {
-            if entry.bytes == bytes { return base }
-            if entry.bytes > bytes {
-                // Unsafe: the tail lies inside the cached mapping, past the block.
-                _ = swalloc_unmap(base + bytes, entry.bytes &- bytes)
-                return base
+            // Unsafe: [base, base + entry.bytes) is a mapping of ours that no
+            // block uses (it left the cache under the lock).
+            var block: UnsafeMutableRawPointer? = base
+            var mapped = entry.bytes
+            if mapped > bytes {
+                _ = swalloc_unmap(base + bytes, mapped &- bytes)
+                mapped = bytes
+            } else if mapped < bytes {
+                block = swalloc_remap(base, mapped, bytes)
+                if block != nil { mapped = bytes }
             }
-            if let grown = swalloc_remap(base, entry.bytes, bytes) { return grown }
-            _ = swalloc_unmap(base, entry.bytes)
+            if let block, swalloc_protect_read_write(block, mapped) == 0 { return block }
+            _ = swalloc_unmap(block ?? base, mapped)
         }
         return swalloc_map_anonymous(bytes)
     }
@@ -80,6 +94,8 @@ enum BumpLargeBlocks {
             var evicted: Entry? = nil
             swalloc_lock_acquire(SWALLOC_LOCK_BUMP)
             if cached < cacheEntries && cachedBytes &+ bytes <= cacheBytesLimit {
+                // Unsafe: cached < cacheEntries, and the table's page holds
+                // cacheEntries entries (see start()).
                 cache[cached] = Entry(base: block, bytes: bytes)
                 cached &+= 1
                 cachedBytes &+= bytes
@@ -101,6 +117,8 @@ enum BumpLargeBlocks {
         let bytes = pages(size)
         let newBytes = pages(newSize)
         if bytes == newBytes { return block }
+        // Unsafe: the block's mapping spans exactly pages(size) (see the
+        // type's comment); the kernel moves it whole or refuses.
         return swalloc_remap(block, bytes, newBytes)
     }
 
@@ -127,6 +145,7 @@ enum BumpLargeBlocks {
     /// the lock held and `index < cached`.
     static func remove(at index: Int) -> Entry {
         let cache = cache!
+        // Unsafe: index < cached <= cacheEntries, entries the table holds.
         let entry = cache[index]
         for later in index &+ 1 ..< cached { cache[later &- 1] = cache[later] }
         cached &-= 1
