@@ -68,6 +68,61 @@ enum ChildProcess {
     /// swalloc ignores them while it waits, as system(3) does.
     static let forwarded: [Int32] = [SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU]
 
+    /// The signals swalloc handles while a child runs (forwarded or ignored).
+    static let handled = forwarded + [SIGINT, SIGQUIT]
+
+    /// The signals swalloc's caller left ignored, one bit each (bit N-1 for
+    /// signal N, as the kernel shows them in /proc/self/status): `nohup`
+    /// ignores SIGHUP, a shell starts a background job with SIGINT and
+    /// SIGQUIT ignored, a launcher may leave glibc's own 32 and 33 ignored.
+    /// Those stay ignored in the child, as exec keeps an ignored signal, and
+    /// swalloc ignores them too rather than forward them; the others start
+    /// at their default. Read once, before swalloc changes any. (A child
+    /// started with them at their default died of a `kill -HUP` that
+    /// `nohup prog` survives.)
+    static let ignoredAtStart: UInt64 = {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }),
+           let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) {
+            return mask
+        }
+        // Without /proc: the handled signals asked one by one (glibc's own
+        // two cannot be asked: its sigaction refuses them).
+        var mask: UInt64 = 0
+        for signalNumber in handled {
+            let previous = signal(signalNumber, SIG_IGN)
+            signal(signalNumber, previous)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+                mask |= UInt64(1) << UInt64(signalNumber - 1)
+            }
+        }
+        return mask
+    }()
+
+    static func ignoredByCaller(_ signalNumber: Int32) -> Bool {
+        ignoredAtStart & (UInt64(1) << UInt64(signalNumber - 1)) != 0
+    }
+
+    /// glibc's own signals (SIGCANCEL and SIGSETXID, 32 and 33): glibc's
+    /// posix_spawn sets them ignored in the child unless told to default
+    /// them. sigaddset refuses them, so their bits are set by hand, for
+    /// those the caller did not leave ignored.
+    static func addGlibcInternalSignals(to set: inout sigset_t) {
+        withUnsafeMutableBytes(of: &set) { bytes in
+            for signalNumber in [32, 33] where !ignoredByCaller(Int32(signalNumber)) {
+                bytes[(signalNumber - 1) / 8] |= UInt8(1) << UInt8((signalNumber - 1) % 8)
+            }
+        }
+    }
+
+    /// The handled signals back as swalloc found them: their default, or
+    /// ignored where its caller ignored them.
+    static func restoreDispositions() {
+        for signalNumber in handled {
+            signal(signalNumber, ignoredByCaller(signalNumber) ? SIG_IGN : SIG_DFL)
+        }
+    }
+
     static func run(_ command: [String], environment: [String: String]) throws -> Int32 {
         try run(command, environment: environment, redirection: nil).status
     }
@@ -86,10 +141,11 @@ enum ChildProcess {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         // The child starts with default actions for what swalloc ignores
-        // or forwards.
+        // or forwards, but for what its caller left ignored.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signalNumber in forwarded + [SIGINT, SIGQUIT] { sigaddset(&defaults, signalNumber) }
+        for signalNumber in handled where !ignoredByCaller(signalNumber) { sigaddset(&defaults, signalNumber) }
+        addGlibcInternalSignals(to: &defaults)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
 
@@ -104,7 +160,9 @@ enum ChildProcess {
         // initialised here, never first in the handler.
         childPID.store(0, ordering: .sequentiallyConsistent)
         pendingSignals.store(0, ordering: .sequentiallyConsistent)
-        for signalNumber in forwarded { signal(signalNumber) { ChildProcess.forward($0) } }
+        for signalNumber in forwarded where !ignoredByCaller(signalNumber) {
+            signal(signalNumber) { ChildProcess.forward($0) }
+        }
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
         var pid = pid_t()
@@ -112,7 +170,7 @@ enum ChildProcess {
         clock_gettime(CLOCK_MONOTONIC, &started)
         let error = posix_spawnp(&pid, command[0], &actions, &attributes, arguments, variables)
         guard error == 0 else {
-            for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
+            restoreDispositions()
             let pending = pendingSignals.exchange(0, ordering: .sequentiallyConsistent)
             for signalNumber in 1..<64 where pending & (UInt64(1) << UInt64(signalNumber)) != 0 { raise(Int32(signalNumber)) }
             throw CLIError("cannot run \(command[0]): \(String(cString: strerror(error)))")
@@ -136,7 +194,7 @@ enum ChildProcess {
         clock_gettime(CLOCK_MONOTONIC, &ended)
         // Between runs (swalloc compare), signals act on swalloc as usual.
         childPID.store(0, ordering: .sequentiallyConsistent)
-        for signalNumber in forwarded + [SIGINT, SIGQUIT] { signal(signalNumber, SIG_DFL) }
+        restoreDispositions()
         // WIFEXITED / WTERMSIG, spelled out: the C macros are not imported.
         let signalNumber = status & 0x7F
         return Outcome(

@@ -59,6 +59,28 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// The program starts with the signal dispositions it would have
+    /// without swalloc: what the caller ignored (nohup, a shell's
+    /// background job) stays ignored, the rest is at its default, glibc's
+    /// own signals included. swalloc used to reset SIGINT and SIGHUP to
+    /// their default (`nohup swalloc run -- prog` died of a SIGHUP) and
+    /// left 32 and 33 ignored.
+    func testRunKeepsTheCallersSignalDispositions() {
+        for traps in ["", "trap '' INT HUP QUIT USR1; "] {
+            let plain = Harness.run(["bash", "-c", traps + "exec grep -E 'Sig(Ign|Cgt)' /proc/self/status"], preload: false)
+            let run = Harness.run(["bash", "-c", traps + "exec '\(Harness.tool)' run --stats off -- grep -E 'Sig(Ign|Cgt)' /proc/self/status"],
+                                  preload: false)
+            XCTAssertTrue(plain.stdout.contains("SigIgn:"), plain.stdout)
+            XCTAssertEqual(run.stdout, plain.stdout, traps)
+        }
+        // Ignored by the caller: a SIGHUP to swalloc and to the program
+        // ends neither.
+        let script = "trap '' HUP; '\(Harness.tool)' run --stats off -- sh -c 'kill -HUP $PPID; kill -HUP $$; echo alive'"
+        let result = Harness.run(["bash", "-c", script], preload: false)
+        XCTAssertEqual(result.stdout, "alive\n", result.stderr)
+        XCTAssertEqual(result.status, 0)
+    }
+
     func testRunUnknownProgram() {
         let result = swalloc(["run", "--", "/nonexistent/program"])
         XCTAssertEqual(result.status, 127)
