@@ -6,6 +6,27 @@ import XCTest
 final class TimelineTests: XCTestCase {
     override func setUpWithError() throws { try Harness.requireTool() }
 
+    /// The allocation that makes the peak is among the peak's owners: one
+    /// 8 MiB block on top of 20 small ones, with every allocation sampled
+    /// and with the default sampling. The owners were copied before that
+    /// allocation's own sample was recorded, so the report said "8.0 MiB
+    /// live; these sites held 19.5 KiB" and named only the small ones.
+    func testTheAllocationThatMakesThePeakOwnsIt() throws {
+        let directory = Harness.temporaryDirectory(self)
+        for sample in ["1", "512k"] {
+            let path = directory.appendingPathComponent("single-\(sample).json").path
+            let run = Harness.run([Harness.host("spike"), "single"],
+                                  environment: ["SWALLOC_OUT": path, "SWALLOC_SAMPLE": sample, "SWALLOC_SAMPLE_SEED": "5"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let profile = try Profile.load(path: path)
+            let sites = try XCTUnwrap(profile.sites)
+            let owner = try XCTUnwrap(sites.max { ($0.peakLiveBytes ?? 0) < ($1.peakLiveBytes ?? 0) })
+            XCTAssertEqual(owner.frames.first?.function, "one_block", "SWALLOC_SAMPLE=\(sample)")
+            XCTAssertGreaterThanOrEqual(owner.peakLiveBytes ?? 0, 8 << 20, "SWALLOC_SAMPLE=\(sample)")
+            XCTAssertGreaterThanOrEqual(profile.sampling?.peakOwnersAtBytes ?? 0, 8 << 20, "SWALLOC_SAMPLE=\(sample)")
+        }
+    }
+
     /// 32 MiB from one site for 200 ms between stretches of small work: the
     /// timeline rises to the spike and falls back, and the peak's owners
     /// name that site with at least 90 % of the peak (the default sampling:

@@ -1,6 +1,8 @@
 /* spike — live bytes rise to 32 MiB from one site (hold_spike) for 200 ms
    and fall back, between two stretches of small allocations: the
-   timeline shows the spike, and the peak's owners name that site. */
+   timeline shows the spike, and the peak's owners name that site.
+   spike single — 20 small blocks live, then one 8 MiB block (one_block)
+   makes the peak alone and is freed. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,7 +31,20 @@ NOINLINE static void hold_spike(void) {
     for (int i = 0; i < 32; i++) free(blocks[i]);
 }
 
-int main(void) {
+NOINLINE static void one_block(void) {
+    sink = malloc(8 << 20);
+    memset(sink, 1, 8 << 20);
+    free(sink);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "single") == 0) {
+        void *volatile kept[20];
+        for (int i = 0; i < 20; i++) kept[i] = malloc(1000);
+        one_block();
+        for (int i = 0; i < 20; i++) free(kept[i]);
+        return 0;
+    }
     small_work(50);
     hold_spike();
     small_work(50);

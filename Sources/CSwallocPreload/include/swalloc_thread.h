@@ -56,6 +56,10 @@ struct swalloc_thread_state {
     int64_t countdown_start;
     int64_t sample_left;
     int64_t peak_left;
+    /* A new peak the checkpoint found, whose owners are copied once this
+       allocation's sample (if any) is recorded; meaningful while the
+       checkpoint runs. */
+    int64_t peak_found;
     /* This thread's random generator for sampling gaps (0: not seeded). */
     uint64_t sample_random;
     /* The site (+1; 0: none) of the sampled block being freed right now,

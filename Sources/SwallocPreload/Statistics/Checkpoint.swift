@@ -33,32 +33,41 @@ enum Checkpoint {
         return user
     }
 
-    /// The sampled guard's turn (and perhaps a sample): out of line, so
-    /// that the paths that inline ``reached(_:size:)`` stay as they were.
+    /// The sampled guard's turn, a sample, the peak's owners: whichever
+    /// are due, in that order. Out of line, so that the paths that inline
+    /// ``reached(_:size:)`` stay as they were.
     @inline(never)
     static func guardThenSample(_ user: UnsafeMutableRawPointer, size: Int, due: UInt8) -> UnsafeMutableRawPointer {
         // Guarded first, so that a sample records the block's final address.
         var block = user
-        if let moved = GuardSampling.replace(user, size: size) {
-            block = moved
-        } else {
-            // Too large (or aligned) to guard: the next allocation takes its
-            // turn, so that the rate holds.
-            let thread = swalloc_current_thread()
-            thread.pointee.guard_left = 0
-            thread.pointee.countdown = 0
-            thread.pointee.countdown_start = 0
+        let thread = swalloc_current_thread()
+        if due & guardDue != 0 {
+            if let moved = GuardSampling.replace(user, size: size) {
+                block = moved
+            } else {
+                // Too large (or aligned) to guard: the next allocation takes
+                // its turn, so that the rate holds.
+                thread.pointee.guard_left = 0
+                thread.pointee.countdown = 0
+                thread.pointee.countdown_start = 0
+            }
         }
-        return due & sampleDue != 0 ? Sampler.record(block, size: size) : block
+        if due & sampleDue != 0 { block = Sampler.record(block, size: size) }
+        // After the sample: the allocation that made the peak is among its
+        // owners (a large block is the likeliest to be both).
+        if due & peakDue != 0 { PeakOwners.peakReached(thread.pointee.peak_found) }
+        return block
     }
 
     static let sampleDue: UInt8 = 1
     static let guardDue: UInt8 = 2
+    static let peakDue: UInt8 = 4
 
     /// Charges the bytes allocated since the countdown was set (`size`:
     /// the allocation that reached it) to every schedule, scans the peak if
     /// its step ran out, and sets the next countdown. Returns what is due
-    /// for this allocation: ``sampleDue``, ``guardDue``, both or neither.
+    /// for this allocation: ``sampleDue``, ``guardDue``, ``peakDue``, any
+    /// of them or none.
     @inline(never)
     static func settle(_ thread: UnsafeMutablePointer<swalloc_thread_state>, size: Int) -> UInt8 {
         let allocated = thread.pointee.countdown_start &- thread.pointee.countdown
@@ -78,12 +87,16 @@ enum Checkpoint {
         } else {
             thread.pointee.sample_left = Int64.max
         }
+        var due = sample ? sampleDue : 0
         thread.pointee.peak_left &-= allocated
         if thread.pointee.peak_left <= 0 {
-            ThreadRegistry.scanPeak()
+            let peak = ThreadRegistry.scanPeak()
+            if peak > 0 && Sampler.enabled {
+                thread.pointee.peak_found = peak
+                due |= peakDue
+            }
             thread.pointee.peak_left = Int64(SWALLOC_PEAK_STEP)
         }
-        var due = sample ? sampleDue : 0
         if GuardSampling.enabled {
             // The allocation that got here was chosen by its bytes (a large
             // one is likelier): left out of the mean size, which must be

@@ -153,17 +153,19 @@ enum ThreadRegistry {
     /// that holds it is scanning (its total is as recent as this one would
     /// be), starting or ending, forking, or reporting, and the next step
     /// scans again. Never waits, so it cannot deadlock inside malloc.
+    /// Returns the live bytes when they are a new peak, else 0: the caller
+    /// copies the peak's owners (``PeakOwners``) once the allocation that
+    /// made it is sampled, outside the process lock (the sampler's lock is
+    /// never taken inside it).
     @inline(never)
-    static func scanPeak() {
-        guard swalloc_try_lock() else { return }
+    static func scanPeak() -> Int64 {
+        guard swalloc_try_lock() else { return 0 }
         let live = liveBytes()
         let newPeak = raisePeak(to: live)
         Timeline.record(live)
         LiveProfile.publishTotals()
         swalloc_unlock()
-        // Outside the process lock: the sampler's lock is never taken
-        // inside it.
-        if newPeak { PeakOwners.peakReached(live) }
+        return newPeak ? live : 0
     }
 
     /// The live bytes of the process: what it inherited, what ended
