@@ -73,6 +73,11 @@ public struct RunDirectory: Sendable {
                 unreadable.append(error.description)
             }
         }
+        // Neither a run (run.json) nor a directory of profiles: not one
+        // swalloc can read, rather than a run of no processes.
+        if run == nil && profiles.isEmpty && unreadable.isEmpty {
+            throw .unreadable(path: path, reason: "not a run directory (no run.json, no profile in it)")
+        }
         profiles.sort { $0.pid < $1.pid }
         return RunDirectory(path: path, run: run, profiles: profiles, unreadable: unreadable)
     }

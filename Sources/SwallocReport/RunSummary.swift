@@ -24,7 +24,7 @@ public enum RunSummary {
         lines.append(heading + ": " + TerminalText.escaped(run.path))
         for problem in run.unreadable { lines.append("  (left out: \(TerminalText.escaped(problem)))") }
         guard count > 0 else {
-            lines.append("  (no process wrote a profile: one that ends by _exit or a signal leaves none)")
+            lines.append("  (no process wrote a profile or a live profile here)")
             return lines.joined(separator: "\n") + "\n"
         }
         lines.append("")

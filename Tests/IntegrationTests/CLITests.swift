@@ -163,6 +163,11 @@ final class CLITests: XCTestCase {
             (try file("text.json", "hello"), "not a swalloc profile"),
             (try file("other.json", "{\"version\": 1, \"pid\": 3}"), "missing key"),
             (try file("empty.json", ""), "not a swalloc profile"),
+            // A directory with neither run.json nor a profile: an error,
+            // not "0 processes profiled".
+            ({ let empty = directory.appendingPathComponent("empty-directory")
+               try? FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+               return empty.path }(), "not a run directory"),
         ]
         for (path, expected) in cases {
             let result = swalloc(["report", path])

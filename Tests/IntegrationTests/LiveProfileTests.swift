@@ -49,6 +49,33 @@ final class LiveProfileTests: XCTestCase {
         }
     }
 
+    /// A forked child that allocates one small block and then aborts or
+    /// calls _exit has its row and its profile, with its own counts: its
+    /// file is made, and its totals published, at its first allocation
+    /// (it used to wait for the first 64 KiB step, and with the default
+    /// sampling such a child had no row).
+    func testForkedChildThatDiesEarlyHasItsRow() throws {
+        for way in ["abort", "exit3"] {
+            for sampling in [[], ["--sample", "1"]] {
+                let name = "\(way) \(sampling)"
+                let directory = Harness.temporaryDirectory(self).appendingPathComponent("run")
+                let result = Harness.swalloc(["run"] + sampling + ["--run-dir", directory.path, "--",
+                                              Harness.host("ending"), "forked", way])
+                XCTAssertEqual(result.status, 0, "\(name): \(result.stderr.suffix(800))")
+                XCTAssertTrue(result.stderr.contains("2 processes profiled"), "\(name): \(result.stderr.prefix(800))")
+                let profiles = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                    .filter { $0 != "run.json" && $0.hasSuffix(".json") }
+                    .map { try Profile.load(path: directory.appendingPathComponent($0).path) }
+                XCTAssertEqual(profiles.count, 2, name)
+                let parent = profiles.first { $0.totals.bytesAllocated == 10_000 }
+                let child = profiles.first { $0.ppid == parent?.pid }
+                XCTAssertEqual(child?.totals.allocations, 1, name)
+                XCTAssertEqual(child?.totals.bytesAllocated, 100, name)
+                XCTAssertEqual(child?.totals.inheritedLiveBytes, 10_000, name)
+            }
+        }
+    }
+
     /// Without swalloc run: SWALLOC_OUT's path with .live stays behind a
     /// killed process and `swalloc report` reads it; a normal exit writes
     /// the profile and removes the file.

@@ -254,6 +254,15 @@ enum LiveProfile {
         guard let header else { return }
         if swalloc_live_privatize(header, mappingBytes, path) {
             privateCopy = true
+            // The child's first allocation reaches the checkpoint, which
+            // makes the file and scans the peak, publishing the child's
+            // own totals in it: a child that allocates a little and then
+            // crashes, aborts or calls _exit still has its row, with its
+            // counts (at the first 64 KiB step, such a child left none).
+            let thread = swalloc_current_thread()
+            thread.pointee.countdown = 0
+            thread.pointee.countdown_start = 0
+            thread.pointee.peak_left = 0
             return
         }
         let detached = withUsedRanges { swalloc_live_detach(header, mappingBytes, $0, $1) }
