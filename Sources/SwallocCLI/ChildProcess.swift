@@ -115,6 +115,33 @@ enum ChildProcess {
         }
     }
 
+    /// Why `program` cannot be started, as a shell would say it, with the
+    /// shell's status: nil when it names an executable file, as
+    /// posix_spawnp looks it up (a name with a slash as it is, else along
+    /// PATH). Found before anything runs, so that a run directory is not
+    /// made for nothing.
+    static func startProblem(_ program: String) -> (reason: String, status: Int32)? {
+        func problem(_ path: String) -> (reason: String, status: Int32)? {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return ("No such file or directory", 127) }
+            if status.st_mode & S_IFMT == S_IFDIR { return ("Is a directory", 126) }
+            return access(path, X_OK) == 0 ? nil : ("Permission denied", 126)
+        }
+        if program.isEmpty { return ("No such file or directory", 127) }
+        if program.contains("/") { return problem(program) }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        var found: (reason: String, status: Int32)? = ("No such file or directory", 127)
+        for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            switch problem(candidate) {
+            case nil: return nil
+            case let other? where other.status == 126: found = other // found, but not to be run: kept looking
+            default: continue
+            }
+        }
+        return found
+    }
+
     /// The handled signals back as swalloc found them: their default, or
     /// ignored where its caller ignored them.
     static func restoreDispositions() {

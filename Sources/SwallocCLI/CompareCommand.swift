@@ -1,4 +1,5 @@
 import ArgumentParser
+import SwallocSettings
 import Foundation
 import SwallocReport
 
@@ -62,6 +63,20 @@ struct CompareCommand: ParsableCommand {
             }
             guard format != .folded else {
                 throw ValidationError("--format folded compares two profiles' call sites, not runs")
+            }
+            // An allocator the library refuses (a typo, a plug-in that does
+            // not load, an established allocator not installed) is a usage
+            // error before anything runs, as for swalloc run --allocator:
+            // the library's own line.
+            let preloading = try LibraryLocator.preloadingEnvironment()
+            for allocator in allocators {
+                var environment = preloading
+                environment["\(SettingsTable.allocator.variable)"] = allocator
+                let complaints = try SettingsProbe.complaints(environment: LibraryLocator.preloading(allocator, in: environment))
+                if !complaints.isEmpty {
+                    for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
+                    throw ExitCode(64)
+                }
             }
             let destination = try OutputDestination.resolveForCommand(output)
             try AllocatorComparison(command: command, allocators: allocators.isEmpty ? ["system", "bump"] : allocators,

@@ -14,7 +14,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The profile (SWALLOC_OUT of a run), or the directory of a swalloc run.")
     var file: String
 
-    @Option(help: "In a run's directory: the process to render (default: the whole run, as text).")
+    @Option(parsing: .unconditional, help: "In a run's directory: the process to render (default: the whole run, as text).")
     var pid: Int?
 
     @Option(help: "text (default), json (the profile re-emitted, normalized), folded (stacks for flame graphs), pprof (gzipped protobuf, needs -o), html (a page with flame graphs, needs -o).")
@@ -36,6 +36,7 @@ struct ReportCommand: ParsableCommand {
         _ = try ProfileInput.metric(value)
         if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
         if lines && format != .folded { throw ValidationError("--lines is for --format folded") }
+        if let pid, pid <= 0 { throw ValidationError("--pid \(pid): a process id is a positive number") }
     }
 
     func run() throws {

@@ -102,16 +102,6 @@ struct RunCollection {
         return timer
     }
 
-    /// Whether `program` names an executable, as posix_spawnp looks it up
-    /// (a name with a slash as it is, else along PATH).
-    static func canFind(_ program: String) -> Bool {
-        if program.contains("/") { return access(program, X_OK) == 0 }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":", omittingEmptySubsequences: false).contains { directory in
-            access((directory.isEmpty ? "." : String(directory)) + "/" + program, X_OK) == 0
-        }
-    }
-
     /// The program could not be started: the directory holds nothing worth
     /// keeping.
     func discard() {

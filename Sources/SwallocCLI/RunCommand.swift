@@ -22,19 +22,22 @@ struct RunCommand: ParsableCommand {
     @Option(help: help(SettingsTable.output))
     var out: String?
 
-    @Option(help: help(SettingsTable.sample))
+    // The number-like options take their value whatever it looks like
+    // (`--sample -5`): the library then says what is wrong with it, where
+    // the parser said the value was missing.
+    @Option(parsing: .unconditional, help: help(SettingsTable.sample))
     var sample: String?
 
-    @Option(help: help(SettingsTable.sampleDepth))
+    @Option(parsing: .unconditional, help: help(SettingsTable.sampleDepth))
     var sampleDepth: String?
 
     @Flag(help: "Every leaking site, exactly: samples every allocation (--sample 1), a stack walk each, at several times the run's time.")
     var leaks = false
 
-    @Option(help: help(SettingsTable.limit))
+    @Option(parsing: .unconditional, help: help(SettingsTable.limit))
     var limit: String?
 
-    @Option(help: help(SettingsTable.fail))
+    @Option(parsing: .unconditional, help: help(SettingsTable.fail))
     var fail: String?
 
     @Option(help: help(SettingsTable.guardPlacement))
@@ -66,6 +69,11 @@ struct RunCommand: ParsableCommand {
         // The captured arguments swallow a help flag given where the
         // program would be.
         if ["-h", "--help"].contains(command.first) { throw CleanExit.helpRequest(self) }
+        // The captured arguments also swallow an option swalloc does not
+        // know, given before `--`: a usage error, not a program to run.
+        if let first = command.first, first.hasPrefix("-"), first != "--" {
+            throw ValidationError("unknown option \(first) (swalloc's options come before --, the program after it)")
+        }
         if stats == "off", out != nil {
             throw ValidationError("--out writes nothing with --stats off")
         }
@@ -136,13 +144,13 @@ struct RunCommand: ParsableCommand {
             for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
             throw ExitCode(64)
         }
+        // Said before a run directory is made for a program that cannot run.
+        if let problem = ChildProcess.startProblem(command[0]) {
+            StandardStreams.diagnose("cannot run \(command[0]): \(problem.reason)")
+            throw ExitCode(problem.status)
+        }
         var collection: RunCollection? = nil
         if collectsTheRun {
-            // Said before a run directory is made for a program that is not there.
-            guard RunCollection.canFind(command[0]) else {
-                StandardStreams.diagnose("cannot run \(command[0]): No such file or directory")
-                throw ExitCode(127)
-            }
             do {
                 collection = try RunCollection.start(command: command, children: children ?? "all",
                                                      directory: runDir, environment: &environment)

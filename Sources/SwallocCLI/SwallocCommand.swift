@@ -21,11 +21,25 @@ struct SwallocCommand: ParsableCommand {
             status = .success
         } catch {
             status = exitCode(for: error)
-            let message = fullMessage(for: error)
-            if !message.isEmpty {
-                let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
-                let text = lines.map { TerminalText.escaped(String($0)) }.joined(separator: "\n") + "\n"
-                _ = try? DescriptorWriter.write(Array(text.utf8), to: status == .success ? 1 : 2)
+            if status == .success {
+                // Help and version: as ArgumentParser writes them, on stdout.
+                let message = fullMessage(for: error)
+                if !message.isEmpty {
+                    let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
+                    let text = lines.map { TerminalText.escaped(String($0)) }.joined(separator: "\n") + "\n"
+                    _ = try? DescriptorWriter.write(Array(text.utf8), to: 1)
+                }
+            } else {
+                // A failure is one line, as every other of swalloc's
+                // (docs/command-line.md): the message without the usage
+                // ArgumentParser adds (`--help` shows that).
+                let message = self.message(for: error)
+                    .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    .joined(separator: "; ")
+                if !message.isEmpty {
+                    let text = "swalloc: " + TerminalText.escaped(message) + "\n"
+                    _ = try? DescriptorWriter.write(Array(text.utf8), to: 2)
+                }
             }
         }
         Foundation.exit(status.rawValue)

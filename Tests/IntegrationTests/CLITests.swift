@@ -81,6 +81,52 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(result.status, 0)
     }
 
+    /// Usage errors are one `swalloc:` line and status 64, before anything
+    /// runs: an unknown option before `--` (it used to be run as the
+    /// program, 127), the parser's own errors (they were three lines,
+    /// `Error:` and the usage), a negative number (the parser said the
+    /// value was missing; the library now says what is wrong with it).
+    func testUsageErrorsAreOneLine() {
+        let marker = Harness.temporaryDirectory(self).appendingPathComponent("ran").path
+        let cases: [([String], String)] = [
+            (["run", "--bogus", "--", "touch", marker], "unknown option --bogus"),
+            (["run", "--interval", "5ms", "--", "touch", marker], "--interval 5ms"),
+            (["run", "--sample", "-5", "--", "touch", marker], "SWALLOC_SAMPLE=-5"),
+            (["run", "--limit", "-1M", "--", "touch", marker], "SWALLOC_LIMIT=-1M"),
+            (["report", "--format", "pprof", marker], "-o FILE"),
+            (["report", "--pid", "-3", marker], "--pid -3"),
+            (["report", "--format", "svg", marker], "svg"),
+            (["compare", marker], "give two profiles"),
+        ]
+        for (arguments, expected) in cases {
+            let result = swalloc(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("swalloc: "), "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "a program ran")
+    }
+
+    /// A program that is there but cannot run: the shell's message and
+    /// status (126), before a run directory is made; one that is not
+    /// there: 127.
+    func testRunProgramThatCannotRun() throws {
+        let directory = Harness.temporaryDirectory(self)
+        let plain = directory.appendingPathComponent("not-executable")
+        try "echo hi\n".write(to: plain, atomically: true, encoding: .utf8)
+        for (program, reason, status) in [(plain.path, "Permission denied", Int32(126)),
+                                          (directory.path, "Is a directory", 126),
+                                          (directory.appendingPathComponent("missing").path, "No such file or directory", 127)] {
+            for options in [["--run-dir", directory.appendingPathComponent("run").path], ["--stats", "off"]] {
+                let result = swalloc(["run"] + options + ["--", program])
+                XCTAssertEqual(result.status, status, "\(program) \(options): \(result.stderr)")
+                XCTAssertEqual(result.stderr, "swalloc: cannot run \(program): \(reason)\n", "\(program) \(options)")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+    }
+
     func testRunUnknownProgram() {
         let result = swalloc(["run", "--", "/nonexistent/program"])
         XCTAssertEqual(result.status, 127)
