@@ -78,13 +78,36 @@ struct RunCollection {
                 continue
             }
             do {
-                try profile.jsonData().write(to: URL(fileURLWithPath: profilePath), options: .atomic)
+                try Self.writeNew(profile.jsonData(), to: profilePath)
                 _ = unlink(live)
             } catch {
-                StandardStreams.diagnose("cannot write \(profilePath): \(error.localizedDescription)")
+                StandardStreams.diagnose("cannot write \(profilePath): \(error)")
             }
         }
         return running
+    }
+
+    /// A new file of the run with `data`, mode 0600 as the library makes
+    /// its profiles (Data's atomic write made them 0644 under umask 022):
+    /// written under a temporary name, then renamed, so that a reader never
+    /// sees half of it.
+    static func writeNew(_ data: Data, to path: String) throws {
+        let temporary = path + ".swalloc-tmp.\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CLIError(String(cString: strerror(errno))) }
+        do {
+            try DescriptorWriter.write(data, to: fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw CLIError("\(error)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CLIError(reason)
+        }
     }
 
     /// Every `interval` seconds until stopped: each live profile of the run
@@ -183,7 +206,7 @@ final class SnapshotTimer: @unchecked Sendable {
             let number = (taken[profile.pid] ?? 0) + 1
             taken[profile.pid] = number
             let path = (snapshots as NSString).appendingPathComponent("\(profile.pid).\(number).json")
-            try? profile.jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+            try? RunCollection.writeNew(profile.jsonData(), to: path)
         }
     }
 }

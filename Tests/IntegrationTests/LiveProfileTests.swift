@@ -41,6 +41,9 @@ final class LiveProfileTests: XCTestCase {
             }
             let profile = try Profile.load(path: directory.appendingPathComponent(name).path)
             assertCountsOfTheKeptBlocks(profile, way)
+            // Private, as the profiles the library writes (it was 0644).
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)[.posixPermissions] as? Int
+            XCTAssertEqual(mode, 0o600, way)
             XCTAssertTrue(result.stderr.contains(" *"), "\(way): the summary marks it: \(result.stderr.prefix(600))")
             // swalloc report names the site with its source line.
             let report = Harness.swalloc(["report", directory.path, "--pid", String(profile.pid)])
