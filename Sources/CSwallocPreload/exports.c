@@ -163,6 +163,21 @@ SWALLOC_EXPORT __attribute__((noreturn)) void exit(int status) {
     glibc_exit(status);
 }
 
+/* ---- a forked child's quick exit ------------------------------------------
+ * _exit and _Exit run no exit handler, so no report: a forked child that
+ * leaves by them (Python's forked workers do) keeps only its live profile,
+ * which it makes at its first checkpoint. One that allocated less than
+ * that makes it here (LiveProfile.swift), then leaves by the system call,
+ * as glibc's _exit does. */
+void swalloc_live_before_quick_exit(void);
+
+SWALLOC_EXPORT __attribute__((noreturn)) void _exit(int status) {
+    swalloc_live_before_quick_exit();
+    for (;;) syscall(SYS_exit_group, status);
+}
+
+SWALLOC_EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
 /* ---- descriptors the library's helpers open ------------------------------
  * libunwind opens a pipe for itself on its first backtrace (to test
  * addresses for readability), unless its test was pointed at the library's

@@ -86,13 +86,14 @@ enum ChildProcess {
            let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) {
             return mask
         }
-        // Without /proc: the handled signals asked one by one (glibc's own
-        // two cannot be asked: its sigaction refuses them).
+        // Without /proc: the handled signals asked one by one, reading
+        // only (glibc's own two cannot be asked, its sigaction refuses
+        // them: they are taken as not ignored, the usual case).
         var mask: UInt64 = 0
         for signalNumber in handled {
-            let previous = signal(signalNumber, SIG_IGN)
-            signal(signalNumber, previous)
-            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+            var current = sigaction()
+            if sigaction(signalNumber, nil, &current) == 0,
+               unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
                 mask |= UInt64(1) << UInt64(signalNumber - 1)
             }
         }
@@ -129,7 +130,8 @@ enum ChildProcess {
         }
         if program.isEmpty { return ("No such file or directory", 127) }
         if program.contains("/") { return problem(program) }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        // glibc's posix_spawnp searches "/bin:/usr/bin" when PATH is unset.
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/bin:/usr/bin"
         var found: (reason: String, status: Int32)? = ("No such file or directory", 127)
         for directory in path.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program

@@ -49,6 +49,10 @@ struct CompareCommand: ParsableCommand {
     func validate() throws {
         // As in swalloc run: a help flag where the arguments start.
         if ["-h", "--help"].contains(arguments.first) { throw CleanExit.helpRequest(self) }
+        // As in swalloc run: an option it does not know, before `--`.
+        if let first = arguments.first, first.hasPrefix("-"), first != "--" {
+            throw ValidationError("unknown option \(first) (swalloc's options come before --, the program after it)")
+        }
         _ = try ProfileInput.metric(value)
         guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be from 1 to 1000, not \(runs)") }
         if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
@@ -68,11 +72,16 @@ struct CompareCommand: ParsableCommand {
             // not load, an established allocator not installed) is a usage
             // error before anything runs, as for swalloc run --allocator:
             // the library's own line.
+            // Probed with the statistics the runs have (JSON), and only the
+            // allocator's line counts: the caller's other settings are the
+            // runs' business (the table shows their lines).
             let preloading = try LibraryLocator.preloadingEnvironment()
             for allocator in allocators {
                 var environment = preloading
                 environment["\(SettingsTable.allocator.variable)"] = allocator
+                environment["\(SettingsTable.statistics.variable)"] = "json"
                 let complaints = try SettingsProbe.complaints(environment: LibraryLocator.preloading(allocator, in: environment))
+                    .filter { $0.hasPrefix("swalloc: \(SettingsTable.allocator.variable)=") }
                 if !complaints.isEmpty {
                     for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
                     throw ExitCode(64)

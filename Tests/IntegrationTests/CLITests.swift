@@ -66,12 +66,19 @@ final class CLITests: XCTestCase {
     /// their default (`nohup swalloc run -- prog` died of a SIGHUP) and
     /// left 32 and 33 ignored.
     func testRunKeepsTheCallersSignalDispositions() {
-        for traps in ["", "trap '' INT HUP QUIT USR1; "] {
-            let plain = Harness.run(["bash", "-c", traps + "exec grep -E 'Sig(Ign|Cgt)' /proc/self/status"], preload: false)
-            let run = Harness.run(["bash", "-c", traps + "exec '\(Harness.tool)' run --stats off -- grep -E 'Sig(Ign|Cgt)' /proc/self/status"],
-                                  preload: false)
-            XCTAssertTrue(plain.stdout.contains("SigIgn:"), plain.stdout)
-            XCTAssertEqual(run.stdout, plain.stdout, traps)
+        // As the harness starts bash (its posix_spawn leaves glibc's 32
+        // and 33 ignored), and from signal_defaults, with every signal at
+        // its default, as a login shell has them.
+        for launcher in [[], [Harness.host("signal_defaults")]] {
+            for traps in ["", "trap '' INT HUP QUIT USR1; "] {
+                let plain = Harness.run(launcher + ["bash", "-c", traps + "exec grep -E 'Sig(Ign|Cgt)' /proc/self/status"],
+                                        preload: false)
+                let run = Harness.run(launcher + ["bash", "-c", traps
+                                        + "exec '\(Harness.tool)' run --stats off -- grep -E 'Sig(Ign|Cgt)' /proc/self/status"],
+                                      preload: false)
+                XCTAssertTrue(plain.stdout.contains("SigIgn:"), plain.stdout)
+                XCTAssertEqual(run.stdout, plain.stdout, "\(launcher) \(traps)")
+            }
         }
         // Ignored by the caller: a SIGHUP to swalloc and to the program
         // ends neither.
@@ -97,6 +104,7 @@ final class CLITests: XCTestCase {
             (["report", "--pid", "-3", marker], "--pid -3"),
             (["report", "--format", "svg", marker], "svg"),
             (["compare", marker], "give two profiles"),
+            (["compare", "--allocator", "bump", "--bogus", "--", "touch", marker], "unknown option --bogus"),
         ]
         for (arguments, expected) in cases {
             let result = swalloc(arguments)

@@ -192,6 +192,11 @@ final class CompareTests: XCTestCase {
             XCTAssertTrue(result.stderr.hasPrefix("swalloc: SWALLOC_ALLOCATOR="), allocator + ": " + result.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "\(allocator): the program ran")
         }
+        // The caller's other settings are the runs' business: a sampled
+        // guard, which needs the statistics the runs have, is no error.
+        let guarded = swalloc(["compare", "--runs", "1", "--allocator", "bump", "--", "true"],
+                              environment: ["SWALLOC_GUARD": "sample:1/1000"])
+        XCTAssertEqual(guarded.status, 0, guarded.stdout + guarded.stderr)
         let missing = swalloc(["compare", "--", "/nonexistent/program"])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.hasPrefix("swalloc: cannot run /nonexistent/program"), missing.stderr)

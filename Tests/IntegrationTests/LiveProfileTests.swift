@@ -52,14 +52,15 @@ final class LiveProfileTests: XCTestCase {
         }
     }
 
-    /// A forked child that allocates one small block and then aborts or
-    /// calls _exit has its row and its profile, with its own counts: its
-    /// file is made, and its totals published, at its first allocation
-    /// (it used to wait for the first 64 KiB step, and with the default
-    /// sampling such a child had no row).
+    /// A forked child that allocates one small block and leaves by _exit
+    /// has its row and its profile, with its own counts: it makes its
+    /// file, and publishes its totals, in _exit (it used to wait for its
+    /// first 64 KiB step, and with the default sampling such a child had
+    /// no row). Every allocation sampled, it made it at that allocation
+    /// already, and one that aborts has its row too.
     func testForkedChildThatDiesEarlyHasItsRow() throws {
-        for way in ["abort", "exit3"] {
-            for sampling in [[], ["--sample", "1"]] {
+        for (way, samplings) in [("exit3", [[], ["--sample", "1"]]), ("abort", [["--sample", "1"]])] {
+            for sampling in samplings {
                 let name = "\(way) \(sampling)"
                 let directory = Harness.temporaryDirectory(self).appendingPathComponent("run")
                 let result = Harness.swalloc(["run"] + sampling + ["--run-dir", directory.path, "--",

@@ -254,15 +254,6 @@ enum LiveProfile {
         guard let header else { return }
         if swalloc_live_privatize(header, mappingBytes, path) {
             privateCopy = true
-            // The child's first allocation reaches the checkpoint, which
-            // makes the file and scans the peak, publishing the child's
-            // own totals in it: a child that allocates a little and then
-            // crashes, aborts or calls _exit still has its row, with its
-            // counts (at the first 64 KiB step, such a child left none).
-            let thread = swalloc_current_thread()
-            thread.pointee.countdown = 0
-            thread.pointee.countdown_start = 0
-            thread.pointee.peak_left = 0
             return
         }
         let detached = withUsedRanges { swalloc_live_detach(header, mappingBytes, $0, $1) }
@@ -308,7 +299,13 @@ enum LiveProfile {
             // (which goes): keep counting, off the disk.
             if moved { _ = unlink(path) }
             self.header = nil
+            return
         }
+        // The child's own totals at once: until its next peak scan the
+        // file held its parent's, as of the parent's last scan.
+        let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
+        publishTotals()
+        if locked { swalloc_unlock() }
     }
 
     /// `body` with the used parts of the file as (offset, length) pairs and
@@ -337,3 +334,32 @@ enum LiveProfile {
 
 @c(swalloc_live_after_fork_in_child)
 func swallocLiveAfterForkInChild() { LiveProfile.afterForkInChild() }
+
+/// `_exit`: the live file gets the process's final totals (it has them
+/// only as of the last peak scan, every 64 KiB), and a forked child that
+/// has not made its own file yet (it makes it at its first checkpoint)
+/// makes it now, so that it has its row (`os._exit` of Python's forked
+/// workers, dash). Not at the fork itself: a child that execs a program
+/// without the library (a static binary, a setuid one) would leave a row
+/// of the shell it was before.
+/// System calls and the library's own locks only (`_exit` may be called
+/// from a signal handler). Only in the process the state belongs to: a
+/// vfork child (which runs no fork handler and shares its parent's
+/// memory) calling `_exit` after a failed exec has another parent than
+/// the one recorded, and must not touch its parent's file.
+@c(swalloc_live_before_quick_exit)
+func swallocLiveBeforeQuickExit() {
+    guard statisticsEnabled, getppid() == swalloc_process_ptr().pointee.parent_pid else { return }
+    if LiveProfile.privateCopy {
+        // A child that never allocated is not worth a file.
+        let counters = swalloc_current_thread().pointee.counters
+        guard counters.malloc_calls &+ counters.calloc_calls &+ counters.realloc_calls &+ counters.aligned_calls > 0
+        else { return }
+        LiveProfile.adoptOwnFile()
+    }
+    guard LiveProfile.header != nil, !LiveProfile.privateCopy,
+          swalloc_process_ptr().pointee.report_done == 0 else { return }
+    let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
+    LiveProfile.publishTotals()
+    if locked { swalloc_unlock() }
+}
