@@ -20,7 +20,9 @@ final class ContractTests: XCTestCase {
     }
 
     /// The library exports the malloc family, its C API, the two places a
-    /// program starts to exit and pipe2 (for libunwind's pipe), nothing
+    /// program starts to exit, _exit and _Exit (a quick exit's live
+    /// profile), pipe2 (for libunwind's pipe) and the few others
+    /// docs/architecture.md names, nothing
     /// else (no swift_* runtime symbols that could take over a Swift host's).
     func testExportsOnlyTheFamilyAndTheCAPI() {
         let nm = Harness.run(["nm", "-D", "--defined-only", Harness.library], preload: false)
@@ -33,7 +35,7 @@ final class ContractTests: XCTestCase {
         XCTAssertEqual(exported, [
             "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
             "memalign", "valloc", "pvalloc", "malloc_usable_size", "cfree", "free_sized",
-            "free_aligned_sized", "swalloc_set_global_allocator", "swalloc_set_global_allocator_v2", "swalloc_free_foreign", "__libc_start_main", "exit", "pipe2", "dlopen", "pthread_atfork", "__register_atfork", "mallinfo", "mallinfo2",
+            "free_aligned_sized", "swalloc_set_global_allocator", "swalloc_set_global_allocator_v2", "swalloc_free_foreign", "__libc_start_main", "exit", "_exit", "_Exit", "pipe2", "dlopen", "pthread_atfork", "__register_atfork", "mallinfo", "mallinfo2",
         ])
         let needed = Harness.run(["readelf", "-d", Harness.library], preload: false).stdout
             .split(separator: "\n").filter { $0.contains("(NEEDED)") }
