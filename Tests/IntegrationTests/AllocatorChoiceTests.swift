@@ -222,6 +222,19 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("failed 10"), result.stderr)
     }
 
+    /// The limit judges a realloc by what is live after it: a shrink near
+    /// the cap succeeds, and so does a growth that stays under it; only a
+    /// growth past it fails, with ENOMEM, the old block kept. (Old and new
+    /// sizes were counted together: a 600 KB block could not shrink under
+    /// a 1M limit.) In every mode that frames blocks.
+    func testLimitJudgesReallocByWhatIsLiveAfter() {
+        for allocator in ["system", "bump", "guard"] {
+            let result = Harness.run([Harness.host("guard_faults"), "limit-realloc"],
+                                     environment: ["SWALLOC_LIMIT": "1M", "SWALLOC_ALLOCATOR": allocator, "SWALLOC_STATS": "off"])
+            XCTAssertEqual(result.stdout, "shrink ok\ngrow ok\npast failed errno=ENOMEM kept=yes\n", allocator)
+        }
+    }
+
     func testFailRandomIsRepeatableAndSizeFiltered() {
         func failed(_ setting: String) -> String {
             Harness.run([Harness.host("guard_faults"), "fail"],
@@ -234,6 +247,17 @@ final class AllocatorChoiceTests: XCTestCase {
         XCTAssertEqual(failed("size:64"), "failed=0\n", "32-byte requests are below the filter")
         XCTAssertEqual(failed("size:32"), "failed=1000\n")
         XCTAssertEqual(failed("after:990"), "failed=10\n")
+        // Neighbouring seeds draw unrelated failures: seed 2's were seed
+        // 1's shifted by one call.
+        func failedCalls(_ seed: Int) -> Set<Int> {
+            Set(Harness.run([Harness.host("guard_faults"), "fail-list"],
+                            environment: ["SWALLOC_FAIL": "random:10,seed:\(seed)", "SWALLOC_STATS": "off"])
+                .stdout.split(separator: "\n").compactMap { Int($0) })
+        }
+        let one = failedCalls(1), two = failedCalls(2)
+        XCTAssertGreaterThan(one.count, 50)
+        XCTAssertLessThan(one.intersection(Set(two.map { $0 + 1 })).count, one.count / 2, "seed 2 is seed 1 shifted")
+        XCTAssertLessThan(one.intersection(two).count, one.count / 2, "seed 2 is seed 1")
     }
 
     func testBadWrapperSettings() {

@@ -277,15 +277,21 @@ final class GuardAllocatorTests: XCTestCase {
 
     /// A second free faults on the freed block's header, is named, and
     /// ends in SIGABRT as glibc ends a double free (glibc's tst-tcfree1).
+    /// Also under the sampled guard in front of system and bump (its pool's
+    /// slots), where the handler used to report it and then let the fault
+    /// kill the program with SIGSEGV.
     func testDoubleFreeIsNamed() {
-        let result = Harness.run([Harness.host("guard_faults"), "double-free"], environment: guardMode, timeout: 30)
-        XCTAssertTrue(result.signaled && result.status == SIGABRT, "\(result.status)")
-        XCTAssertEqual(result.stdout, "freed\n")
-        XCTAssertTrue(result.stderr.contains(": double free of block 0x"), result.stderr)
-        // The first free's stack, kept in the quarantine; no line for the
-        // faulting instruction, which is the library's own free.
-        XCTAssertTrue(result.stderr.contains("(48 bytes), freed at main (guard_faults+0x"), result.stderr)
-        XCTAssertFalse(result.stderr.contains("the access was made by"), result.stderr)
+        for environment in [guardMode, ["SWALLOC_GUARD": "sample:1/1"],
+                            ["SWALLOC_GUARD": "sample:1/1", "SWALLOC_ALLOCATOR": "bump"]] {
+            let result = Harness.run([Harness.host("guard_faults"), "double-free"], environment: environment, timeout: 30)
+            XCTAssertTrue(result.signaled && result.status == SIGABRT, "\(environment): \(result.status)")
+            XCTAssertEqual(result.stdout, "freed\n", "\(environment)")
+            XCTAssertTrue(result.stderr.contains(": double free of block 0x"), "\(environment): \(result.stderr)")
+            // The first free's stack, kept with the freed block; no line for
+            // the faulting instruction, which is the library's own free.
+            XCTAssertTrue(result.stderr.contains("(48 bytes), freed at main (guard_faults+0x"), "\(environment): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("the access was made by"), "\(environment): \(result.stderr)")
+        }
     }
 
     /// The quarantine is left out of a forked child (fork copied its

@@ -84,6 +84,26 @@ int main(int argc, char **argv) {
         int blocks = 0;
         while (malloc(1 << 20)) blocks++;
         printf("blocks=%d errno=%s\n", blocks, errno == ENOMEM ? "ENOMEM" : "other");
+    } else if (!strcmp(what, "limit-realloc")) {
+        /* Under SWALLOC_LIMIT=1M: a 600 KB block shrunk to 300 KB, then
+           grown to 900 KB (live after: at most 1M either way), then a
+           second block grown past the limit; the old block must stay. */
+        char *a = malloc(600000);
+        if (!a) return 2;
+        memset(a, 'a', 600000);
+        char *b = realloc(a, 300000);
+        printf("shrink %s\n", b ? "ok" : "failed");
+        if (b) a = b;
+        b = realloc(a, 900000);
+        printf("grow %s\n", b ? "ok" : "failed");
+        if (b) a = b;
+        char *c = malloc(100000);
+        errno = 0;
+        char *d = c ? realloc(c, 200000) : NULL;
+        printf("past %s errno=%s kept=%s\n", d ? "ok" : "failed", errno == ENOMEM ? "ENOMEM" : "other",
+               a[0] == 'a' && a[299999] == 'a' ? "yes" : "no");
+        free(d ? d : c);
+        free(a);
     } else if (!strcmp(what, "fail")) {
         int failed = 0;
         for (int i = 0; i < 1000; i++) {
@@ -92,6 +112,13 @@ int main(int argc, char **argv) {
             free(p);
         }
         printf("failed=%d\n", failed);
+    } else if (!strcmp(what, "fail-list")) {
+        /* Which of 1,000 calls failed (1-based), one per line. */
+        for (int i = 1; i <= 1000; i++) {
+            void *p = malloc(32);
+            if (!p) printf("%d\n", i);
+            free(p);
+        }
     } else if (!strcmp(what, "aligned")) {
         pthread_t threads[4];
         for (int i = 0; i < 4; i++) pthread_create(&threads[i], NULL, aligned_worker, (void *)(uintptr_t)(i + 1));
@@ -186,6 +213,11 @@ int main(int argc, char **argv) {
         q[128] = 1;
         puts("overflow not caught");
     } else if (!strcmp(what, "double-free")) {
+        /* 50 blocks first: under the sampled guard a thread's first
+           allocations seed its schedule, and the block freed twice is then
+           guarded with sample:1/1. */
+        static void *volatile kept[50];
+        for (int i = 0; i < 50; i++) kept[i] = malloc(100);
         char *p = malloc(48);
         free(p);
         puts("freed");

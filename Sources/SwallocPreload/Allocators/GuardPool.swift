@@ -135,6 +135,12 @@ enum GuardPool {
             GuardBuiltin.report(address, blockStart: entry.blockStart, size: entry.size, useAfterFree: true,
                                 freedSite: entry.site > 0 ? entry.site &- 1 : nil, freedAt: entry.freed,
                                 instruction: instruction)
+            if GuardBuiltin.isDoubleFree(address, blockStart: entry.blockStart, alignment: 16) {
+                // A double free ends as glibc ends it, and as the guard
+                // allocator's own: SIGABRT, not the fault that found it.
+                swalloc_reset_fault_handler()
+                abort()
+            }
         }
         return true
     }

@@ -163,10 +163,13 @@ enum HeaderBlocks {
         let offset = header.offset
         guard size >= 0, size <= Int.max &- offset else { return failure(counted: counted) }
         let newTotal = size &+ offset
-        // The wrappers see a realloc as a new allocation of the new size;
-        // the old block's share of the limit goes when it succeeded.
+        // The limit judges what is live after the call: the new size in
+        // place of the old block's share (a shrinking realloc near the cap
+        // used to fail, old and new counted together). Fault injection
+        // sees a realloc as a new allocation of the new size.
         let limited = AllocationPolicy.isActive && !Reentrancy.isInside
-        if limited && !AllocationPolicy.admit(size) { return failure(counted: counted) }
+        let oldShare = limited && header.isLimited ? header.requestedSize : 0
+        if limited && !AllocationPolicy.admitResize(from: oldShare, to: size) { return failure(counted: counted) }
         let newBase: UnsafeMutableRawPointer?
         if header.owner == .system && header.alignmentShift <= 4 {
             newBase = swalloc_libc_realloc(header.base(of: user), newTotal)
@@ -184,25 +187,36 @@ enum HeaderBlocks {
         } else {
             // An over-aligned glibc block (glibc's realloc would not keep the
             // alignment), or one the sampled guard placed: moved by hand.
-            if limited { AllocationPolicy.release(size) } // allocate() admits it again
+            // allocate() admits the new size again, with the old block's
+            // share already given back (and taken again if it fails).
+            if limited {
+                AllocationPolicy.undoResize(from: oldShare, to: size)
+                AllocationPolicy.release(oldShare)
+            }
             guard let moved = allocate(size, alignmentShift: header.alignmentShift, zeroed: false,
-                                       counted: counted) else { return nil }
+                                       counted: counted) else {
+                if limited { AllocationPolicy.charge(oldShare) }
+                return nil
+            }
             // Unsafe: `moved` holds `size` bytes, `user` the header's requested size.
             _ = memcpy(moved, user, min(size, header.requestedSize))
             if header.isCounted { Statistics.recordFreeAnywhere(header.requestedSize) }
             if header.isSampled { Sampler.released(user, size: header.requestedSize) }
-            release(user, header)
+            if header.isLimited && !limited { AllocationPolicy.release(header.requestedSize) }
+            returnToOwner(user, header)
             return moved
         }
         guard let newBase else {
-            if limited { AllocationPolicy.release(size) }
+            if limited { AllocationPolicy.undoResize(from: oldShare, to: size) }
             return failure(counted: counted)
         }
         // The allocator moved or resized the block with its header (the
         // header is inside the block, and realloc preserves contents).
         let newUser = newBase + offset
         BlockHeader.setRequestedSize(size, before: newUser)
-        if header.isLimited { AllocationPolicy.release(header.requestedSize) }
+        // With the policy judging this call, admitResize accounted for the
+        // old share already.
+        if header.isLimited && !limited { AllocationPolicy.release(header.requestedSize) }
         BlockHeader.setFlag(BlockHeader.limitFlag, limited, before: newUser)
         if header.isCounted {
             Statistics.recordFreeAnywhere(header.requestedSize)
@@ -226,10 +240,15 @@ enum HeaderBlocks {
     /// always counted, and so is the new block.
     static func moveTrailerBlock(_ user: UnsafeMutableRawPointer, _ trailer: (size: Int, sampled: Bool),
                                  to size: Int, counted: Bool) -> UnsafeMutableRawPointer? {
-        guard let moved = allocate(size, alignmentShift: 4, zeroed: false, counted: counted) else { return nil }
+        // The old block's share given back first, so that the limit judges
+        // what is live after the call (taken again if the move fails).
+        AllocationPolicy.release(trailer.size)
+        guard let moved = allocate(size, alignmentShift: 4, zeroed: false, counted: counted) else {
+            AllocationPolicy.charge(trailer.size)
+            return nil
+        }
         _ = memcpy(moved, user, min(size, trailer.size))
         if statisticsEnabled { Statistics.recordFreeAnywhere(trailer.size) }
-        AllocationPolicy.release(trailer.size)
         if trailer.sampled { Sampler.released(user, size: trailer.size) }
         swalloc_libc_free(user)
         return moved

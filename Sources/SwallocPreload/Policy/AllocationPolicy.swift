@@ -47,13 +47,43 @@ enum AllocationPolicy {
         if limitBytes > 0 { _ = swalloc_atomic_add_i64(&limitedLive, -Int64(size)) }
     }
 
+    /// Takes a share again without judging it: the undo of a `release`
+    /// made ahead of a move that failed.
+    static func charge(_ size: Int) {
+        if limitBytes > 0 { _ = swalloc_atomic_add_i64(&limitedLive, Int64(size)) }
+    }
+
+    /// realloc of a block whose share of the limit is `oldShare` (0 when it
+    /// had none) to `newSize`: fault injection as for an allocation of
+    /// `newSize`; the limit judges the live bytes after the call, the
+    /// difference charged now (a shrink never fails on the limit).
+    static func admitResize(from oldShare: Int, to newSize: Int) -> Bool {
+        if failInjection && shouldInject(newSize) { return false }
+        if limitBytes > 0 {
+            let difference = Int64(newSize) &- Int64(oldShare)
+            let live = swalloc_atomic_add_i64(&limitedLive, difference)
+            if difference > 0 && live > limitBytes {
+                _ = swalloc_atomic_add_i64(&limitedLive, -difference)
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The undo of an admitted resize whose realloc then failed.
+    static func undoResize(from oldShare: Int, to newSize: Int) {
+        if limitBytes > 0 { _ = swalloc_atomic_add_i64(&limitedLive, Int64(oldShare) &- Int64(newSize)) }
+    }
+
     static func shouldInject(_ size: Int) -> Bool {
         guard size >= failMinimumSize else { return false }
         let index = swalloc_atomic_add_u64(&eligibleCalls, 1) // 1-based
         if failOnlyBySize { return true }
         if failEvery > 0 && index % failEvery == 0 { return true }
         if failAfterSet && index > failAfter { return true }
-        if failChance > 0 && mix(failSeed &+ index) < failChance { return true }
+        // The seed is mixed before the index is added: with seed + index,
+        // seed S + k drew seed S's failures shifted by k calls.
+        if failChance > 0 && mix(mix(failSeed) &+ index) < failChance { return true }
         return false
     }
 
