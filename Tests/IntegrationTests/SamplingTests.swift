@@ -147,6 +147,20 @@ final class SamplingTests: XCTestCase {
         XCTAssertNil(profile.sampling)
     }
 
+    /// Sampling asked for with the statistics off is said in one line (it
+    /// was ignored silently: guard's reports then had no "allocated at");
+    /// SWALLOC_SAMPLE=0, which asks for none, is no line.
+    func testSamplingWithoutStatisticsIsSaid() {
+        let asked = Harness.run([Harness.host("exit_status"), "0"], environment: ["SWALLOC_SAMPLE": "1", "SWALLOC_STATS": "off"])
+        XCTAssertEqual(asked.reportLines, [
+            "swalloc: SWALLOC_SAMPLE=1: sampling needs the statistics (SWALLOC_STATS summary or json); ignored",
+        ])
+        let none = Harness.run([Harness.host("exit_status"), "0"], environment: ["SWALLOC_SAMPLE": "0", "SWALLOC_STATS": "off"])
+        XCTAssertEqual(none.reportLines, [])
+        let cli = Harness.swalloc(["run", "--stats", "off", "--sample", "1", "--", "true"])
+        XCTAssertEqual(cli.status, 64, cli.stderr)
+    }
+
     func testBadSampleSetting() {
         let result = Harness.run([Harness.host("exit_status"), "0"],
                                  environment: ["SWALLOC_SAMPLE": "often", "SWALLOC_SAMPLE_DEPTH": "1000", "SWALLOC_STATS": "off"])

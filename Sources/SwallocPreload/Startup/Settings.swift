@@ -77,6 +77,17 @@ struct Settings {
         AllocationPolicy.configure(limit: getenv("SWALLOC_LIMIT"), fail: getenv("SWALLOC_FAIL"))
         Sampler.configure(sample: getenv("SWALLOC_SAMPLE"), depth: getenv("SWALLOC_SAMPLE_DEPTH"),
                           seed: getenv("SWALLOC_SAMPLE_SEED"))
+        // Sampling rides on the statistics' checkpoint: asked for with them
+        // off (guard's reports then have no "allocated at"), it is said, as
+        // the sampled guard's setting is. A bad value had its own line.
+        if settings.statistics == .off && selected, let sample = getenv("SWALLOC_SAMPLE"), sample[0] != 0,
+           let bytes = SizeParser.parse(sample), bytes > 0 {
+            Diagnostics.line { out in
+                out.text("SWALLOC_SAMPLE=")
+                out.escapedText(cString: sample, limit: 200)
+                out.text(": sampling needs the statistics (SWALLOC_STATS summary or json); ignored")
+            }
+        }
         return settings
     }
 
