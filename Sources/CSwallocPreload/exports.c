@@ -163,12 +163,12 @@ SWALLOC_EXPORT __attribute__((noreturn)) void exit(int status) {
     glibc_exit(status);
 }
 
-/* ---- a forked child's quick exit ------------------------------------------
- * _exit and _Exit run no exit handler, so no report: a forked child that
- * leaves by them (Python's forked workers do) keeps only its live profile,
- * which it makes at its first checkpoint. One that allocated less than
- * that makes it here (LiveProfile.swift), then leaves by the system call,
- * as glibc's _exit does. */
+/* ---- a quick exit -----------------------------------------------------------
+ * _exit and _Exit run no exit handler, so no report: a process that leaves
+ * by them (dash, Python's forked workers) keeps only its live profile. It
+ * gets the final totals here, and a forked child that has not made its
+ * own file yet makes it (LiveProfile.swift); then the process leaves by the
+ * system call, as glibc's _exit does. */
 void swalloc_live_before_quick_exit(void);
 
 SWALLOC_EXPORT __attribute__((noreturn)) void _exit(int status) {

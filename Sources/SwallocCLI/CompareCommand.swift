@@ -50,9 +50,7 @@ struct CompareCommand: ParsableCommand {
         // As in swalloc run: a help flag where the arguments start.
         if ["-h", "--help"].contains(arguments.first) { throw CleanExit.helpRequest(self) }
         // As in swalloc run: an option it does not know, before `--`.
-        if let first = arguments.first, first.hasPrefix("-"), first != "--" {
-            throw ValidationError("unknown option \(first) (swalloc's options come before --, the program after it)")
-        }
+        try SettingsProbe.rejectUnknownOption(arguments.first)
         _ = try ProfileInput.metric(value)
         guard runs >= 1, runs <= 1000 else { throw ValidationError("--runs must be from 1 to 1000, not \(runs)") }
         if output?.isEmpty == true { throw ValidationError("-o needs a file name") }
@@ -80,11 +78,8 @@ struct CompareCommand: ParsableCommand {
                 var environment = preloading
                 environment["\(SettingsTable.allocator.variable)"] = allocator
                 environment["\(SettingsTable.statistics.variable)"] = "json"
-                let complaints = try SettingsProbe.complaints(environment: LibraryLocator.preloading(allocator, in: environment))
-                    .filter { $0.hasPrefix("swalloc: \(SettingsTable.allocator.variable)=") }
-                if !complaints.isEmpty {
-                    for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
-                    throw ExitCode(64)
+                try SettingsProbe.requireAccepted(environment: LibraryLocator.preloading(allocator, in: environment)) {
+                    $0.hasPrefix("swalloc: \(SettingsTable.allocator.variable)=")
                 }
             }
             let destination = try OutputDestination.resolveForCommand(output)

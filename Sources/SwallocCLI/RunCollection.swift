@@ -81,33 +81,17 @@ struct RunCollection {
                 try Self.writeNew(profile.jsonData(), to: profilePath)
                 _ = unlink(live)
             } catch {
-                StandardStreams.diagnose("cannot write \(profilePath): \(error)")
+                StandardStreams.diagnose("cannot write \(profilePath): \(error.reason)")
             }
         }
         return running
     }
 
-    /// A new file of the run with `data`, mode 0600 as the library makes
-    /// its profiles (Data's atomic write made them 0644 under umask 022):
-    /// written under a temporary name, then renamed, so that a reader never
-    /// sees half of it.
-    static func writeNew(_ data: Data, to path: String) throws {
-        let temporary = path + ".swalloc-tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError(String(cString: strerror(errno))) }
-        do {
-            try DescriptorWriter.write(data, to: fd)
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw CLIError("\(error)")
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CLIError(reason)
-        }
+    /// A new file of the run, whole or not at all, mode 0600 as the library
+    /// makes its profiles (Data's atomic write made them 0644 under umask
+    /// 022).
+    static func writeNew(_ data: Data, to path: String) throws(OutputFailure) {
+        try SafeFileReplacement.write(data, to: path, replacing: nil, mode: 0o600)
     }
 
     /// Every `interval` seconds until stopped: each live profile of the run

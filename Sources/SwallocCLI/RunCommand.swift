@@ -69,11 +69,9 @@ struct RunCommand: ParsableCommand {
         // The captured arguments swallow a help flag given where the
         // program would be.
         if ["-h", "--help"].contains(command.first) { throw CleanExit.helpRequest(self) }
-        // The captured arguments also swallow an option swalloc does not
-        // know, given before `--`: a usage error, not a program to run.
-        if let first = command.first, first.hasPrefix("-"), first != "--" {
-            throw ValidationError("unknown option \(first) (swalloc's options come before --, the program after it)")
-        }
+        // They also swallow an option swalloc does not know: a usage
+        // error, not a program to run.
+        try SettingsProbe.rejectUnknownOption(command.first)
         if stats == "off", out != nil {
             throw ValidationError("--out writes nothing with --stats off")
         }
@@ -138,12 +136,7 @@ struct RunCommand: ParsableCommand {
         // collected run's are JSON: the sampled guard needs them on).
         var probed = environment
         if collectsTheRun { probed["\(SettingsTable.statistics.variable)"] = "json" }
-        let complaints = try SettingsProbe.complaints(environment: probed)
-        if !complaints.isEmpty {
-            // The library's own lines, already escaped by it.
-            for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
-            throw ExitCode(64)
-        }
+        try SettingsProbe.requireAccepted(environment: probed)
         // Said before a run directory is made for a program that cannot run.
         if let problem = ChildProcess.startProblem(command[0]) {
             StandardStreams.diagnose("cannot run \(command[0]): \(problem.reason)")

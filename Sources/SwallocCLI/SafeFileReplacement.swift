@@ -9,15 +9,17 @@ import Glibc
 /// file by rename, or for a new file takes its name by link, which fails
 /// rather than replace whatever appeared there meanwhile. On any failure
 /// the temporary file is removed and the old file is left as it was.
+/// A new file is made with `mode` (less the umask); a replaced one keeps
+/// the old file's permissions.
 enum SafeFileReplacement {
-    static func write(_ data: Data, to path: String, replacing old: stat?) throws(OutputFailure) {
+    static func write(_ data: Data, to path: String, replacing old: stat?, mode: mode_t = 0o666) throws(OutputFailure) {
         let directory = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
         var random = SystemRandomNumberGenerator()
         let suffix = String(random.next(), radix: 16) + String(random.next(), radix: 16)
         // The name cut so that the temporary one stays within NAME_MAX.
         let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(base.prefix(100)).swalloc-\(suffix)"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw OutputFailure(reason: OutputFailure.describe(errno)) }
         do {
             try fill(fd, data, like: old)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Checks `swalloc run`'s settings before the program runs, with the
@@ -16,5 +17,25 @@ enum SettingsProbe {
         let data = try ChildProcess.standardError(of: [program], environment: probe)
         return String(decoding: data, as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix("swalloc: SWALLOC_") }.map(String.init)
+    }
+
+    /// A usage error (64) when the library complains about `environment`
+    /// (only of lines that `counts` keeps): its own lines, already escaped
+    /// by it, on stderr.
+    static func requireAccepted(environment: [String: String], counts: (String) -> Bool = { _ in true }) throws {
+        let complaints = try complaints(environment: environment).filter(counts)
+        guard complaints.isEmpty else {
+            for line in complaints { _ = try? DescriptorWriter.write(Array((line + "\n").utf8), to: 2) }
+            throw ExitCode(64)
+        }
+    }
+
+    /// A usage error when the arguments captured for the program start
+    /// with an option: one swalloc does not know, given before `--`
+    /// (`--` itself starts the program's).
+    static func rejectUnknownOption(_ first: String?) throws {
+        if let first, first.hasPrefix("-"), first != "--" {
+            throw ValidationError("unknown option \(first) (swalloc's options come before --, the program after it)")
+        }
     }
 }

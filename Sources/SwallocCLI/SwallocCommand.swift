@@ -36,10 +36,7 @@ struct SwallocCommand: ParsableCommand {
                 let message = self.message(for: error)
                     .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                     .joined(separator: "; ")
-                if !message.isEmpty {
-                    let text = "swalloc: " + TerminalText.escaped(message) + "\n"
-                    _ = try? DescriptorWriter.write(Array(text.utf8), to: 2)
-                }
+                if !message.isEmpty { StandardStreams.diagnose(message) }
             }
         }
         Foundation.exit(status.rawValue)

@@ -99,13 +99,7 @@ enum GuardSampling {
 
     /// `swalloc: SWALLOC_GUARD=value: reason; ignored`.
     static func ignored(_ text: UnsafePointer<CChar>, because reason: StaticString) {
-        Diagnostics.line { out in
-            out.text("SWALLOC_GUARD=")
-            out.escapedText(cString: text, limit: 200)
-            out.text(": ")
-            out.text(reason)
-            out.text("; ignored")
-        }
+        Diagnostics.ignoredSetting(SettingsTable.guardPlacement.variable, value: text, because: reason)
     }
 
     /// Sets up the guard allocator's parts the sampled guard uses.
@@ -150,8 +144,7 @@ enum GuardSampling {
     /// - Recent, so that it follows a program whose sizes change.
     /// A nominal 64 bytes until the thread has made 16 calls.
     static func meanAllocationBytes(_ thread: UnsafeMutablePointer<swalloc_thread_state>) -> Int64 {
-        let calls = thread.pointee.counters.malloc_calls &+ thread.pointee.counters.calloc_calls
-            &+ thread.pointee.counters.realloc_calls &+ thread.pointee.counters.aligned_calls
+        let calls = Counters.allocationCalls(thread.pointee.counters)
         let windowCalls = calls &- thread.pointee.guard_calls_mark
         let checkpoints = thread.pointee.guard_window_checkpoints
         if windowCalls >= checkpoints &+ 16 {

@@ -187,12 +187,11 @@ enum HeaderBlocks {
         } else {
             // An over-aligned glibc block (glibc's realloc would not keep the
             // alignment), or one the sampled guard placed: moved by hand.
-            // allocate() admits the new size again, with the old block's
-            // share already given back (and taken again if it fails).
-            if limited {
-                AllocationPolicy.undoResize(from: oldShare, to: size)
-                AllocationPolicy.release(oldShare)
-            }
+            // allocate() admits the new size again: what admitResize
+            // charged (the new size less the old share) comes off with
+            // the size, which leaves the old block's share given back
+            // (taken again if the move fails).
+            if limited { AllocationPolicy.release(size) }
             guard let moved = allocate(size, alignmentShift: header.alignmentShift, zeroed: false,
                                        counted: counted) else {
                 if limited { AllocationPolicy.charge(oldShare) }

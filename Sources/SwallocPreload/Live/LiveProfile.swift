@@ -303,6 +303,12 @@ enum LiveProfile {
         }
         // The child's own totals at once: until its next peak scan the
         // file held its parent's, as of the parent's last scan.
+        publishTotalsLocking()
+    }
+
+    /// ``publishTotals()`` from outside the process lock, or from a signal
+    /// handler that interrupted this thread holding it.
+    static func publishTotalsLocking() {
         let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
         publishTotals()
         if locked { swalloc_unlock() }
@@ -324,9 +330,7 @@ enum LiveProfile {
     /// was written, and stays (marked exited) when it could not be.
     static func finish(profileWritten: Bool) {
         guard let header, !privateCopy else { return }
-        let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
-        publishTotals()
-        if locked { swalloc_unlock() }
+        publishTotalsLocking()
         swalloc_atomic_store_u32(&header.pointee.state, UInt32(SWALLOC_LIVE_EXITED))
         if profileWritten { _ = unlink(path) }
     }
@@ -352,14 +356,10 @@ func swallocLiveBeforeQuickExit() {
     guard statisticsEnabled, getppid() == swalloc_process_ptr().pointee.parent_pid else { return }
     if LiveProfile.privateCopy {
         // A child that never allocated is not worth a file.
-        let counters = swalloc_current_thread().pointee.counters
-        guard counters.malloc_calls &+ counters.calloc_calls &+ counters.realloc_calls &+ counters.aligned_calls > 0
-        else { return }
+        guard Counters.allocationCalls(swalloc_current_thread().pointee.counters) > 0 else { return }
         LiveProfile.adoptOwnFile()
     }
     guard LiveProfile.header != nil, !LiveProfile.privateCopy,
           swalloc_process_ptr().pointee.report_done == 0 else { return }
-    let locked = swalloc_lock_acquire_unless_held(SWALLOC_LOCK_PROCESS)
-    LiveProfile.publishTotals()
-    if locked { swalloc_unlock() }
+    LiveProfile.publishTotalsLocking()
 }

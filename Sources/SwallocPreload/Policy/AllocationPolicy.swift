@@ -30,17 +30,7 @@ enum AllocationPolicy {
 
     /// Whether an allocation of `size` more live bytes may proceed. On yes
     /// with a limit, the bytes are already added to ``limitedLive``.
-    static func admit(_ size: Int) -> Bool {
-        if failInjection && shouldInject(size) { return false }
-        if limitBytes > 0 {
-            let live = swalloc_atomic_add_i64(&limitedLive, Int64(size))
-            if live > limitBytes {
-                _ = swalloc_atomic_add_i64(&limitedLive, -Int64(size))
-                return false
-            }
-        }
-        return true
-    }
+    static func admit(_ size: Int) -> Bool { admitResize(from: 0, to: size) }
 
     /// Gives back the limit's share of a freed block.
     static func release(_ size: Int) {
@@ -62,7 +52,7 @@ enum AllocationPolicy {
         if limitBytes > 0 {
             let difference = Int64(newSize) &- Int64(oldShare)
             let live = swalloc_atomic_add_i64(&limitedLive, difference)
-            if difference > 0 && live > limitBytes {
+            if difference >= 0 && live > limitBytes {
                 _ = swalloc_atomic_add_i64(&limitedLive, -difference)
                 return false
             }
@@ -71,9 +61,7 @@ enum AllocationPolicy {
     }
 
     /// The undo of an admitted resize whose realloc then failed.
-    static func undoResize(from oldShare: Int, to newSize: Int) {
-        if limitBytes > 0 { _ = swalloc_atomic_add_i64(&limitedLive, Int64(oldShare) &- Int64(newSize)) }
-    }
+    static func undoResize(from oldShare: Int, to newSize: Int) { release(newSize &- oldShare) }
 
     static func shouldInject(_ size: Int) -> Bool {
         guard size >= failMinimumSize else { return false }

@@ -82,11 +82,8 @@ struct Settings {
         // the sampled guard's setting is. A bad value had its own line.
         if settings.statistics == .off && selected, let sample = getenv("SWALLOC_SAMPLE"), sample[0] != 0,
            let bytes = SizeParser.parse(sample), bytes > 0 {
-            Diagnostics.line { out in
-                out.text("SWALLOC_SAMPLE=")
-                out.escapedText(cString: sample, limit: 200)
-                out.text(": sampling needs the statistics (SWALLOC_STATS summary or json); ignored")
-            }
+            Diagnostics.ignoredSetting(SettingsTable.sample.variable, value: sample,
+                                       because: "sampling needs the statistics (SWALLOC_STATS summary or json)")
         }
         return settings
     }

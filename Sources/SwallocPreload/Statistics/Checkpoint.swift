@@ -29,7 +29,7 @@ enum Checkpoint {
     static func reached(_ user: UnsafeMutableRawPointer, size: Int) -> UnsafeMutableRawPointer {
         let due = settle(swalloc_current_thread(), size: size)
         if _slowPath(due == sampleDue) { return Sampler.record(user, size: size) }
-        if _slowPath(due != 0) { return guardThenSample(user, size: size, due: due) }
+        if _slowPath(due != 0) { return guardSampleAndPeak(user, size: size, due: due) }
         return user
     }
 
@@ -37,7 +37,7 @@ enum Checkpoint {
     /// are due, in that order. Out of line, so that the paths that inline
     /// ``reached(_:size:)`` stay as they were.
     @inline(never)
-    static func guardThenSample(_ user: UnsafeMutableRawPointer, size: Int, due: UInt8) -> UnsafeMutableRawPointer {
+    static func guardSampleAndPeak(_ user: UnsafeMutableRawPointer, size: Int, due: UInt8) -> UnsafeMutableRawPointer {
         // Guarded first, so that a sample records the block's final address.
         var block = user
         let thread = swalloc_current_thread()

@@ -20,6 +20,11 @@ enum Counters {
         }
     }
 
+    /// Calls that ask for a block: malloc, calloc, realloc, the aligned family.
+    static func allocationCalls(_ counters: swalloc_counters) -> UInt64 {
+        counters.malloc_calls &+ counters.calloc_calls &+ counters.realloc_calls &+ counters.aligned_calls
+    }
+
     /// Blocks allocated: every successful allocation is in the histogram.
     static func blocksAllocated(_ counters: UnsafeMutablePointer<swalloc_counters>) -> UInt64 {
         let histogram = swalloc_histogram(counters)

@@ -58,6 +58,19 @@ enum Diagnostics {
         badSetting(setting.variable, value: value, problem: setting.complaint, fallback: setting.unset)
     }
 
+    /// `swalloc: VARIABLE=value: reason; ignored`: a well-formed setting
+    /// that the other settings leave nothing to do.
+    static func ignoredSetting(_ variable: StaticString, value: UnsafePointer<CChar>, because reason: StaticString) {
+        line { out in
+            out.text(variable)
+            out.text("=")
+            out.escapedText(cString: value, limit: 200)
+            out.text(": ")
+            out.text(reason)
+            out.text("; ignored")
+        }
+    }
+
     /// `swalloc: VARIABLE=value: problem; using default`: for the problems
     /// that are not about the value's form (a plug-in that cannot load).
     static func badSetting(_ variable: StaticString, value: UnsafePointer<CChar>?,
